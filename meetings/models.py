@@ -1,0 +1,369 @@
+"""Meetings and calendars as WeCom knows them, plus what the sync needs.
+
+The typed columns hold the *desired* state: what the administrators decided. `synced_state`
+holds the last state WeCom confirmed, in WeCom's own JSON shape, so the worker can tell a
+change made here from one made in WeCom. Structural rules of the update page are database
+constraints too, so that nothing that bypasses the form stores an impossible meeting.
+"""
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
+
+models.CharField.register_lookup(Length)
+
+MIN_DURATION = 300
+MAX_DURATION = 86399
+
+
+class Status(models.IntegerChoices):
+    SCHEDULED = 1, _("Scheduled")
+    IN_PROGRESS = 2, _("In progress")
+    ENDED = 3, _("Ended")
+    CANCELLED = 4, _("Cancelled")
+    EXPIRED = 5, _("Expired")
+
+
+class EnterMute(models.IntegerChoices):
+    OFF = 0, _("Off")
+    ON = 1, _("On")
+    AFTER_SIX = 2, _("On when more than 6 people join")
+
+
+class WatermarkType(models.IntegerChoices):
+    SINGLE = 0, _("Single row")
+    MULTIPLE = 1, _("Multiple rows")
+
+
+class AutoRecordType(models.TextChoices):
+    NONE = "none", _("No automatic recording")
+    LOCAL = "local", _("Local recording")
+    CLOUD = "cloud", _("Cloud recording")
+
+
+class RemindScope(models.IntegerChoices):
+    NOBODY = 1, _("Do not ring")
+    HOSTS = 2, _("Ring the hosts only")
+    EVERYONE = 3, _("Ring everyone")
+    SOME = 4, _("Ring chosen people")
+
+
+class RepeatType(models.IntegerChoices):
+    DAILY = 0, _("Daily")
+    WEEKLY = 1, _("Weekly")
+    MONTHLY = 2, _("Monthly")
+    WORKDAYS = 7, _("Every workday")
+
+
+class RepeatUntilType(models.IntegerChoices):
+    BY_DATE = 0, _("On a date")
+    BY_COUNT = 1, _("After a number of meetings")
+
+
+class Calendar(models.Model):
+    cal_id = models.CharField(_("calendar ID"), max_length=64, unique=True)
+    summary = models.CharField(_("name"), max_length=128)
+    color = models.CharField(_("colour"), max_length=7, default="#0055FF")
+    description = models.CharField(_("description"), max_length=512, blank=True)
+    admins = models.JSONField(_("administrators"), default=list, blank=True)
+    shares = models.JSONField(_("shared with"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["summary"]
+        verbose_name = _("calendar")
+        verbose_name_plural = _("calendars")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cal_id__length__gte=1), name="calendar_cal_id_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(color__regex=r"^#[0-9A-Fa-f]{6}$"), name="calendar_color_rgb"
+            ),
+        ]
+
+    def __str__(self):
+        return self.summary
+
+
+class SyncState(models.TextChoices):
+    SYNCED = "synced", _("Synced")
+    PENDING = "pending", _("Waiting to sync")
+    SYNCING = "syncing", _("Syncing")
+    RETRYING = "retrying", _("Retrying")
+    FAILED = "failed", _("Failed")
+    CONFLICT = "conflict", _("Conflict")
+
+
+class Meeting(models.Model):
+    meetingid = models.CharField(_("meeting ID"), max_length=64, unique=True)
+    meeting_code = models.CharField(_("meeting code"), max_length=32, blank=True)
+    meeting_link = models.URLField(_("meeting link"), max_length=512, blank=True)
+    admin_userid = models.CharField(_("organiser"), max_length=64)
+    title = models.CharField(_("title"), max_length=255)
+    start = models.DateTimeField(_("start"), db_index=True)
+    duration = models.PositiveIntegerField(_("duration (seconds)"))
+    description = models.TextField(_("description"), blank=True)
+    location = models.CharField(_("location"), max_length=36, blank=True)
+    cal_id = models.CharField(_("calendar ID"), max_length=64, blank=True)
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=Status.choices, default=Status.SCHEDULED, db_index=True
+    )
+
+    # The desired version grows with every saved edit; WeCom has it once synced_version
+    # catches up. synced_state is WeCom's last confirmed answer in update-body shape.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    synced_version = models.PositiveIntegerField(_("synced version"), default=0)
+    synced_state = models.JSONField(_("state confirmed by WeCom"), null=True, blank=True)
+    sync_state = models.CharField(
+        _("sync state"), max_length=16, choices=SyncState.choices, default=SyncState.PENDING,
+        db_index=True,
+    )
+    synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    # Why the last try failed, in the administrator's words, and the field it concerns.
+    sync_error = models.TextField(_("sync problem"), blank=True)
+    sync_error_field = models.CharField(_("field concerned"), max_length=64, blank=True)
+    sync_errcode = models.IntegerField(_("WeCom errcode"), null=True, blank=True)
+    sync_tries = models.PositiveSmallIntegerField(_("tries for this version"), default=0)
+    next_attempt_at = models.DateTimeField(_("next try"), null=True, blank=True)
+    # A worker's claim on the meeting; it lapses on its own so a dead worker holds nothing.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires = models.DateTimeField(null=True, blank=True)
+    # Fields changed both here and in WeCom: {field: {"mine": …, "wecom": …}}.
+    conflict = models.JSONField(_("conflicting fields"), default=dict, blank=True)
+    excess_users = models.JSONField(_("invitees without a meeting account"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["start", "pk"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration__gte=MIN_DURATION) & Q(duration__lte=MAX_DURATION),
+                name="meeting_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(title__length__gte=1), name="meeting_title_not_empty"
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="meeting_status"),
+            models.CheckConstraint(
+                condition=Q(synced_version__lte=models.F("version")),
+                name="meeting_synced_not_ahead",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.meetingid})"
+
+    @property
+    def end(self):
+        return self.start + timedelta(seconds=self.duration)
+
+    @property
+    def is_editable(self):
+        return self.status == Status.SCHEDULED
+
+    def userids(self, role):
+        """The ordered userids of one role, using a prefetched list when there is one."""
+        return [p.userid for p in self.participants.all() if p.role == role]
+
+    @property
+    def invitees(self):
+        return self.userids(Participant.Role.INVITEE)
+
+    @property
+    def hosts(self):
+        return self.userids(Participant.Role.HOST)
+
+    @property
+    def ring_users(self):
+        return self.userids(Participant.Role.RING_USER)
+
+
+class Participant(models.Model):
+    """One userid in one of a meeting's lists, in its place: rows rather than a JSON list so
+    that "meetings where lisi is invited" is an indexed query on every database."""
+
+    class Role(models.TextChoices):
+        INVITEE = "invitee", _("Invitee")
+        HOST = "host", _("Host")
+        RING_USER = "ring_user", _("Rings")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    userid = models.CharField(max_length=64, db_index=True)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["meeting", "role", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "role", "userid"], name="participant_once_per_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(userid__regex=r"^[A-Za-z0-9_@.\-]{1,64}$"),
+                name="participant_userid_format",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.userid} ({self.role})"
+
+
+class MeetingSettings(models.Model):
+    meeting = models.OneToOneField(
+        Meeting, on_delete=models.CASCADE, primary_key=True, related_name="settings"
+    )
+    password = models.CharField(_("meeting password"), max_length=6, blank=True)
+    enable_waiting_room = models.BooleanField(_("waiting room"), default=False)
+    allow_enter_before_host = models.BooleanField(_("may join before the host"), default=True)
+    enable_enter_mute = models.PositiveSmallIntegerField(
+        _("mute on entry"), choices=EnterMute.choices, default=EnterMute.AFTER_SIX
+    )
+    allow_unmute_self = models.BooleanField(_("participants may unmute themselves"), default=True)
+    mute_all = models.BooleanField(_("mute everyone"), default=False)
+    allow_external_user = models.BooleanField(_("people outside the company may join"), default=True)
+    enable_screen_watermark = models.BooleanField(_("screen watermark"), default=False)
+    watermark_type = models.PositiveSmallIntegerField(
+        _("watermark style"), choices=WatermarkType.choices, default=WatermarkType.SINGLE
+    )
+    auto_record_type = models.CharField(
+        _("automatic recording"), max_length=8, choices=AutoRecordType.choices,
+        default=AutoRecordType.NONE,
+    )
+    attendee_join_auto_record = models.BooleanField(
+        _("start cloud recording when a participant joins"), default=False
+    )
+    enable_host_pause_auto_record = models.BooleanField(
+        _("host may pause or stop cloud recording"), default=True
+    )
+    enable_enroll = models.BooleanField(_("registration"), default=False)
+    enable_host_key = models.BooleanField(_("host key"), default=False)
+    host_key = models.CharField(_("host key value"), max_length=6, blank=True)
+    remind_scope = models.PositiveSmallIntegerField(
+        pgettext_lazy("ring reminder", "ring at start"), choices=RemindScope.choices,
+        default=RemindScope.HOSTS,
+    )
+
+    class Meta:
+        verbose_name = _("meeting settings")
+        verbose_name_plural = _("meeting settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(password="") | Q(password__regex=r"^[0-9]{4,6}$"),
+                name="settings_password_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(host_key="") | Q(host_key__regex=r"^[0-9]{6}$"),
+                name="settings_host_key_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(enable_enter_mute__in=EnterMute.values), name="settings_enter_mute"
+            ),
+            models.CheckConstraint(
+                condition=Q(watermark_type__in=WatermarkType.values), name="settings_watermark"
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_record_type__in=AutoRecordType.values),
+                name="settings_auto_record_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(remind_scope__gte=1) & Q(remind_scope__lte=4),
+                name="settings_remind_scope_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(allow_unmute_self=True) | Q(mute_all=True),
+                name="settings_no_self_unmute_needs_mute_all",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.meeting)
+
+
+class Reminders(models.Model):
+    meeting = models.OneToOneField(
+        Meeting, on_delete=models.CASCADE, primary_key=True, related_name="reminders"
+    )
+    is_repeat = models.BooleanField(_("recurring meeting"), default=False)
+    repeat_type = models.PositiveSmallIntegerField(
+        _("repeats"), choices=RepeatType.choices, default=RepeatType.DAILY
+    )
+    is_custom_repeat = models.BooleanField(_("custom repeat"), default=False)
+    repeat_interval = models.PositiveSmallIntegerField(_("every"), null=True, blank=True)
+    repeat_day_of_week = models.JSONField(_("on weekdays"), default=list, blank=True)
+    repeat_day_of_month = models.JSONField(_("on days of the month"), default=list, blank=True)
+    repeat_until_type = models.PositiveSmallIntegerField(
+        _("ends"), choices=RepeatUntilType.choices, default=RepeatUntilType.BY_DATE
+    )
+    repeat_until = models.DateTimeField(_("end date"), null=True, blank=True)
+    repeat_until_count = models.PositiveSmallIntegerField(
+        _("number of meetings"), null=True, blank=True
+    )
+    remind_before = models.JSONField(_("remind"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("recurrence and reminders")
+        verbose_name_plural = _("recurrence and reminders")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(repeat_type__in=RepeatType.values), name="reminders_repeat_type"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_custom_repeat=False) | Q(repeat_type__in=[0, 1, 2]),
+                name="reminders_custom_repeat_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_until_type__in=RepeatUntilType.values),
+                name="reminders_repeat_until_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_interval__isnull=True) | Q(repeat_interval__gte=1),
+                name="reminders_interval_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_until_count__isnull=True)
+                | (Q(repeat_until_count__gte=1) & Q(repeat_until_count__lte=200)),
+                name="reminders_count_range",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.meeting)
+
+
+class SyncAttempt(models.Model):
+    """One call made to WeCom for one meeting: what was sent (without secrets) and what came
+    back. Attempts are a record, so deleting a meeting never deletes them."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("Accepted")
+        RETRY = "retry", _("Will retry")
+        FAILED = "failed", _("Failed")
+        CONFLICT = "conflict", _("Conflict")
+        NOTHING = "nothing", _("Nothing to send")
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.DO_NOTHING, db_constraint=False, related_name="attempts"
+    )
+    meetingid = models.CharField(_("meeting ID"), max_length=64, db_index=True)
+    version = models.PositiveIntegerField(_("version"))
+    path = models.CharField(_("call"), max_length=64)
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    request = models.JSONField(_("request"), default=dict, blank=True)
+    errcode = models.IntegerField(_("errcode"), null=True, blank=True)
+    errmsg = models.TextField(_("errmsg"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("sync attempt")
+        verbose_name_plural = _("sync attempts")
+
+    def __str__(self):
+        return f"{self.meetingid} v{self.version} {self.path}: {self.outcome}"

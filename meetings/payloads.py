@@ -1,0 +1,216 @@
+"""Meetings <-> WeCom JSON, and the comparisons that decide what an update sends.
+
+Everything here speaks the update body's shape (`title`, `meeting_start` in unix seconds,
+`invitees: {"userid": [...]}`, `settings: {...}`, `reminders: {...}`): the form produces it,
+the rules check it, the worker sends parts of it, and `synced_state` stores WeCom's answer in it.
+"""
+
+from datetime import UTC, datetime
+
+from . import rules
+from .models import MeetingSettings, Participant, Reminders
+
+BASIC_FIELDS = ("title", "description", "location", "cal_id")
+SETTINGS_SCALARS = (
+    "password",
+    "enable_waiting_room",
+    "allow_enter_before_host",
+    "enable_enter_mute",
+    "allow_unmute_self",
+    "mute_all",
+    "allow_external_user",
+    "enable_screen_watermark",
+    "watermark_type",
+    "auto_record_type",
+    "attendee_join_auto_record",
+    "enable_host_pause_auto_record",
+    "enable_enroll",
+    "enable_host_key",
+    "host_key",
+    "remind_scope",
+)
+SETTINGS_LISTS = {"hosts": Participant.Role.HOST, "ring_users": Participant.Role.RING_USER}
+REMINDERS_FIELDS = (
+    "is_repeat",
+    "repeat_type",
+    "is_custom_repeat",
+    "repeat_until_type",
+    "repeat_until_count",
+    "repeat_until",
+    "repeat_interval",
+    "repeat_day_of_week",
+    "repeat_day_of_month",
+    "remind_before",
+)
+# WeCom speaks 0/1 for these reminders flags and true/false for settings flags.
+REMINDERS_FLAGS = ("is_repeat", "is_custom_repeat")
+# The two halves of a time change travel together, as the update page demands.
+TIME_FIELDS = ("meeting_start", "meeting_duration")
+
+
+def to_unix(moment):
+    return int(moment.timestamp()) if moment is not None else None
+
+
+def from_unix(seconds):
+    return datetime.fromtimestamp(int(seconds), tz=UTC) if seconds not in (None, "") else None
+
+
+def desired_body(meeting):
+    """The whole desired state of a meeting as an update body, fields that do not apply left
+    out (a value hidden by its controlling field never travels)."""
+    body = {field: getattr(meeting, field) for field in BASIC_FIELDS}
+    body["meeting_start"] = to_unix(meeting.start)
+    body["meeting_duration"] = meeting.duration
+    body["invitees"] = {"userid": meeting.invitees}
+    settings = meeting.settings
+    body["settings"] = {name: getattr(settings, name) for name in SETTINGS_SCALARS}
+    for name in SETTINGS_LISTS:
+        body["settings"][name] = {"userid": getattr(meeting, name)}
+    reminders = meeting.reminders
+    body["reminders"] = {name: getattr(reminders, name) for name in REMINDERS_FIELDS}
+    for flag in REMINDERS_FLAGS:
+        body["reminders"][flag] = int(body["reminders"][flag])
+    body["reminders"]["repeat_until"] = to_unix(reminders.repeat_until)
+    body["reminders"] = {k: v for k, v in body["reminders"].items() if v is not None}
+    return rules.prune(body)
+
+
+def body_from_info(info):
+    """Normalise a get_info answer into update-body shape: invitees come back as
+    `attendees.member[]`, `repeat_until` as a numeric string, and optional fields may be
+    missing altogether (then they are missing here too, not invented)."""
+    body = {field: info[field] for field in BASIC_FIELDS if field in info}
+    for field in TIME_FIELDS:
+        if info.get(field) not in (None, ""):
+            body[field] = int(info[field])
+    members = (info.get("attendees") or {}).get("member") or []
+    body["invitees"] = {"userid": _unique(m.get("userid") for m in members if m.get("userid"))}
+
+    settings = {}
+    for name, value in (info.get("settings") or {}).items():
+        if name in SETTINGS_SCALARS:
+            settings[name] = value
+        elif name in SETTINGS_LISTS:
+            settings[name] = {"userid": _unique((value or {}).get("userid") or [])}
+    body["settings"] = settings
+
+    reminders = {}
+    for name, value in (info.get("reminders") or {}).items():
+        if name not in REMINDERS_FIELDS or value in (None, ""):
+            continue
+        if name in ("repeat_day_of_week", "repeat_day_of_month", "remind_before"):
+            reminders[name] = sorted(int(v) for v in value)
+        else:
+            reminders[name] = int(value)
+    body["reminders"] = reminders
+    return body
+
+
+def apply_body(meeting, body):
+    """Write an update body into the meeting's columns and lists. Only the keys present are
+    touched, so a partial body changes only what it carries. The caller saves `meeting`; the
+    settings, reminders and lists are saved here because they live in their own rows."""
+    for field in BASIC_FIELDS:
+        if field in body:
+            setattr(meeting, field, body[field] or "")
+    if "meeting_start" in body:
+        meeting.start = from_unix(body["meeting_start"])
+    if "meeting_duration" in body:
+        meeting.duration = int(body["meeting_duration"])
+    lists = {}
+    if "invitees" in body:
+        lists[Participant.Role.INVITEE] = body["invitees"].get("userid") or []
+
+    settings = _one_to_one(meeting, "settings", MeetingSettings)
+    if "settings" in body:
+        # The settings object always travels whole, so a list it leaves out (ring_users when
+        # remind_scope is not 4) no longer applies and is emptied rather than kept unseen.
+        for name, role in SETTINGS_LISTS.items():
+            lists[role] = (body["settings"].get(name) or {}).get("userid") or []
+    for name, value in (body.get("settings") or {}).items():
+        if name in SETTINGS_SCALARS and value is not None:
+            setattr(settings, name, value)
+
+    reminders = _one_to_one(meeting, "reminders", Reminders)
+    for name, value in (body.get("reminders") or {}).items():
+        if name == "repeat_until":
+            value = from_unix(value)
+        elif name in REMINDERS_FLAGS:
+            value = bool(value)
+        setattr(reminders, name, value)
+
+    meeting.save()
+    settings.meeting = meeting
+    settings.save()
+    reminders.meeting = meeting
+    reminders.save()
+    for role, userids in lists.items():
+        _replace_participants(meeting, role, userids)
+    if lists:
+        # The prefetched lists are stale now; the next read fetches them again.
+        meeting._prefetched_objects_cache = {}
+
+
+def diff(base, new):
+    """The part of `new` that differs from `base`, as an update would send it: the start and
+    the duration together, and `settings` or `reminders` whole when any field of theirs
+    differs, because the page does not say whether a partial object resets what it omits."""
+    changed = {}
+    for key, value in new.items():
+        if base.get(key) != value:
+            changed[key] = value
+    if any(field in changed for field in TIME_FIELDS):
+        for field in TIME_FIELDS:
+            if field in new:
+                changed[field] = new[field]
+    return changed
+
+
+def changes(old, new):
+    """Each changed leaf as (path, old value, new value), for the changes panel and the audit
+    record: `settings.password`, `invitees`, `reminders.repeat_type`…"""
+    rows = []
+    for key in _ordered_keys(old, new):
+        before, after = old.get(key), new.get(key)
+        if isinstance(before, dict) or isinstance(after, dict):
+            before, after = before or {}, after or {}
+            if set(before) | set(after) <= {"userid"}:
+                if before.get("userid", []) != after.get("userid", []):
+                    rows.append((key, before.get("userid", []), after.get("userid", [])))
+                continue
+            for sub in _ordered_keys(before, after):
+                a, b = before.get(sub), after.get(sub)
+                if isinstance(a, dict) or isinstance(b, dict):
+                    a, b = (a or {}).get("userid", []), (b or {}).get("userid", [])
+                if a != b:
+                    rows.append((f"{key}.{sub}", a, b))
+        elif before != after:
+            rows.append((key, before, after))
+    return rows
+
+
+def _ordered_keys(a, b):
+    return list(a) + [k for k in b if k not in a]
+
+
+def _unique(userids):
+    seen = {}
+    for userid in userids:
+        seen.setdefault(userid, None)
+    return list(seen)
+
+
+def _one_to_one(meeting, name, model):
+    try:
+        return getattr(meeting, name)
+    except model.DoesNotExist:
+        return model(meeting=meeting)
+
+
+def _replace_participants(meeting, role, userids):
+    meeting.participants.filter(role=role).delete()
+    Participant.objects.bulk_create(
+        Participant(meeting=meeting, role=role, userid=userid, position=index)
+        for index, userid in enumerate(_unique(userids))
+    )
