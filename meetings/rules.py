@@ -1,0 +1,1016 @@
+"""The field rules of WeCom's meeting/update (98154) as plain functions over the update body.
+
+The body is the dict the API takes: the JSON names, unix seconds for times, Python bools,
+ints and lists. Any key may be missing (only what is present is checked) and any value may
+have the wrong type (reported as a Problem, never raised). None counts as missing.
+
+Which fields apply depends on others (ring_users only when remind_scope is 4, and so on).
+`applicable_settings` and `applicable_reminders` are the one statement of that dependency:
+the form uses them to show and hide fields, `prune` uses them so that a hidden field's value
+never travels, and the checks below ignore a field that does not apply, because the
+administrator cannot see it to correct it.
+
+Userids are compared without regard to case, as WeCom's contact book does (its user pages
+say a userid is 不区分大小写). Repeated userids are not refused: `prune` keeps the first of
+each and `dedupe_userids` says which were dropped, so the page can tell the administrator.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy as _
+
+from wecom.recurrence import (
+    CUSTOM_REPEAT_TYPES,
+    REPEAT_DAILY,
+    REPEAT_MONTHLY,
+    REPEAT_TYPES,
+    REPEAT_WEEKLY,
+    UNTIL_COUNT,
+    UNTIL_DATE,
+    UNTIL_TYPES,
+    occurrence_cap,
+)
+
+TITLE_MAX = 255
+DURATION_MIN = 300
+DURATION_MAX = 86399
+DESCRIPTION_MAX = 500
+# 98154 says "18 Chinese characters or 36 letters": a Chinese character takes two places.
+LOCATION_MAX_WIDTH = 36
+CAL_ID_MAX_BYTES = 64
+USERID_MAX = 64
+USERID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
+DEFAULT_INVITEE_CAP = 100
+HOSTS_MAX = 10
+PASSWORD_PATTERN = re.compile(r"[0-9]{4,6}")
+HOST_KEY_PATTERN = re.compile(r"[0-9]{6}")
+ENTER_MUTE_CHOICES = (0, 1, 2)
+WATERMARK_TYPES = (0, 1)
+AUTO_RECORD_TYPES = ("none", "local", "cloud")
+REMIND_SCOPES = (1, 2, 3, 4)
+RING_CHOSEN_USERS = 4
+# WeCom sets no upper bound on the interval, but past two digits it is a typing slip rather
+# than a plan (a meeting every 100 weeks), and a bound keeps every capped series (200 × 99
+# weeks, 50 × 99 months) well inside the years a calendar can show.
+REPEAT_INTERVAL_MAX = 99
+REMIND_BEFORE_CHOICES = (0, 300, 900, 3600, 86400)
+# meeting_start and repeat_until are uint32 on the wire.
+UINT32_MAX = 2**32 - 1
+
+BODY_FIELDS = (
+    "title",
+    "meeting_start",
+    "meeting_duration",
+    "description",
+    "location",
+    "cal_id",
+    "invitees",
+    "settings",
+    "reminders",
+)
+SETTINGS_FIELDS = (
+    "password",
+    "enable_waiting_room",
+    "allow_enter_before_host",
+    "enable_enter_mute",
+    "allow_unmute_self",
+    "mute_all",
+    "allow_external_user",
+    "enable_screen_watermark",
+    "watermark_type",
+    "auto_record_type",
+    "attendee_join_auto_record",
+    "enable_host_pause_auto_record",
+    "enable_enroll",
+    "enable_host_key",
+    "host_key",
+    "hosts",
+    "remind_scope",
+    "ring_users",
+)
+REMINDERS_FIELDS = (
+    "is_repeat",
+    "repeat_type",
+    "is_custom_repeat",
+    "repeat_interval",
+    "repeat_day_of_week",
+    "repeat_day_of_month",
+    "repeat_until_type",
+    "repeat_until",
+    "repeat_until_count",
+    "remind_before",
+)
+SETTINGS_FLAGS = (
+    "enable_waiting_room",
+    "allow_enter_before_host",
+    "allow_unmute_self",
+    "mute_all",
+    "allow_external_user",
+    "enable_screen_watermark",
+    "attendee_join_auto_record",
+    "enable_host_pause_auto_record",
+    "enable_enroll",
+    "enable_host_key",
+)
+CLOUD_RECORDING_FIELDS = ("attendee_join_auto_record", "enable_host_pause_auto_record")
+# The settings that apply whatever the other settings say.
+_ALWAYS_SETTINGS = frozenset(SETTINGS_FIELDS) - {
+    "mute_all",
+    "watermark_type",
+    "host_key",
+    "ring_users",
+    *CLOUD_RECORDING_FIELDS,
+}
+
+# Problems about the body as a whole use Django's name for errors that belong to no field.
+NON_FIELD = "__all__"
+FIELDS = frozenset(
+    (NON_FIELD, *BODY_FIELDS)
+    + tuple(f"settings.{name}" for name in SETTINGS_FIELDS)
+    + tuple(f"reminders.{name}" for name in REMINDERS_FIELDS)
+)
+
+INVALID_TYPE = "invalid_type"
+BLANK = "blank"
+TOO_LONG = "too_long"
+IN_PAST = "in_past"
+MISSING_PAIR = "missing_pair"
+OUT_OF_RANGE = "out_of_range"
+INVALID_CHOICE = "invalid_choice"
+INVALID_FORMAT = "invalid_format"
+INVALID_USERID = "invalid_userid"
+TOO_MANY = "too_many"
+NOT_INVITED = "not_invited"
+MUTE_ALL_REQUIRED = "mute_all_required"
+NOT_CUSTOM = "not_custom"
+REQUIRED = "required"
+BEFORE_START = "before_start"
+CODES = frozenset(
+    (
+        INVALID_TYPE,
+        BLANK,
+        TOO_LONG,
+        IN_PAST,
+        MISSING_PAIR,
+        OUT_OF_RANGE,
+        INVALID_CHOICE,
+        INVALID_FORMAT,
+        INVALID_USERID,
+        TOO_MANY,
+        NOT_INVITED,
+        MUTE_ALL_REQUIRED,
+        NOT_CUSTOM,
+        REQUIRED,
+        BEFORE_START,
+    )
+)
+
+
+class Message:
+    """An explanation for the administrator, translated only when it is shown.
+
+    `gettext_lazy(...) % values` would translate at once, in whatever language is active when
+    the check runs; this keeps the template and the values apart until `str()`.
+    """
+
+    __slots__ = ("template", "params")
+
+    def __init__(self, template, **params):
+        self.template = template
+        self.params = params
+
+    def __str__(self):
+        text = str(self.template)
+        return text % self.params if self.params else text
+
+    def __repr__(self):
+        return f"Message({str(self)!r})"
+
+    def __eq__(self, other):
+        if isinstance(other, Message):
+            return str(self.template) == str(other.template) and self.params == other.params
+        if isinstance(other, str):
+            return str(self) == other
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(str(self))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: `field` is a dotted path into the body ("settings.password"), `code` a
+    stable name for the rule, `message` what the administrator reads."""
+
+    field: str
+    code: str
+    message: Message
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+
+def _is_int(value):
+    # bool is an int in Python, but true is not a number on WeCom's wire.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _equals(value, number):
+    return _is_int(value) and value == number
+
+
+def _given(mapping, key):
+    return mapping.get(key) is not None
+
+
+def _value(mapping, key, default):
+    # A control left out (or None) takes WeCom's default.
+    value = mapping.get(key)
+    return default if value is None else value
+
+
+def _show(value):
+    # A value echoed back in a message is cut short so that a pasted novel stays readable.
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _problem(field, code, template, **params):
+    return Problem(field, code, Message(template, **params))
+
+
+_TYPE_MESSAGES = {
+    "text": _("This must be text."),
+    "number": _("This must be a whole number."),
+    "flag": _("This must be on or off."),
+    "list": _("This must be a list."),
+    "object": _("This must be a group of fields."),
+    "userids": _("This must be a list of userids."),
+}
+
+
+def _wrong_type(field, kind):
+    return Problem(field, INVALID_TYPE, Message(_TYPE_MESSAGES[kind]))
+
+
+def _choice(value, field, choices, template):
+    if not _is_int(value):
+        return [_wrong_type(field, "number")]
+    if value not in choices:
+        return [_problem(field, INVALID_CHOICE, template, value=_show(value))]
+    return []
+
+
+def _int_in_range(value, field, low, high, template):
+    if not _is_int(value):
+        return [_wrong_type(field, "number")]
+    if not low <= value <= high:
+        return [_problem(field, OUT_OF_RANGE, template, min=low, max=high)]
+    return []
+
+
+# --- basic fields ----------------------------------------------------------------------
+
+
+def check_title(value):
+    if not isinstance(value, str):
+        return [_wrong_type("title", "text")]
+    length = len(value.strip())
+    if length == 0:
+        return [_problem("title", BLANK, _("The title cannot be empty."))]
+    if length > TITLE_MAX:
+        return [
+            _problem(
+                "title",
+                TOO_LONG,
+                _("The title can have at most %(max)d characters; it has %(length)d."),
+                max=TITLE_MAX,
+                length=length,
+            )
+        ]
+    return []
+
+
+def check_meeting_start(value, now):
+    if not _is_int(value):
+        return [_wrong_type("meeting_start", "number")]
+    if value <= now:
+        return [_problem("meeting_start", IN_PAST, _("The start must be in the future."))]
+    if value > UINT32_MAX:
+        return [_problem("meeting_start", OUT_OF_RANGE, _("The start is too far in the future."))]
+    return []
+
+
+def check_meeting_duration(value):
+    if not _is_int(value):
+        return [_wrong_type("meeting_duration", "number")]
+    if not DURATION_MIN <= value <= DURATION_MAX:
+        return [
+            _problem(
+                "meeting_duration",
+                OUT_OF_RANGE,
+                _(
+                    "A meeting must last at least %(minutes)d minutes and less than "
+                    "%(hours)d hours."
+                ),
+                minutes=DURATION_MIN // 60,
+                hours=(DURATION_MAX + 1) // 3600,
+            )
+        ]
+    return []
+
+
+def check_time_pair(body):
+    """98154: a change of the start must carry the duration, and the other way round."""
+    start, duration = _given(body, "meeting_start"), _given(body, "meeting_duration")
+    if start and not duration:
+        return [
+            _problem(
+                "meeting_duration",
+                MISSING_PAIR,
+                _("Give the duration too: WeCom changes the start and the duration together."),
+            )
+        ]
+    if duration and not start:
+        return [
+            _problem(
+                "meeting_start",
+                MISSING_PAIR,
+                _("Give the start too: WeCom changes the start and the duration together."),
+            )
+        ]
+    return []
+
+
+def check_description(value):
+    if not isinstance(value, str):
+        return [_wrong_type("description", "text")]
+    if len(value) > DESCRIPTION_MAX:
+        return [
+            _problem(
+                "description",
+                TOO_LONG,
+                _("The description can have at most %(max)d characters; it has %(length)d."),
+                max=DESCRIPTION_MAX,
+                length=len(value),
+            )
+        ]
+    return []
+
+
+def location_width(text):
+    """The places a location takes: two for a Chinese (or other wide) character, one else."""
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def check_location(value):
+    if not isinstance(value, str):
+        return [_wrong_type("location", "text")]
+    width = location_width(value)
+    if width > LOCATION_MAX_WIDTH:
+        return [
+            _problem(
+                "location",
+                TOO_LONG,
+                _(
+                    "The location can be at most %(chinese)d Chinese characters or %(max)d "
+                    "letters long, a Chinese character counting as two letters; it counts "
+                    "%(width)d."
+                ),
+                chinese=LOCATION_MAX_WIDTH // 2,
+                max=LOCATION_MAX_WIDTH,
+                width=width,
+            )
+        ]
+    return []
+
+
+def check_cal_id(value):
+    if not isinstance(value, str):
+        return [_wrong_type("cal_id", "text")]
+    size = len(value.encode("utf-8", errors="surrogatepass"))
+    if size > CAL_ID_MAX_BYTES:
+        return [
+            _problem(
+                "cal_id",
+                TOO_LONG,
+                _("The calendar ID can be at most %(max)d bytes long; it has %(size)d."),
+                max=CAL_ID_MAX_BYTES,
+                size=size,
+            )
+        ]
+    return []
+
+
+# --- userids ---------------------------------------------------------------------------
+
+
+def is_userid(value):
+    return isinstance(value, str) and USERID_PATTERN.fullmatch(value) is not None
+
+
+def dedupe_userids(userids):
+    """The userids with later repeats (in any letter case) left out, and the ones left out."""
+    kept, dropped, seen = [], [], set()
+    for userid in userids:
+        if isinstance(userid, str):
+            key = userid.lower()
+            if key in seen:
+                dropped.append(userid)
+                continue
+            seen.add(key)
+        kept.append(userid)
+    return kept, dropped
+
+
+def _userids(value, field):
+    """The well-formed userids of a `{"userid": [...]}` object, and what is wrong with it."""
+    if not isinstance(value, dict):
+        return [], [_wrong_type(field, "userids")]
+    listed = value.get("userid")
+    if listed is None:
+        return [], []
+    if not isinstance(listed, list):
+        return [], [_wrong_type(field, "userids")]
+    good, problems = [], []
+    for userid in dedupe_userids(listed)[0]:
+        if is_userid(userid):
+            good.append(userid)
+        else:
+            problems.append(
+                _problem(
+                    field,
+                    INVALID_USERID,
+                    _(
+                        "“%(userid)s” is not a valid userid: a userid has 1 to %(max)d "
+                        "letters, digits, underscores, hyphens, at signs or dots."
+                    ),
+                    userid=_show(userid),
+                    max=USERID_MAX,
+                )
+            )
+    return good, problems
+
+
+def check_userids(value, field):
+    """The shape of a `{"userid": [...]}` object and the format of each userid in it."""
+    return _userids(value, field)[1]
+
+
+def invited_userids(invitees, admin_userid=None):
+    """The lower-cased userids a host or a ringing member must be among, or None when the
+    body does not say who is invited (then it cannot be checked here). The meeting's
+    administrator counts as invited, because the app always adds them."""
+    if invitees is None or not isinstance(invitees, dict):
+        return None
+    listed = invitees.get("userid")
+    if listed is not None and not isinstance(listed, list):
+        return None
+    invited = {userid.lower() for userid in (listed or ()) if is_userid(userid)}
+    if is_userid(admin_userid):
+        invited.add(admin_userid.lower())
+    return invited
+
+
+def check_invitees(value, *, cap, admin_userid=None):
+    userids, problems = _userids(value, "invitees")
+    everyone = {userid.lower() for userid in userids}
+    if is_userid(admin_userid):
+        everyone.add(admin_userid.lower())
+    # The administrator is counted because the app adds them to the list it sends.
+    if len(everyone) > cap:
+        problems.append(
+            _problem(
+                "invitees",
+                TOO_MANY,
+                _(
+                    "At most %(max)d people can be invited, the meeting's administrator "
+                    "included; there are %(count)d."
+                ),
+                max=cap,
+                count=len(everyone),
+            )
+        )
+    return problems
+
+
+def _not_invited(field, userids, invited, template):
+    if invited is None:
+        return []
+    return [
+        _problem(field, NOT_INVITED, template, userid=_show(userid))
+        for userid in userids
+        if userid.lower() not in invited
+    ]
+
+
+def check_hosts(value, invited=None):
+    field = "settings.hosts"
+    userids, problems = _userids(value, field)
+    if len(userids) > HOSTS_MAX:
+        problems.append(
+            _problem(
+                field,
+                TOO_MANY,
+                _("A meeting can have at most %(max)d hosts; there are %(count)d."),
+                max=HOSTS_MAX,
+                count=len(userids),
+            )
+        )
+    problems += _not_invited(
+        field, userids, invited, _("%(userid)s is a host but is not invited: invite them too.")
+    )
+    return problems
+
+
+def check_ring_users(value, invited=None):
+    field = "settings.ring_users"
+    userids, problems = _userids(value, field)
+    problems += _not_invited(
+        field,
+        userids,
+        invited,
+        _("%(userid)s is chosen to ring but is not invited: invite them too."),
+    )
+    return problems
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def check_flag(value, field):
+    return [] if isinstance(value, bool) else [_wrong_type(field, "flag")]
+
+
+def check_password(value):
+    if not isinstance(value, str):
+        return [_wrong_type("settings.password", "text")]
+    if value and PASSWORD_PATTERN.fullmatch(value) is None:
+        return [
+            _problem(
+                "settings.password",
+                INVALID_FORMAT,
+                _("The password must be %(min)d to %(max)d digits."),
+                min=4,
+                max=6,
+            )
+        ]
+    return []
+
+
+def check_host_key(value):
+    """Checked only while the host key is on; empty then means WeCom picks one."""
+    if not isinstance(value, str):
+        return [_wrong_type("settings.host_key", "text")]
+    if value and HOST_KEY_PATTERN.fullmatch(value) is None:
+        return [
+            _problem(
+                "settings.host_key",
+                INVALID_FORMAT,
+                _("The host key must be %(digits)d digits, or empty to let WeCom choose one."),
+                digits=6,
+            )
+        ]
+    return []
+
+
+def check_enable_enter_mute(value):
+    return _choice(
+        value,
+        "settings.enable_enter_mute",
+        ENTER_MUTE_CHOICES,
+        _("Mute on entry must be off (0), on (1) or on after six people join (2), not %(value)s."),
+    )
+
+
+def check_watermark_type(value):
+    return _choice(
+        value,
+        "settings.watermark_type",
+        WATERMARK_TYPES,
+        _("The watermark must be a single row (0) or several rows (1), not %(value)s."),
+    )
+
+
+def check_auto_record_type(value):
+    field = "settings.auto_record_type"
+    if not isinstance(value, str):
+        return [_wrong_type(field, "text")]
+    if value not in AUTO_RECORD_TYPES:
+        return [
+            _problem(
+                field,
+                INVALID_CHOICE,
+                _("Automatic recording must be none, local or cloud, not %(value)s."),
+                value=_show(value),
+            )
+        ]
+    return []
+
+
+def check_remind_scope(value):
+    return _choice(
+        value,
+        "settings.remind_scope",
+        REMIND_SCOPES,
+        _(
+            "The ring at the start must be nobody (1), the hosts (2), everyone (3) or chosen "
+            "people (4), not %(value)s."
+        ),
+    )
+
+
+def check_mute_all(settings):
+    """98154: mute_all alone does nothing; with allow_unmute_self false it must be true."""
+    if settings.get("allow_unmute_self") is not False:
+        return []
+    mute_all = settings.get("mute_all")
+    if mute_all is True or (mute_all is not None and not isinstance(mute_all, bool)):
+        # True is right, and a value of the wrong type is reported by its own check.
+        return []
+    return [
+        _problem(
+            "settings.mute_all",
+            MUTE_ALL_REQUIRED,
+            _("When participants may not unmute themselves, everyone must be muted."),
+        )
+    ]
+
+
+def applicable_settings(settings):
+    """The names of the settings that apply, given the values that control them."""
+    settings = settings if isinstance(settings, dict) else {}
+    names = set(_ALWAYS_SETTINGS)
+    if settings.get("allow_unmute_self") is False:
+        names.add("mute_all")
+    if settings.get("enable_screen_watermark") is True:
+        names.add("watermark_type")
+    if settings.get("auto_record_type") == "cloud":
+        names.update(CLOUD_RECORDING_FIELDS)
+    if settings.get("enable_host_key") is True:
+        names.add("host_key")
+    if _equals(settings.get("remind_scope"), RING_CHOSEN_USERS):
+        names.add("ring_users")
+    return names
+
+
+_SETTINGS_CHECKS = {
+    "password": check_password,
+    "enable_enter_mute": check_enable_enter_mute,
+    "watermark_type": check_watermark_type,
+    "auto_record_type": check_auto_record_type,
+    "host_key": check_host_key,
+    "remind_scope": check_remind_scope,
+}
+
+
+def check_settings(settings, *, invited=None):
+    """Every rule of the settings object. `invited` is what `invited_userids` returns."""
+    if not isinstance(settings, dict):
+        return [_wrong_type("settings", "object")]
+    applicable = applicable_settings(settings)
+    problems = []
+    for name in SETTINGS_FIELDS:
+        if name not in applicable or not _given(settings, name):
+            continue
+        value = settings[name]
+        if name in SETTINGS_FLAGS:
+            problems += check_flag(value, f"settings.{name}")
+        elif name == "hosts":
+            problems += check_hosts(value, invited)
+        elif name == "ring_users":
+            problems += check_ring_users(value, invited)
+        else:
+            problems += _SETTINGS_CHECKS[name](value)
+    problems += check_mute_all(settings)
+    return problems
+
+
+# --- reminders -------------------------------------------------------------------------
+
+
+def check_is_repeat(value):
+    return _choice(
+        value,
+        "reminders.is_repeat",
+        (0, 1),
+        _("Repeating must be no (0) or yes (1), not %(value)s."),
+    )
+
+
+def check_is_custom_repeat(value):
+    return _choice(
+        value,
+        "reminders.is_custom_repeat",
+        (0, 1),
+        _("A custom repeat must be no (0) or yes (1), not %(value)s."),
+    )
+
+
+def check_repeat_type(value, *, custom=False):
+    field = "reminders.repeat_type"
+    problems = _choice(
+        value,
+        field,
+        REPEAT_TYPES,
+        _(
+            "The repeat must be daily (0), weekly (1), monthly (2) or on workdays (7), "
+            "not %(value)s."
+        ),
+    )
+    if not problems and custom and value not in CUSTOM_REPEAT_TYPES:
+        problems.append(
+            _problem(field, NOT_CUSTOM, _("A custom repeat can only be daily, weekly or monthly."))
+        )
+    return problems
+
+
+def check_repeat_interval(value):
+    """Required for a custom repeat, so None is a problem here, unlike elsewhere."""
+    field = "reminders.repeat_interval"
+    if value is None:
+        return [_problem(field, REQUIRED, _("A custom repeat needs an interval."))]
+    return _int_in_range(
+        value,
+        field,
+        1,
+        REPEAT_INTERVAL_MAX,
+        _("The interval must be from %(min)d to %(max)d."),
+    )
+
+
+def _check_days(value, field, highest, template):
+    if not isinstance(value, list):
+        return [_wrong_type(field, "list")]
+    return [
+        _problem(field, OUT_OF_RANGE, template, value=_show(day), min=1, max=highest)
+        for day in value
+        if not (_is_int(day) and 1 <= day <= highest)
+    ]
+
+
+def check_repeat_day_of_week(value):
+    return _check_days(
+        value,
+        "reminders.repeat_day_of_week",
+        7,
+        _("%(value)s is not a weekday: use %(min)d (Monday) to %(max)d (Sunday)."),
+    )
+
+
+def check_repeat_day_of_month(value):
+    return _check_days(
+        value,
+        "reminders.repeat_day_of_month",
+        31,
+        _("%(value)s is not a day of the month: use %(min)d to %(max)d."),
+    )
+
+
+def check_repeat_until_type(value):
+    return _choice(
+        value,
+        "reminders.repeat_until_type",
+        UNTIL_TYPES,
+        _("The repeat must end on a date (0) or after a number of meetings (1), not %(value)s."),
+    )
+
+
+def check_repeat_until(value, *, meeting_start=None, now=None):
+    """The end date must come after the start: the new start when the body changes it,
+    otherwise now. 0 is WeCom's "not set" and means "as far as the cap allows"."""
+    field = "reminders.repeat_until"
+    if not _is_int(value):
+        return [_wrong_type(field, "number")]
+    if value == 0:
+        return []
+    if value > UINT32_MAX:
+        return [_problem(field, OUT_OF_RANGE, _("The end date is too far in the future."))]
+    if _is_int(meeting_start):
+        if value <= meeting_start:
+            return [_problem(field, BEFORE_START, _("The repeat must end after the start."))]
+    elif now is not None and value <= now:
+        return [_problem(field, IN_PAST, _("The repeat must end in the future."))]
+    return []
+
+
+def check_repeat_until_count(value, *, repeat_type=None):
+    """Required when the repeat ends after a number of meetings."""
+    field = "reminders.repeat_until_count"
+    if value is None:
+        return [_problem(field, REQUIRED, _("Give the number of meetings."))]
+    return _int_in_range(
+        value,
+        field,
+        1,
+        occurrence_cap(repeat_type),
+        _("This repeat can have from %(min)d to %(max)d meetings."),
+    )
+
+
+def check_remind_before(value):
+    field = "reminders.remind_before"
+    if not isinstance(value, list):
+        return [_wrong_type(field, "list")]
+    return [
+        _problem(
+            field,
+            INVALID_CHOICE,
+            _(
+                "%(value)s is not a reminder WeCom offers: use 0 (at the start), 300, 900, "
+                "3600 or 86400 seconds before."
+            ),
+            value=_show(seconds),
+        )
+        for seconds in value
+        if not (_is_int(seconds) and seconds in REMIND_BEFORE_CHOICES)
+    ]
+
+
+def applicable_reminders(reminders):
+    """The names of the reminders fields that apply, given the values that control them."""
+    reminders = reminders if isinstance(reminders, dict) else {}
+    names = {"is_repeat", "remind_before"}
+    if not _equals(reminders.get("is_repeat"), 1):
+        return names
+    names.update(("repeat_type", "is_custom_repeat", "repeat_until_type"))
+    # Missing controls take WeCom's defaults: daily, not custom, ending on a date.
+    until_type = _value(reminders, "repeat_until_type", UNTIL_DATE)
+    if _equals(until_type, UNTIL_DATE):
+        names.add("repeat_until")
+    elif _equals(until_type, UNTIL_COUNT):
+        names.add("repeat_until_count")
+    if _equals(reminders.get("is_custom_repeat"), 1):
+        names.add("repeat_interval")
+        repeat_type = _value(reminders, "repeat_type", REPEAT_DAILY)
+        if _equals(repeat_type, REPEAT_WEEKLY):
+            names.add("repeat_day_of_week")
+        elif _equals(repeat_type, REPEAT_MONTHLY):
+            names.add("repeat_day_of_month")
+    return names
+
+
+def check_reminders(reminders, *, meeting_start=None, now=None):
+    """Every rule of the reminders object. `meeting_start` is the body's new start, if any."""
+    if not isinstance(reminders, dict):
+        return [_wrong_type("reminders", "object")]
+    applicable = applicable_reminders(reminders)
+
+    def given(name):
+        return name in applicable and _given(reminders, name)
+
+    problems = []
+    if given("is_repeat"):
+        problems += check_is_repeat(reminders["is_repeat"])
+    if given("repeat_type"):
+        custom = _equals(reminders.get("is_custom_repeat"), 1)
+        problems += check_repeat_type(reminders["repeat_type"], custom=custom)
+    if given("is_custom_repeat"):
+        problems += check_is_custom_repeat(reminders["is_custom_repeat"])
+    if "repeat_interval" in applicable:
+        problems += check_repeat_interval(reminders.get("repeat_interval"))
+    if given("repeat_day_of_week"):
+        problems += check_repeat_day_of_week(reminders["repeat_day_of_week"])
+    if given("repeat_day_of_month"):
+        problems += check_repeat_day_of_month(reminders["repeat_day_of_month"])
+    if given("repeat_until_type"):
+        problems += check_repeat_until_type(reminders["repeat_until_type"])
+    if given("repeat_until"):
+        problems += check_repeat_until(
+            reminders["repeat_until"], meeting_start=meeting_start, now=now
+        )
+    if "repeat_until_count" in applicable:
+        problems += check_repeat_until_count(
+            reminders.get("repeat_until_count"),
+            repeat_type=_value(reminders, "repeat_type", REPEAT_DAILY),
+        )
+    if given("remind_before"):
+        problems += check_remind_before(reminders["remind_before"])
+    return problems
+
+
+def complete_reminders(reminders, meeting_start, tz):
+    """Add the start's own weekday (custom weekly) or day (custom monthly) to its list, as
+    WeCom would on its side, and sort the list.
+
+    Returns the new reminders and `added`, {field: the day added}, empty when nothing was,
+    so that the page can say what it did. `tz` is the zone whose calendar decides the day.
+    Values the rules would refuse are left for the rules to report.
+    """
+    if not isinstance(reminders, dict) or not _is_int(meeting_start):
+        return reminders, {}
+    try:
+        local = datetime.fromtimestamp(meeting_start, tz)
+    except (OverflowError, OSError, ValueError):
+        return reminders, {}
+    applicable = applicable_reminders(reminders)
+    completed, added = dict(reminders), {}
+    for name, own_day in (
+        ("repeat_day_of_week", local.isoweekday()),
+        ("repeat_day_of_month", local.day),
+    ):
+        if name not in applicable:
+            continue
+        days = reminders.get(name)
+        days = [] if days is None else days
+        if not isinstance(days, list) or not all(_is_int(day) for day in days):
+            continue
+        if own_day not in days:
+            added[name] = own_day
+        completed[name] = sorted({*days, own_day})
+    return completed, added
+
+
+# --- the whole body --------------------------------------------------------------------
+
+
+def configured_invitee_cap():
+    """WECOM_INVITEE_CAP from the Django settings, or 100 (an ordinary corp's cap)."""
+    try:
+        from django.conf import settings as django_settings
+
+        cap = getattr(django_settings, "WECOM_INVITEE_CAP", DEFAULT_INVITEE_CAP)
+    except Exception:
+        # Settings that cannot be read (not configured, as in a bare script) leave the
+        # documented default for an ordinary corp.
+        return DEFAULT_INVITEE_CAP
+    return cap if _is_int(cap) and cap >= 1 else DEFAULT_INVITEE_CAP
+
+
+def check_meeting(body, *, now, invitee_cap=None, admin_userid=None):
+    """Every rule of 98154 over an update body; an empty list when WeCom should accept it.
+
+    `now` is the current unix time; `invitee_cap` defaults to WECOM_INVITEE_CAP;
+    `admin_userid` is the meeting's administrator, who counts as invited.
+    """
+    if not isinstance(body, dict):
+        return [
+            _problem(NON_FIELD, INVALID_TYPE, _("The meeting must be given as a group of fields."))
+        ]
+    problems = []
+    if _given(body, "title"):
+        problems += check_title(body["title"])
+    if _given(body, "meeting_start"):
+        problems += check_meeting_start(body["meeting_start"], now)
+    if _given(body, "meeting_duration"):
+        problems += check_meeting_duration(body["meeting_duration"])
+    problems += check_time_pair(body)
+    if _given(body, "description"):
+        problems += check_description(body["description"])
+    if _given(body, "location"):
+        problems += check_location(body["location"])
+    if _given(body, "cal_id"):
+        problems += check_cal_id(body["cal_id"])
+    if _given(body, "invitees"):
+        cap = invitee_cap if invitee_cap is not None else configured_invitee_cap()
+        problems += check_invitees(body["invitees"], cap=cap, admin_userid=admin_userid)
+    if _given(body, "settings"):
+        invited = invited_userids(body.get("invitees"), admin_userid)
+        problems += check_settings(body["settings"], invited=invited)
+    if _given(body, "reminders"):
+        problems += check_reminders(
+            body["reminders"], meeting_start=body.get("meeting_start"), now=now
+        )
+    return problems
+
+
+def _pruned_userids(value):
+    if isinstance(value, dict) and isinstance(value.get("userid"), list):
+        return {**value, "userid": dedupe_userids(value["userid"])[0]}
+    return value
+
+
+def _pruned(mapping, applicable):
+    kept = {}
+    for name, value in mapping.items():
+        if name not in applicable or value is None:
+            continue
+        if name in ("hosts", "ring_users"):
+            value = _pruned_userids(value)
+        elif isinstance(value, list):
+            value = list(value)
+        kept[name] = value
+    return kept
+
+
+def prune(body):
+    """A copy of the body without what must not travel: the settings and reminders fields
+    that do not apply (or that update does not know), values that are None, and repeated
+    userids. Anything else, such as meetingid, is kept as it is."""
+    if not isinstance(body, dict):
+        return body
+    pruned = {}
+    for key, value in body.items():
+        if value is None:
+            continue
+        if key == "settings" and isinstance(value, dict):
+            value = _pruned(value, applicable_settings(value))
+        elif key == "reminders" and isinstance(value, dict):
+            value = _pruned(value, applicable_reminders(value))
+        elif key == "invitees":
+            value = _pruned_userids(value)
+        pruned[key] = value
+    return pruned
