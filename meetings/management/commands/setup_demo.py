@@ -1,13 +1,28 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.management.base import BaseCommand
+from wecom.sandbox.server import SandboxServer
+
+from meetings import demo
+from meetings.models import Meeting
+from wecom.client import WeComClient
 
 
 class Command(BaseCommand):
-    help = "Prepare the local demo: an administrator account when there is no user yet."
+    help = (
+        "Prepare the local demo: an administrator account when there is no user yet, and a "
+        "few demo meetings in the WeCom sandbox, imported, when the app has none."
+    )
 
     def handle(self, *args, **options):
+        self.create_administrator()
+        if self.uses_local_sandbox() and not Meeting.objects.exists():
+            self.seed_meetings()
+
+    def create_administrator(self):
         User = get_user_model()
         if User.objects.exists():
             return
@@ -17,3 +32,28 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo administrator created. Login: admin  Password: {password}")
         )
+
+    def uses_local_sandbox(self):
+        return settings.WECOM_API_BASE.rstrip("/") == f"http://127.0.0.1:{settings.SANDBOX_PORT}"
+
+    def seed_meetings(self):
+        # The sandbox process is not up yet (make run starts it next); a short-lived one on the
+        # same state file creates the meetings, and the real one loads them from that file.
+        server = SandboxServer(
+            port=0,
+            corp_id=settings.WECOM_CORP_ID,
+            secret=settings.WECOM_SECRET,
+            agent_id=settings.WECOM_AGENT_ID,
+            state_path=settings.VAR_DIR / "sandbox.json",
+        ).start()
+        try:
+            client = WeComClient(
+                server.url, settings.WECOM_CORP_ID, settings.WECOM_SECRET,
+                settings.WECOM_AGENT_ID, connect_timeout=5, read_timeout=15,
+                # Its tokens die with this short-lived sandbox: keep them out of the shared cache.
+                cache=LocMemCache("setup-demo", {}),
+            )
+            meetings = demo.seed(client)
+        finally:
+            server.stop()
+        self.stdout.write(f"Demo: {len(meetings)} meetings created in the sandbox and imported.")
