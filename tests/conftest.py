@@ -10,8 +10,10 @@ pytest_plugins = [
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Start every test without a cached access_token. The database cache is emptied with the
-    test database; Redis and memory caches outlive a test, so they are cleared here."""
+    """Keep what one test cached out of the next. Redis and memory caches are cleared here;
+    the database cache needs the database, which most tests do not open, so a token it keeps
+    from an earlier test (dead since the sandbox's reset) is replaced by the client on its
+    first refusal, and tests that count gettoken calls drop it themselves."""
     cache = caches["default"]
     if not isinstance(cache, DatabaseCache):
         cache.clear()

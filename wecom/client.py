@@ -1,0 +1,267 @@
+"""The one way this project talks to WeCom.
+
+Every call goes through `WeComClient.call`: take the shared access_token, POST the JSON body,
+and turn the answer into its decoded JSON (errcode 0) or a typed error from wecom.errors.
+The endpoint methods below only build the documented bodies.
+
+Nothing here logs a request body: meeting bodies carry passwords and host keys.
+"""
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+
+import requests
+from django.conf import settings
+from urllib3.exceptions import NewConnectionError
+
+from wecom import logging as wecom_logging
+from wecom.errors import TokenError, error_for, transport_error
+from wecom.tokens import TokenCache
+
+logger = logging.getLogger("wecom.client")
+
+# meeting/get_user_meetingid accepts at most 180 days between begin_time and end_time.
+USER_MEETINGID_SPAN = 180 * 86400
+USER_MEETINGID_LIMIT = 100
+CALENDAR_GET_LIMIT = 1000
+
+
+class WeComClient:
+    def __init__(
+        self, base_url, corp_id, secret, agent_id, *, connect_timeout, read_timeout,
+        cache=None, session=None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.corp_id = corp_id
+        self.agent_id = agent_id
+        self._secret = secret
+        self.timeout = (connect_timeout, read_timeout)
+        # One session per client keeps connections alive between calls.
+        self.session = requests.Session() if session is None else session
+        self.tokens = TokenCache(
+            corp_id, agent_id, secret, self.gettoken, cache=cache,
+            lock_ttl=math.ceil(connect_timeout + read_timeout) + 5,
+        )
+        # Also done by the app's ready(); repeated here for clients built outside Django's
+        # start-up (a shell script), since urllib3 logs the full URL at DEBUG.
+        wecom_logging.install()
+
+    def __repr__(self):
+        return f"<WeComClient {self.base_url} corp {self.corp_id} agent {self.agent_id}>"
+
+    def call(self, path, payload) -> dict:
+        """POST payload to cgi-bin/<path>; the decoded answer, or a WeComError."""
+        token = self.tokens.get()
+        try:
+            return self._send("POST", path, {"access_token": token}, payload)
+        except TokenError:
+            # WeCom may drop a token before its expiry. Refresh and re-send once, never
+            # more: a token WeCom keeps refusing must end here, not in a loop.
+            self.tokens.invalidate(token)
+        logger.info("%s: re-sending with a new access_token", path)
+        return self._send("POST", path, {"access_token": self.tokens.get()}, payload)
+
+    def gettoken(self) -> tuple[str, int]:
+        """A new (access_token, expires_in) from WeCom; callers want tokens.get() instead."""
+        answer = self._send("GET", "gettoken", {"corpid": self.corp_id, "corpsecret": self._secret})
+        token, expires_in = answer.get("access_token"), answer.get("expires_in")
+        if not isinstance(token, str) or not token or not isinstance(expires_in, int):
+            raise transport_error("gettoken", "the answer carries no access_token")
+        return token, expires_in
+
+    # --- meetings ----------------------------------------------------------------------
+
+    def meeting_create(self, body) -> dict:
+        """meetingid, meeting_code, meeting_link, excess_users. Never re-send blindly."""
+        return self.call("meeting/create", body)
+
+    def meeting_update(self, body) -> dict:
+        return self.call("meeting/update", body)
+
+    def meeting_cancel(self, meetingid, sub_meetingid=None) -> dict:
+        """Cancel a meeting; without sub_meetingid, every occurrence of a recurring one."""
+        return self.call(
+            "meeting/cancel", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
+        )
+
+    def meeting_get_info(self, meetingid, sub_meetingid=None) -> dict:
+        return self.call(
+            "meeting/get_info", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
+        )
+
+    def meeting_get_user_meetingid(
+        self, userid, cursor="0", limit=USER_MEETINGID_LIMIT, begin_time=None, end_time=None,
+    ) -> dict:
+        """One page: next_cursor and meetingid_list (at most 180 days between the times)."""
+        body = _present(
+            userid=userid, cursor=cursor, limit=limit, begin_time=begin_time, end_time=end_time
+        )
+        return self.call("meeting/get_user_meetingid", body)
+
+    def meeting_iter_user_meetingids(self, userid, begin_time, end_time) -> Iterator[str]:
+        """Every meetingid of userid between two unix times, each once, however long the span."""
+        if end_time < begin_time:
+            raise ValueError("end_time is before begin_time")
+        seen = set()
+        window_begin = begin_time
+        while True:
+            window_end = min(window_begin + USER_MEETINGID_SPAN, end_time)
+            cursor = "0"
+            while True:
+                page = self.meeting_get_user_meetingid(
+                    userid, cursor, USER_MEETINGID_LIMIT, window_begin, window_end
+                )
+                meetingids = page.get("meetingid_list") or []
+                for meetingid in meetingids:
+                    # Adjacent windows share their boundary second.
+                    if meetingid not in seen:
+                        seen.add(meetingid)
+                        yield meetingid
+                next_cursor = page.get("next_cursor")
+                if not meetingids or not next_cursor or next_cursor == cursor:
+                    break
+                cursor = next_cursor
+            if window_end >= end_time:
+                return
+            window_begin = window_end
+
+    def meeting_set_invitees(self, meetingid, userids) -> dict:
+        """Replace the whole invitee list (up to 2000, past update's 100/300 cap)."""
+        invitees = [{"userid": userid} for userid in userids]
+        return self.call("meeting/set_invitees", {"meetingid": meetingid, "invitees": invitees})
+
+    def meeting_get_invitees(self, meetingid) -> list[str]:
+        """The userids of every invitee, across all pages."""
+        userids = []
+        cursor = None
+        while True:
+            page = self.call("meeting/get_invitees", _present(meetingid=meetingid, cursor=cursor))
+            userids.extend(invitee["userid"] for invitee in page.get("invitees") or [])
+            next_cursor = page.get("next_cursor")
+            if not page.get("has_more") or not next_cursor or next_cursor == cursor:
+                return userids
+            cursor = next_cursor
+
+    # --- calendars ---------------------------------------------------------------------
+
+    def calendar_add(self, calendar) -> dict:
+        """cal_id and fail_result; the calendar belongs to this client's agent."""
+        return self.call("oa/calendar/add", {"calendar": calendar, "agentid": self.agent_id})
+
+    def calendar_update(self, calendar, skip_public_range=None) -> dict:
+        """Overwrite the calendar whose cal_id is in calendar: fields left out are cleared."""
+        return self.call(
+            "oa/calendar/update", _present(calendar=calendar, skip_public_range=skip_public_range)
+        )
+
+    def calendar_get(self, cal_ids) -> list[dict]:
+        cal_ids = list(cal_ids)
+        calendars = []
+        for start in range(0, len(cal_ids), CALENDAR_GET_LIMIT):
+            chunk = cal_ids[start:start + CALENDAR_GET_LIMIT]
+            answer = self.call("oa/calendar/get", {"cal_id_list": chunk})
+            calendars.extend(answer.get("calendar_list") or [])
+        return calendars
+
+    def calendar_delete(self, cal_id) -> dict:
+        return self.call("oa/calendar/del", {"cal_id": cal_id})
+
+    # --- the wire ------------------------------------------------------------------------
+
+    def _send(self, method, path, params, payload=None):
+        started = time.monotonic()
+        failure = None
+        try:
+            response = self.session.request(
+                method, f"{self.base_url}/cgi-bin/{path}", params=params, json=payload,
+                timeout=self.timeout,
+            )
+        # The exceptions of requests quote the URL, query string and credentials included,
+        # so none of them is kept: the error is built from a plain description, and it is
+        # raised after the except clauses so that it does not chain the original either.
+        except requests.ConnectTimeout:
+            failure = transport_error(path, f"no connection within {self.timeout[0]} s")
+        except requests.ReadTimeout:
+            failure = transport_error(
+                path, f"no answer within {self.timeout[1]} s", maybe_applied=True
+            )
+        except requests.ConnectionError as exc:
+            if _refused(exc):
+                failure = transport_error(path, "the connection was refused")
+            else:
+                failure = transport_error(
+                    path, "the connection broke before the answer", maybe_applied=True
+                )
+        except requests.RequestException as exc:
+            failure = transport_error(
+                path, f"the request failed ({type(exc).__name__})", maybe_applied=True
+            )
+        if failure is not None:
+            self._log(method, path, started, failure.description)
+            raise failure
+
+        if response.status_code != 200:
+            failure = transport_error(
+                path, f"HTTP {response.status_code}", maybe_applied=response.status_code >= 500
+            )
+        else:
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict) or not isinstance(answer.get("errcode"), int):
+                failure = transport_error(path, "the answer is not WeCom JSON", maybe_applied=True)
+        if failure is not None:
+            self._log(method, path, started, failure.description)
+            raise failure
+
+        errcode = answer["errcode"]
+        self._log(method, path, started, f"errcode {errcode}")
+        if errcode != 0:
+            raise error_for(path, errcode, answer.get("errmsg", ""))
+        return answer
+
+    def _log(self, method, path, started, outcome):
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        logger.info("%s %s: %s, %d ms", method, path, outcome, elapsed_ms)
+
+
+def _present(**fields):
+    """The body fields that have a value; WeCom reads an absent field and null differently."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _refused(exc):
+    # requests wraps urllib3's MaxRetryError, whose reason tells a refused connection (the
+    # request never left) from one that broke after sending.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+_current = None
+_current_guard = threading.Lock()
+
+
+def get_client() -> WeComClient:
+    """This process's client, rebuilt when the WECOM_* settings change (tests override them)."""
+    global _current
+    config = (
+        settings.WECOM_API_BASE,
+        settings.WECOM_CORP_ID,
+        settings.WECOM_SECRET,
+        settings.WECOM_AGENT_ID,
+        settings.WECOM_CONNECT_TIMEOUT,
+        settings.WECOM_READ_TIMEOUT,
+    )
+    with _current_guard:
+        if _current is None or _current[0] != config:
+            base_url, corp_id, secret, agent_id, connect_timeout, read_timeout = config
+            client = WeComClient(
+                base_url, corp_id, secret, agent_id,
+                connect_timeout=connect_timeout, read_timeout=read_timeout,
+            )
+            _current = (config, client)
+        return _current[1]
