@@ -211,14 +211,22 @@ CELERY_BROKER_URL = envurl(
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_queue / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue / "out"),
         "data_folder_out": str(_queue / "out"),
         "processed_folder": str(_queue / "processed"),
+        "control_folder": str(_queue / "control"),
         "store_processed": False,
+        # The transport polls its folder; the default second would be felt after every save.
+        "polling_interval": 0.1,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A save publishes its sync task: a broker that does not answer must not hold it up.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -226,7 +234,30 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+# The sweep re-queues every meeting whose edit has not reached WeCom and whose run is due:
+# the safety net under lost messages, a broker that was down and workers that died.
+SYNC_SWEEP_INTERVAL = envint("SYNC_SWEEP_INTERVAL", 60, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "sync-sweep": {
+        "task": "meetings.tasks.sweep",
+        "schedule": SYNC_SWEEP_INTERVAL,
+        "options": {"expires": SYNC_SWEEP_INTERVAL},
+    },
+}
+
+# --- Sync ----------------------------------------------------------------------------
+# Tries of one version before it is marked failed, and the exponential back-off between
+# them (seconds, doubled each try up to the maximum, with jitter).
+SYNC_MAX_TRIES = envint("SYNC_MAX_TRIES", 8, minimum=1)
+SYNC_BACKOFF_BASE = envint("SYNC_BACKOFF_BASE", 5, minimum=1)
+SYNC_BACKOFF_MAX = envint("SYNC_BACKOFF_MAX", 600, minimum=1)
+# How long a worker's claim on a meeting lasts: longer than a call, its token refresh and
+# its re-send, so that only a dead worker's claim runs out.
+SYNC_LEASE_SECONDS = envint(
+    "SYNC_LEASE_SECONDS", 3 * (WECOM_CONNECT_TIMEOUT + WECOM_READ_TIMEOUT) + 10, minimum=1
+)
+# The worker starts this long after a save, so that a burst of saves goes out as one call.
+SYNC_SETTLE_SECONDS = envint("SYNC_SETTLE_SECONDS", 1, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -44,6 +44,7 @@ REMINDERS_FIELDS = (
 )
 # WeCom speaks 0/1 for these reminders flags and true/false for settings flags.
 REMINDERS_FLAGS = ("is_repeat", "is_custom_repeat")
+DAY_LISTS = ("repeat_day_of_week", "repeat_day_of_month", "remind_before")
 # The two halves of a time change travel together, as the update page demands.
 TIME_FIELDS = ("meeting_start", "meeting_duration")
 
@@ -72,6 +73,9 @@ def desired_body(meeting):
     for flag in REMINDERS_FLAGS:
         body["reminders"][flag] = int(body["reminders"][flag])
     body["reminders"]["repeat_until"] = to_unix(reminders.repeat_until)
+    for name in DAY_LISTS:
+        # Order carries no meaning in these lists; sorted, an untouched form compares equal.
+        body["reminders"][name] = sorted(body["reminders"][name])
     body["reminders"] = {k: v for k, v in body["reminders"].items() if v is not None}
     return rules.prune(body)
 
@@ -99,7 +103,7 @@ def body_from_info(info):
     for name, value in (info.get("reminders") or {}).items():
         if name not in REMINDERS_FIELDS or value in (None, ""):
             continue
-        if name in ("repeat_day_of_week", "repeat_day_of_month", "remind_before"):
+        if name in DAY_LISTS:
             reminders[name] = sorted(int(v) for v in value)
         else:
             reminders[name] = int(value)

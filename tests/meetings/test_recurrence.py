@@ -1,4 +1,3 @@
-import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -284,7 +283,8 @@ def test_it_gives_the_ends_of_each_occurrence():
     assert series.ends == (local(2026, 1, 5, 9, 30), local(2026, 1, 6, 9, 30))
 
 
-def test_it_expands_200_occurrences_within_a_millisecond_or_two():
+def test_it_caps_long_series_at_200_whatever_ends_them():
+    # How fast this runs is measured by tests/bench/bench_editor.py, not asserted here.
     start = local(2026, 1, 5, 9, tz=BERLIN)
     cases = [
         repeat(0),
@@ -292,13 +292,9 @@ def test_it_expands_200_occurrences_within_a_millisecond_or_two():
         custom(1, 2, repeat_day_of_week=[1, 3, 5]),
     ]
     for reminders in cases:
-        timings = []
-        for _ in range(15):
-            began = time.perf_counter()
-            series = occurrences(start, HOUR, reminders, BERLIN)
-            timings.append(time.perf_counter() - began)
+        series = occurrences(start, HOUR, reminders, BERLIN)
         assert len(series) == 200
-        assert min(timings) < 0.002
+        assert series.capped
 
 
 # --- the preview -----------------------------------------------------------------------

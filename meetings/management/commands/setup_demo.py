@@ -4,11 +4,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.management.base import BaseCommand
-from wecom.sandbox.server import SandboxServer
 
 from meetings import demo
 from meetings.models import Meeting
 from wecom.client import WeComClient
+from wecom.sandbox.server import SandboxServer
 
 
 class Command(BaseCommand):

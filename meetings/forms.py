@@ -1,0 +1,655 @@
+"""The forms of the meeting pages: the list's filters and the edit page.
+
+The edit page is three Django forms over one POST: the meeting's own fields and its invitees
+(no prefix), `settings-…` and `reminders-…`, each control named as in WeCom's update body.
+The forms only parse (text into dates, numbers and lists of userids). Every WeCom rule, and
+which fields apply at all, comes from `rules`; `MeetingEditor` ties the three forms together,
+builds the update body, runs the rules over it and tells the page what to show.
+"""
+
+import re
+import time as clock
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db.models import Q
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import payloads, recurrence, rules
+from .models import (
+    AutoRecordType,
+    EnterMute,
+    Participant,
+    RemindScope,
+    RepeatType,
+    RepeatUntilType,
+    Status,
+    SyncState,
+    WatermarkType,
+)
+from .templatetags.meeting_words import REMIND_BEFORE, SECRETS, describe, label, weekday_name
+
+# The value format of <input type="datetime-local">, minutes being all the page offers.
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+USERID_SEPARATORS = re.compile(r"[\s,，;；、]+")
+# The last moment of the chosen day: a series "until 30 June" still meets on 30 June.
+END_OF_DAY = time(23, 59, 59)
+
+SECTIONS = {
+    "basics": (
+        "title",
+        "meeting_start",
+        "meeting_duration",
+        "description",
+        "location",
+        "cal_id",
+    ),
+    "people": ("invitees", "settings-hosts", "settings-remind_scope", "settings-ring_users"),
+    "settings": (
+        "settings-password",
+        "settings-enable_waiting_room",
+        "settings-allow_enter_before_host",
+        "settings-enable_enter_mute",
+        "settings-allow_unmute_self",
+        "settings-mute_all",
+        "settings-allow_external_user",
+        "settings-enable_screen_watermark",
+        "settings-watermark_type",
+        "settings-auto_record_type",
+        "settings-attendee_join_auto_record",
+        "settings-enable_host_pause_auto_record",
+        "settings-enable_enroll",
+        "settings-enable_host_key",
+        "settings-host_key",
+    ),
+    "recurrence": tuple(f"reminders-{name}" for name in rules.REMINDERS_FIELDS),
+}
+# The fields that some other value can hide, as the rules see it with every control at its
+# default. Only these can be missing from a form because they were not shown.
+CONDITIONAL = frozenset(
+    [f"settings-{n}" for n in rules.SETTINGS_FIELDS if n not in rules.applicable_settings({})]
+    + [f"reminders-{n}" for n in rules.REMINDERS_FIELDS if n not in rules.applicable_reminders({})]
+)
+# A choice may decide which other fields apply, so changing one re-renders its fieldset.
+CHOICE_WIDGETS = frozenset(("select", "checkbox", "checkboxselectmultiple", "radioselect"))
+# The preview and the start's own weekday or day depend on the start besides the recurrence.
+RECURRENCE_INPUTS = frozenset(("meeting_start",))
+# The body's objects that, if wrong as a whole, no single field can show.
+WHOLE_BODY = frozenset((rules.NON_FIELD, "settings", "reminders"))
+
+
+def html_name(path):
+    """The form's name for a body path: "settings.password" -> "settings-password"."""
+    return path.replace(".", "-", 1)
+
+
+class UseridsField(forms.CharField):
+    """Userids typed as text, separated by commas, spaces or new lines; the rules judge each."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text", gettext_lazy("Userids, separated by commas, spaces or new lines.")
+        )
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value):
+        return [userid for userid in USERID_SEPARATORS.split(super().to_python(value)) if userid]
+
+
+class MultilineField(forms.CharField):
+    """Text over several lines, as typed: a browser sends a textarea's line breaks as CRLF,
+    where WeCom (and the saved meeting) has LF, and an untouched text must not read as
+    changed."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
+def _flag(path):
+    return forms.BooleanField(required=False, label=label(path))
+
+
+def _choice(path, choices, coerce=int):
+    return forms.TypedChoiceField(label=label(path), choices=choices, coerce=coerce)
+
+
+def _days(path, choices):
+    return forms.TypedMultipleChoiceField(
+        label=label(path),
+        choices=choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+def _text(path, **kwargs):
+    # Not stripped: a title saved with a trailing space must not read as changed.
+    return forms.CharField(label=label(path), required=False, strip=False, **kwargs)
+
+
+def _whole_number(path, **kwargs):
+    return forms.IntegerField(
+        label=label(path), required=False, widget=forms.NumberInput(attrs={"step": 1}), **kwargs
+    )
+
+
+class MeetingForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    title = _text("title")
+    meeting_start = forms.DateTimeField(
+        label=label("meeting_start"),
+        input_formats=[LOCAL_INPUT, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+    )
+    meeting_duration = forms.IntegerField(
+        label=gettext_lazy("Duration (minutes)"), widget=forms.NumberInput(attrs={"step": 1})
+    )
+    description = MultilineField(
+        label=label("description"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    location = _text("location")
+    cal_id = forms.ChoiceField(label=label("cal_id"), required=False)
+    invitees = UseridsField(label=label("invitees"))
+
+    def __init__(self, *args, calendars=(), current_cal_id="", **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("No calendar"))] + [(c.cal_id, c.summary) for c in calendars]
+        if current_cal_id and current_cal_id not in {c.cal_id for c in calendars}:
+            # Kept selectable so that saving another field does not drop the meeting's calendar.
+            unknown = _("%(cal_id)s (not a calendar of this app)") % {"cal_id": current_cal_id}
+            choices.append((current_cal_id, unknown))
+        self.fields["cal_id"].choices = choices
+
+
+class SettingsForm(forms.Form):
+    password = _text(
+        "settings.password",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text=gettext_lazy("4 to 6 digits; empty for no password."),
+    )
+    enable_waiting_room = _flag("settings.enable_waiting_room")
+    allow_enter_before_host = _flag("settings.allow_enter_before_host")
+    enable_enter_mute = _choice("settings.enable_enter_mute", EnterMute.choices)
+    allow_unmute_self = _flag("settings.allow_unmute_self")
+    mute_all = _flag("settings.mute_all")
+    allow_external_user = _flag("settings.allow_external_user")
+    enable_screen_watermark = _flag("settings.enable_screen_watermark")
+    watermark_type = _choice("settings.watermark_type", WatermarkType.choices)
+    auto_record_type = _choice("settings.auto_record_type", AutoRecordType.choices, coerce=str)
+    attendee_join_auto_record = _flag("settings.attendee_join_auto_record")
+    enable_host_pause_auto_record = _flag("settings.enable_host_pause_auto_record")
+    enable_enroll = _flag("settings.enable_enroll")
+    enable_host_key = _flag("settings.enable_host_key")
+    host_key = _text(
+        "settings.host_key",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text=gettext_lazy("6 digits; empty to let WeCom choose one."),
+    )
+    hosts = UseridsField(label=label("settings.hosts"))
+    remind_scope = _choice("settings.remind_scope", RemindScope.choices)
+    ring_users = UseridsField(label=label("settings.ring_users"))
+
+
+class RemindersForm(forms.Form):
+    is_repeat = _flag("reminders.is_repeat")
+    repeat_type = _choice("reminders.repeat_type", RepeatType.choices)
+    is_custom_repeat = _flag("reminders.is_custom_repeat")
+    repeat_interval = _whole_number(
+        "reminders.repeat_interval",
+        help_text=gettext_lazy("Days, weeks or months between meetings, as the repeat says."),
+    )
+    repeat_day_of_week = _days(
+        "reminders.repeat_day_of_week", [(day, WEEKDAYS[day - 1]) for day in range(1, 8)]
+    )
+    repeat_day_of_month = _days(
+        "reminders.repeat_day_of_month", [(day, str(day)) for day in range(1, 32)]
+    )
+    repeat_until_type = _choice("reminders.repeat_until_type", RepeatUntilType.choices)
+    repeat_until = forms.DateField(
+        label=label("reminders.repeat_until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=gettext_lazy("Empty: as far as WeCom allows."),
+    )
+    repeat_until_count = _whole_number("reminders.repeat_until_count")
+    remind_before = _days("reminders.remind_before", list(REMIND_BEFORE.items()))
+
+    def limit_repeat_types(self, custom):
+        """A custom repeat is daily, weekly or monthly only: offer no more. Parsing still
+        takes every type, so a forged one meets the rules' message instead of a bare refusal."""
+        if custom:
+            field = self.fields["repeat_type"]
+            field.widget.choices = [
+                (value, name) for value, name in field.choices if value in rules.CUSTOM_REPEAT_TYPES
+            ]
+
+
+def saved_data(meeting):
+    """The meeting's saved state as the edit form posts it: every field, shown or not."""
+    settings, reminders = meeting.settings, meeting.reminders
+    data = QueryDict(mutable=True)
+    data["version"] = str(meeting.version)
+    data["title"] = meeting.title
+    data["meeting_start"] = timezone.localtime(meeting.start).strftime(LOCAL_INPUT)
+    data["meeting_duration"] = str(meeting.duration // 60)
+    data["description"] = meeting.description
+    data["location"] = meeting.location
+    data["cal_id"] = meeting.cal_id
+    data["invitees"] = ", ".join(meeting.invitees)
+    for name in payloads.SETTINGS_SCALARS:
+        _put(data, f"settings-{name}", getattr(settings, name))
+    for name in payloads.SETTINGS_LISTS:
+        data[f"settings-{name}"] = ", ".join(getattr(meeting, name))
+    for name in payloads.REMINDERS_FIELDS:
+        value = getattr(reminders, name)
+        if name == "repeat_until" and value is not None:
+            value = timezone.localdate(value).isoformat()
+        elif name == "repeat_interval" and value is None:
+            # Shown only for a custom repeat, which needs one: "every 1" is the usual start.
+            value = 1
+        _put(data, f"reminders-{name}", value)
+    return data
+
+
+def _put(data, name, value):
+    if isinstance(value, bool):
+        # A checkbox that is off sends nothing.
+        if value:
+            data[name] = "on"
+    elif isinstance(value, list):
+        data.setlist(name, [str(item) for item in value])
+    else:
+        data[name] = "" if value is None else str(value)
+
+
+def _with_unseen_saved(data, saved):
+    """The posted data, with the saved value of every conditional field the page did not show.
+
+    A field that was hidden sends nothing, and nothing reads as "off" or "empty"; when a
+    change reveals it, it must come back as saved, not reset. The page lists what it showed
+    in `rendered`."""
+    merged = data.copy()
+    shown = set(data.getlist("rendered"))
+    for name in CONDITIONAL - shown:
+        merged.pop(name, None)
+        if saved.getlist(name):
+            merged.setlist(name, saved.getlist(name))
+    if "settings-mute_all" not in shown:
+        # mute_all applies only once self-unmuting is off, and then it must be on: it is
+        # revealed ticked rather than as an error waiting to happen.
+        merged["settings-mute_all"] = "on"
+    return merged
+
+
+@dataclass
+class Row:
+    """One control of the edit page and what goes beside it."""
+
+    field: forms.BoundField
+    rerender: str = ""
+    conditional: bool = False
+    note: str = ""
+    saved_elsewhere: str = ""
+
+    @property
+    def is_checkbox(self):
+        return self.field.widget_type == "checkbox"
+
+    @property
+    def is_group(self):
+        return self.field.widget_type in ("checkboxselectmultiple", "radioselect")
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+    secret: bool = False
+
+
+class MeetingEditor:
+    """The edit page over one meeting: its forms, the update body they make, the body's
+    problems next to their fields, the changes against the saved state and the preview.
+
+    Without `data` it shows the saved meeting. With `data` (a POST) every value typed is kept
+    as typed; a field the rules say does not apply is neither shown nor saved, and an error
+    of its parsing is dropped with it."""
+
+    def __init__(self, meeting, data=None, *, calendars=()):
+        self.meeting = meeting
+        self.calendars = {calendar.cal_id: calendar.summary for calendar in calendars}
+        saved = saved_data(meeting)
+        self.saved_forms = self._forms(saved, calendars)
+        if data is None:
+            self.data, self.forms = saved, self.saved_forms
+        else:
+            self.data = _with_unseen_saved(data, saved)
+            self.forms = self._forms(self.data, calendars)
+        self.main = self.forms[""]
+        self.settings = self.forms["settings"]
+        self.reminders = self.forms["reminders"]
+        self.notes = {}
+        self.conflicts = {}
+        self.conflict_rows = []
+        self._clean()
+
+    def _forms(self, data, calendars):
+        return {
+            "": MeetingForm(
+                data, calendars=calendars, current_cal_id=self.meeting.cal_id, label_suffix=""
+            ),
+            "settings": SettingsForm(data, prefix="settings", label_suffix=""),
+            "reminders": RemindersForm(data, prefix="reminders", label_suffix=""),
+        }
+
+    # --- parsing and the rules ---------------------------------------------------------
+
+    def _clean(self):
+        for form in (*self.saved_forms.values(), *self.forms.values()):
+            form.is_valid()
+        # A value that does not parse is shown with its error; meanwhile the saved value
+        # stands in for it, so that the rest (visibility, preview, changes) still makes sense.
+        values = {
+            prefix: {**self.saved_forms[prefix].cleaned_data, **form.cleaned_data}
+            for prefix, form in self.forms.items()
+        }
+        body = self._body(values)
+        tz = timezone.get_current_timezone()
+        body["reminders"], added = rules.complete_reminders(
+            body["reminders"], body["meeting_start"], tz
+        )
+        self.visible = (
+            set(SECTIONS["basics"])
+            | {"invitees"}
+            | {f"settings-{n}" for n in rules.applicable_settings(body["settings"])}
+            | {f"reminders-{n}" for n in rules.applicable_reminders(body["reminders"])}
+        )
+        self.reminders.limit_repeat_types(body["reminders"].get("is_custom_repeat") == 1)
+        for form in self.forms.values():
+            for name in list(form.errors):
+                if name != NON_FIELD_ERRORS and form[name].html_name not in (
+                    self.visible | {"version"}
+                ):
+                    del form.errors[name]
+        self.problems = rules.check_meeting(
+            body, now=int(clock.time()), admin_userid=self.meeting.admin_userid
+        )
+        self.body = rules.prune(body)
+        for name, day in added.items():
+            self.notes[f"reminders-{name}"] = self._added_note(name, day)
+        self._place(self.problems)
+
+    def _body(self, values):
+        main, settings, reminders = values[""], values["settings"], values["reminders"]
+        body = {name: main.get(name) for name in payloads.BASIC_FIELDS}
+        body["meeting_start"] = self._start(main.get("meeting_start"))
+        body["meeting_duration"] = self._duration(main.get("meeting_duration"))
+        body["invitees"] = {"userid": main.get("invitees") or []}
+        body["settings"] = {name: settings.get(name) for name in payloads.SETTINGS_SCALARS}
+        for name in payloads.SETTINGS_LISTS:
+            body["settings"][name] = {"userid": settings.get(name) or []}
+        body["reminders"] = {name: reminders.get(name) for name in payloads.REMINDERS_FIELDS}
+        for flag in payloads.REMINDERS_FLAGS:
+            body["reminders"][flag] = int(bool(reminders.get(flag)))
+        body["reminders"]["repeat_until"] = self._until(reminders.get("repeat_until"))
+        return body
+
+    # The page shows minutes and dates while WeCom keeps seconds: a value shown as saved is
+    # taken as the saved value, so that saving an untouched form changes nothing.
+
+    def _start(self, moment):
+        if moment is None:
+            return None
+        saved = self.meeting.start
+        if moment == timezone.localtime(saved).replace(second=0, microsecond=0):
+            return payloads.to_unix(saved)
+        return self._unix(moment, "meeting_start")
+
+    def _duration(self, minutes):
+        if minutes is None:
+            return None
+        if minutes == self.meeting.duration // 60:
+            return self.meeting.duration
+        return minutes * 60
+
+    def _until(self, day):
+        if day is None:
+            return None
+        saved = self.meeting.reminders.repeat_until
+        if saved is not None and timezone.localdate(saved) == day:
+            return payloads.to_unix(saved)
+        return self._unix(timezone.make_aware(datetime.combine(day, END_OF_DAY)), "repeat_until")
+
+    def _unix(self, moment, name):
+        try:
+            seconds = payloads.to_unix(moment)
+            # Read back too: the first hours of year 1 east of Greenwich have unix seconds
+            # but fall in year 0 in UTC, which no datetime can hold.
+            payloads.from_unix(seconds)
+            return seconds
+        except (OverflowError, OSError, ValueError):
+            form = self.reminders if name == "repeat_until" else self.main
+            form.add_error(name, _("Enter a date WeCom can use."))
+            return None
+
+    def _added_note(self, name, day):
+        if name == "repeat_day_of_week":
+            return _("%(day)s was added: WeCom always includes the start's own weekday.") % {
+                "day": weekday_name(day)
+            }
+        return _(
+            "Day %(day)d was added: WeCom always includes the start's own day of the month."
+        ) % {"day": day}
+
+    def _locate(self, name):
+        prefix, _dash, field = name.rpartition("-")
+        form = self.forms.get(prefix)
+        if form is None or field not in form.fields:
+            return None, None
+        return form, field
+
+    def _place(self, problems):
+        """Each problem beside its field; one about a field not shown (or about no field) at
+        the top of the form, named, so that nothing the rules say goes unseen."""
+        failed = {
+            form[name].html_name
+            for form in self.forms.values()
+            for name in form.errors
+            if name != NON_FIELD_ERRORS
+        }
+        for problem in problems:
+            # The form requires both halves of the time, so a missing one already has its
+            # own message.
+            if problem.code == rules.MISSING_PAIR:
+                continue
+            message = str(problem.message)
+            name = html_name(problem.field)
+            form, field = self._locate(name)
+            if form is not None and name in self.visible:
+                if name not in failed:
+                    form.add_error(field, message)
+            elif problem.field in WHOLE_BODY:
+                self.main.add_error(None, message)
+            else:
+                self.main.add_error(None, f"{label(problem.field)}: {message}")
+
+    # --- what the page shows -----------------------------------------------------------
+
+    def is_valid(self):
+        return not any(form.errors for form in self.forms.values())
+
+    @property
+    def loaded_version(self):
+        return self.main.cleaned_data["version"]
+
+    @property
+    def non_field_errors(self):
+        errors = [str(e) for form in self.forms.values() for e in form.non_field_errors()]
+        errors += [f"{_('Version')}: {e}" for e in self.main.errors.get("version", [])]
+        return errors
+
+    def field(self, name):
+        form, field = self._locate(name)
+        return form[field]
+
+    @cached_property
+    def sections(self):
+        return {
+            section: [self._row(name, section) for name in names if name in self.visible]
+            for section, names in SECTIONS.items()
+        }
+
+    def _row(self, name, section):
+        bound = self.field(name)
+        if name in RECURRENCE_INPUTS or section == "recurrence":
+            rerender = "recurrence"
+        elif bound.widget_type in CHOICE_WIDGETS:
+            rerender = section
+        else:
+            rerender = ""
+        return Row(
+            bound,
+            rerender=rerender,
+            conditional=name in CONDITIONAL,
+            note=self.notes.get(name, ""),
+            saved_elsewhere=self.conflicts.get(name, ""),
+        )
+
+    @cached_property
+    def changes(self):
+        """Each field the form changes, old and new in words, secrets masked."""
+        saved = payloads.desired_body(self.meeting)
+        rows = []
+        for path, old, new in payloads.changes(saved, self.body):
+            if path in SECRETS:
+                rows.append(Change(label(path), _mask(old), _mask(new), secret=True))
+            else:
+                rows.append(
+                    Change(
+                        label(path),
+                        describe(path, old, self.calendars),
+                        describe(path, new, self.calendars),
+                    )
+                )
+        return rows
+
+    @cached_property
+    def preview(self):
+        reminders = self.body.get("reminders") or {}
+        start, duration = self.body.get("meeting_start"), self.body.get("meeting_duration")
+        if reminders.get("is_repeat") != 1 or start is None or duration is None:
+            return None
+        try:
+            return recurrence.preview(
+                start, duration, reminders, tz=timezone.get_current_timezone(), limit=10
+            )
+        except (OverflowError, OSError, ValueError):
+            # A start the rules refuse anyway may lie beyond what a calendar can count.
+            return None
+
+    def conflict_with(self, current):
+        """Someone saved `current` after this form was loaded: show their values beside each
+        field that differs from what was typed, and carry their version, so that saving again
+        is a deliberate choice to replace their edit."""
+        saved = payloads.desired_body(current)
+        for path, theirs, _mine in payloads.changes(saved, self.body):
+            text = _("changed") if path in SECRETS else describe(path, theirs, self.calendars)
+            self.conflicts[html_name(path)] = text
+            self.conflict_rows.append((label(path), text))
+        self.data["version"] = str(current.version)
+        self.main.add_error(
+            None,
+            _(
+                "Someone else saved this meeting after you opened it, so nothing was saved. "
+                "Their values are shown beside the fields that differ; save again to replace "
+                "them with yours."
+            ),
+        )
+        self.__dict__.pop("sections", None)
+
+
+def _mask(value):
+    return "••••" if value else _("not set")
+
+
+# Every meeting whose last saved change WeCom does not have yet, whatever the reason.
+UNSYNCED = "unsynced"
+
+
+class MeetingFilterForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": gettext_lazy("Title, meeting ID or userid")}
+        ),
+    )
+    status = forms.TypedChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", gettext_lazy("Any status")), *Status.choices],
+    )
+    date_from = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    sync = forms.ChoiceField(
+        label=gettext_lazy("WeCom"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Any sync state")),
+            (UNSYNCED, gettext_lazy("Not synced")),
+            *SyncState.choices,
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+
+    def filter(self, meetings):
+        """The meetings that match; a filter typed wrong is left out (and shown as wrong)."""
+        self.is_valid()
+        wanted = self.cleaned_data
+        q = (wanted.get("q") or "").strip()
+        if q:
+            # Participant.userid is indexed: one subquery, whatever the number of meetings.
+            invited = Participant.objects.filter(userid=q).values("meeting_id")
+            meetings = meetings.filter(Q(title__icontains=q) | Q(meetingid=q) | Q(pk__in=invited))
+        if wanted.get("status") is not None:
+            meetings = meetings.filter(status=wanted["status"])
+        if wanted.get("date_from"):
+            meetings = meetings.filter(start__gte=_local_midnight(wanted["date_from"]))
+        if wanted.get("date_to") and wanted["date_to"] < date.max:
+            day_after = wanted["date_to"] + timedelta(days=1)
+            meetings = meetings.filter(start__lt=_local_midnight(day_after))
+        if wanted.get("sync") == UNSYNCED:
+            meetings = meetings.exclude(sync_state=SyncState.SYNCED)
+        elif wanted.get("sync"):
+            meetings = meetings.filter(sync_state=wanted["sync"])
+        return meetings
+
+
+def _local_midnight(day):
+    return timezone.make_aware(datetime.combine(day, time.min))

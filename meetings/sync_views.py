@@ -1,0 +1,139 @@
+"""The sync as the administrators see it: a meeting's sync badge (polled by htmx while the
+sync is under way), and on its page the tries made so far, Retry, and the conflict choices.
+
+Plain function views that parse and render; the writes are actions.retry_sync and
+actions.resolve_conflict.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from . import actions, sync
+from .models import Meeting
+from .templatetags.meeting_words import describe, duration_words, label, local_datetime
+
+ATTEMPTS_SHOWN = 20
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _meeting(meetingid):
+    return get_object_or_404(Meeting, meetingid=meetingid)
+
+
+@require_GET
+def sync_status(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
+    """The badge alone: what the list and the detail page poll while a sync is under way."""
+    return render(request, "meetings/_sync_badge.html", {"meeting": _meeting(meetingid)})
+
+
+@require_GET
+def sync_panel(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
+    """The tries, Retry and the conflict choices: a section of the detail page for htmx, a
+    page of its own for a browser without it."""
+    meeting = _meeting(meetingid)
+    if request.htmx:
+        return render(request, "meetings/_sync_panel.html", _panel_context(meeting))
+    return render(request, "meetings/_sync_page.html", _panel_context(meeting))
+
+
+@require_POST
+def sync_retry(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
+    meeting = _meeting(meetingid)
+    try:
+        meeting = actions.retry_sync(meeting, actor=request.user)
+    except actions.ActionError as err:
+        return _answer(request, meeting, error=str(err))
+    return _answer(request, meeting, notice=_("The change will be sent to WeCom again."))
+
+
+@require_POST
+def sync_resolve(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
+    """Settle one conflicting field (`field`, `choice` = mine | wecom) or, with several
+    `choice:<field>` values, several at once."""
+    meeting = _meeting(meetingid)
+    choices = {
+        name[len("choice:"):]: value
+        for name, value in request.POST.items()
+        if name.startswith("choice:")
+    }
+    if request.POST.get("field"):
+        choices[request.POST["field"]] = request.POST.get("choice", "")
+    if not choices:
+        return _answer(request, meeting, error=_("Choose which value to keep."))
+    try:
+        meeting = actions.resolve_conflict(meeting, choices, actor=request.user)
+    except actions.ActionError as err:
+        return _answer(request, meeting, error=str(err))
+    if meeting.conflict:
+        notice = _("Choice saved. Settle the other fields to send the meeting to WeCom.")
+    else:
+        notice = _("Choice saved. The meeting will be sent to WeCom.")
+    return _answer(request, meeting, notice=notice)
+
+
+def _answer(request, meeting, *, notice=None, error=None):
+    """After a POST: the panel and (out of band) the badge for htmx, which starts polling
+    again; for a plain form, back to the meeting's page with the message."""
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, notice)
+        return redirect("meetings:detail", meeting.meetingid)
+    meeting.refresh_from_db()
+    context = {**_panel_context(meeting), "notice": notice, "error": error}
+    html = render_to_string("meetings/_sync_panel.html", context, request=request)
+    html += render_to_string(
+        "meetings/_sync_badge.html", {"meeting": meeting, "oob": True}, request=request
+    )
+    return HttpResponse(html)
+
+
+def _panel_context(meeting):
+    return {
+        "meeting": meeting,
+        "attempts": meeting.attempts.all()[:ATTEMPTS_SHOWN],
+        "conflicts": [
+            {
+                "field": name,
+                "label": _field_label(name),
+                "mine": _value_words(name, values.get("mine")),
+                "wecom": _value_words(name, values.get("wecom")),
+            }
+            for name, values in sorted(meeting.conflict.items())
+        ],
+        "error_field": _field_label(meeting.sync_error_field) if meeting.sync_error_field else "",
+    }
+
+
+def _field_label(path):
+    if path == sync.TIME:
+        return _("Start and duration")
+    if path == "settings":
+        # WeCom's 400031 blames the settings as a whole.
+        return _("Settings")
+    try:
+        return label(path)
+    except FieldDoesNotExist:
+        return path
+
+
+def _value_words(path, value):
+    if path == sync.TIME and isinstance(value, dict):
+        start, duration = value.get("meeting_start"), value.get("meeting_duration")
+        return _("%(start)s, %(duration)s") % {
+            "start": local_datetime(start) if start else "—",
+            "duration": duration_words(duration) if duration else "—",
+        }
+    if isinstance(value, dict) and set(value) <= {"userid"}:
+        value = value.get("userid") or []
+    return describe(path, value)

@@ -1,0 +1,66 @@
+"""The Celery side of the sync: load by id, let meetings.sync decide, queue what it asks for.
+
+Every decision lives in meetings.sync and in the meeting's row, not in the messages: a
+message lost or delivered twice changes nothing, because the periodic sweep finds every
+meeting whose desired version is ahead of what WeCom confirmed.
+"""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from . import sync
+
+logger = logging.getLogger("meetings.tasks")
+
+# A save publishes its task after the commit, in the request. A broker that is down must
+# cost the administrator a moment, not a hung page: one quick retry, then the sweep's turn.
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sync_meeting(meeting_pk):
+    result = sync.reconcile(meeting_pk)
+    logger.info("meeting %s: %s %s", meeting_pk, result.outcome, result.detail)
+    if result.retry_in is not None:
+        enqueue(meeting_pk, countdown=result.retry_in)
+
+
+@shared_task(ignore_result=True)
+def sweep():
+    due = sync.sweep()
+    for pk in due:
+        if not enqueue(pk):
+            # The broker is down: every other publish would fail the same way, and the
+            # next sweep runs again anyway.
+            break
+    if due:
+        logger.info("sweep: %d meetings queued for sync", len(due))
+
+
+def enqueue(meeting_pk, countdown=None):
+    """Queue a sync of the meeting; False (and a log line) when the broker cannot take it."""
+    try:
+        sync_meeting.apply_async(
+            (meeting_pk,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except Exception:
+        # Whatever the transport raised, the meeting's row still says it needs a sync.
+        logger.warning(
+            "meeting %s: the sync could not be queued; the sweep will queue it", meeting_pk,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def enqueue_after_save(meeting_pk):
+    """Queue the sync of a just-saved edit, a moment later, so that a burst of saves on the
+    same meeting goes out as one call (the run sends the newest version it finds)."""
+    return enqueue(meeting_pk, countdown=getattr(settings, "SYNC_SETTLE_SECONDS", 1) or None)

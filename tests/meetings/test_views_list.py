@@ -1,0 +1,144 @@
+from datetime import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from meetings.models import Meeting, Status, SyncState
+from tests.meetings.factories import local_unix, make_meeting, office_client
+
+pytestmark = pytest.mark.django_db
+__all__ = ["office_client"]
+
+LIST = reverse("meetings:list")
+
+
+def titles(response):
+    return [meeting.title for meeting in response.context["page"].object_list]
+
+
+def at(text):
+    """Unix seconds of a local time written as 'YYYY-MM-DD HH:MM'."""
+    moment = timezone.make_aware(datetime.strptime(text, "%Y-%m-%d %H:%M"))
+    return int(moment.timestamp())
+
+
+def test_it_sends_a_stranger_to_the_login_page(client):
+    meeting = make_meeting()
+    for url in (
+        LIST,
+        reverse("meetings:detail", args=[meeting.meetingid]),
+        reverse("meetings:edit", args=[meeting.meetingid]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_lists_meetings_by_start_with_local_time_duration_and_status_in_words(
+    office_client,
+):
+    make_meeting(title="Later", meeting_start=at("2031-03-05 09:30"), meeting_duration=5400)
+    earlier = make_meeting(
+        title="Earlier", meeting_start=at("2031-03-04 14:00"), meeting_duration=1800
+    )
+    response = office_client.get(LIST, HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert titles(response) == ["Earlier", "Later"]
+    # Asia/Shanghai: 14:00 local is 06:00 UTC, and the page speaks local time.
+    assert "2031-03-04 14:00" in page
+    assert "30 min" in page and "1 h 30 min" in page
+    assert "Scheduled" in page
+    assert f'href="{reverse("meetings:detail", args=[earlier.meetingid])}"' in page
+    assert '<td class="sync">' in page
+
+
+def test_it_finds_meetings_by_title_meetingid_or_a_persons_userid(office_client):
+    make_meeting(title="Budget review", invitees=["lisi"])
+    make_meeting(meetingid="hyFINDME", title="Standup", invitees=["wangwu"])
+    make_meeting(
+        title="Town hall",
+        invitees=["zhaoliu", "sunqi"],
+        settings={"hosts": ["zhaoliu"], "remind_scope": 4, "ring_users": ["sunqi"]},
+    )
+    assert titles(office_client.get(LIST, {"q": "budget"})) == ["Budget review"]
+    assert titles(office_client.get(LIST, {"q": "hyFINDME"})) == ["Standup"]
+    assert titles(office_client.get(LIST, {"q": "lisi"})) == ["Budget review"]
+    # Hosts and ring users are found as well as invitees.
+    assert titles(office_client.get(LIST, {"q": "zhaoliu"})) == ["Town hall"]
+    assert titles(office_client.get(LIST, {"q": "sunqi"})) == ["Town hall"]
+    assert titles(office_client.get(LIST, {"q": "nobody"})) == []
+
+
+def test_it_filters_by_status(office_client):
+    make_meeting(title="Coming")
+    make_meeting(title="Running", status=Status.IN_PROGRESS)
+    assert titles(office_client.get(LIST, {"status": Status.IN_PROGRESS})) == ["Running"]
+    assert titles(office_client.get(LIST, {"status": ""})) == ["Coming", "Running"]
+
+
+def test_it_filters_by_local_dates_including_both_ends(office_client):
+    # 00:30 in Shanghai on the 10th is still the 9th in UTC: the local date is what counts.
+    make_meeting(title="Before", meeting_start=at("2031-05-09 23:30"))
+    make_meeting(title="Early on the 10th", meeting_start=at("2031-05-10 00:30"))
+    make_meeting(title="Late on the 11th", meeting_start=at("2031-05-11 23:45"))
+    make_meeting(title="After", meeting_start=at("2031-05-12 00:00"))
+    response = office_client.get(LIST, {"date_from": "2031-05-10", "date_to": "2031-05-11"})
+    assert titles(response) == ["Early on the 10th", "Late on the 11th"]
+
+
+def test_it_shows_a_wrong_date_filter_as_wrong_and_lists_the_rest(office_client):
+    make_meeting(title="Kept")
+    response = office_client.get(LIST, {"date_from": "not a date"})
+    assert response.status_code == 200
+    assert titles(response) == ["Kept"]
+    assert 'class="field has-error"' in response.content.decode()
+
+
+def test_it_shows_25_meetings_a_page_and_keeps_the_filters_when_paging(office_client):
+    for day in range(30):
+        make_meeting(title=f"Weekly {day:02d}", meeting_start=local_unix(days_ahead=day + 1))
+    make_meeting(title="Other")
+    first = office_client.get(LIST, {"q": "weekly"})
+    assert len(titles(first)) == 25
+    assert 'href="?q=weekly&amp;page=2"' in first.content.decode()
+    second = office_client.get(LIST, {"q": "weekly", "page": 2})
+    assert titles(second) == [f"Weekly {day:02d}" for day in range(25, 30)]
+
+
+def test_it_runs_as_many_queries_for_30_meetings_as_for_5(office_client):
+    def queries_for_the_list():
+        with CaptureQueriesContext(connection) as queries:
+            assert office_client.get(LIST).status_code == 200
+        return len(queries)
+
+    for day in range(5):
+        make_meeting(meeting_start=local_unix(days_ahead=day + 1), invitees=["lisi", "wangwu"])
+    few = queries_for_the_list()
+    for day in range(25):
+        make_meeting(meeting_start=local_unix(days_ahead=day + 1), invitees=["lisi", "wangwu"])
+    assert queries_for_the_list() == few
+
+
+def test_it_says_when_nothing_matches(office_client):
+    make_meeting(title="Only one")
+    response = office_client.get(LIST, {"q": "zzz"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "No meeting matches." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_lists_only_the_meetings_wecom_does_not_have_yet(office_client):
+    synced = make_meeting(title="已同步的会议")
+    failed = make_meeting(title="失败的会议")
+    pending = make_meeting(title="等待中的会议")
+    Meeting.objects.filter(pk=synced.pk).update(sync_state=SyncState.SYNCED)
+    Meeting.objects.filter(pk=failed.pk).update(sync_state=SyncState.FAILED)
+    Meeting.objects.filter(pk=pending.pk).update(sync_state=SyncState.PENDING)
+
+    page = office_client.get("/", {"sync": "unsynced"}).content.decode()
+    assert "失败的会议" in page and "等待中的会议" in page
+    assert "已同步的会议" not in page
+    only_failed = office_client.get("/", {"sync": "failed"}).content.decode()
+    assert "失败的会议" in only_failed and "等待中的会议" not in only_failed
