@@ -11,7 +11,8 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 models.CharField.register_lookup(Length)
 
@@ -133,7 +134,9 @@ class Meeting(models.Model):
     lease_expires = models.DateTimeField(null=True, blank=True)
     # Fields changed both here and in WeCom: {field: {"mine": …, "wecom": …}}.
     conflict = models.JSONField(_("conflicting fields"), default=dict, blank=True)
-    excess_users = models.JSONField(_("invitees without a meeting account"), default=list, blank=True)
+    excess_users = models.JSONField(
+        _("invitees without a meeting account"), default=list, blank=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -226,7 +229,9 @@ class MeetingSettings(models.Model):
     )
     allow_unmute_self = models.BooleanField(_("participants may unmute themselves"), default=True)
     mute_all = models.BooleanField(_("mute everyone"), default=False)
-    allow_external_user = models.BooleanField(_("people outside the company may join"), default=True)
+    allow_external_user = models.BooleanField(
+        _("people outside the company may join"), default=True
+    )
     enable_screen_watermark = models.BooleanField(_("screen watermark"), default=False)
     watermark_type = models.PositiveSmallIntegerField(
         _("watermark style"), choices=WatermarkType.choices, default=WatermarkType.SINGLE
