@@ -52,6 +52,12 @@ class Drop:
         self.hold = hold
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    # The standard backlog of 5 resets connections when many workers call at once, which
+    # WeCom never does; the sandbox must not invent transient errors of its own.
+    request_queue_size = 128
+
+
 class SandboxServer:
     def __init__(
         self,
@@ -70,7 +76,7 @@ class SandboxServer:
         self._seq = 0
         # Set on stop, to release the connections that timeout and delay faults hold.
         self._closing = threading.Event()
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.owner = self
         self._thread = None
 
