@@ -158,7 +158,8 @@ def valid_bodies(draw):
         "repeat_day_of_week": draw(st.lists(st.integers(min_value=1, max_value=7))),
         "repeat_day_of_month": draw(st.lists(st.integers(min_value=1, max_value=31))),
         "repeat_until_type": draw(st.sampled_from([0, 1])),
-        "repeat_until": draw(st.integers(min_value=NOW + 10**7, max_value=2**32 - 1)),
+        # After the latest start drawn below, so that the series always ends after it starts.
+        "repeat_until": draw(st.integers(min_value=NOW + 10**7 + 1, max_value=2**32 - 1)),
         "repeat_until_count": draw(st.integers(min_value=1, max_value=50)),
         "remind_before": draw(st.lists(st.sampled_from(rules.REMIND_BEFORE_CHOICES))),
     }
