@@ -1,18 +1,23 @@
 """Every write a person causes: one atomic function per action.
 
 Views and commands call these and nothing else to change meetings, so each rule about a write
-(version checks, what the sync must do next) lives in one place.
+(version checks, what the sync must do next) lives in one place, and so does its audit event:
+each action writes it in its own transaction (see meetings.audit). `actor` is the person
+(None for a command, recorded as "system") and `source_ip` the address their request came
+from. An action refused with ActionError still leaves an event saying so.
 """
 
 from dataclasses import dataclass, field
-from functools import partial
+from functools import partial, wraps
 
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from . import payloads, rules, sync, tasks
-from .models import Meeting, Status, SyncState
+from . import audit, payloads, rules, sync, tasks
+from .models import AuditEvent, Meeting, Status, SyncState
+
+Action = AuditEvent.Action
 
 
 class ActionError(Exception):
@@ -30,6 +35,36 @@ class StaleVersion(ActionError):
         super().__init__(meeting, loaded_version)
         self.meeting = meeting
         self.loaded_version = loaded_version
+
+
+def _refusal_recorded(action):
+    """Record an action refused with ActionError, after its own transaction rolled back, and
+    raise the refusal on: the record shows what was tried as well as what was done."""
+
+    def decorate(function):
+        @wraps(function)
+        def wrapper(meeting, *args, actor=None, source_ip=None, **kwargs):
+            try:
+                return function(meeting, *args, actor=actor, source_ip=source_ip, **kwargs)
+            except ActionError as refusal:
+                with transaction.atomic():
+                    audit.record(
+                        action, actor=actor, meeting=Meeting.objects.filter(pk=meeting.pk).first(),
+                        source_ip=source_ip, outcome=AuditEvent.Outcome.REFUSED,
+                        detail=_refusal_words(refusal),
+                    )
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _refusal_words(refusal):
+    if isinstance(refusal, StaleVersion):
+        return (f"saved by someone else since version {refusal.loaded_version} was loaded "
+                f"(now {refusal.meeting.version})")
+    return str(refusal)
 
 
 @dataclass
@@ -53,8 +88,9 @@ def _locked(pk):
     )
 
 
+@_refusal_recorded(Action.EDIT)
 @transaction.atomic
-def edit_meeting(meeting, body, *, actor, loaded_version):
+def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
     """Save an administrator's edit as the meeting's new desired state.
 
     `body` is the whole edited meeting in update-body shape, already checked by the rules.
@@ -78,30 +114,41 @@ def edit_meeting(meeting, body, *, actor, loaded_version):
     # meeting pending for the sweep and the save stands.
     transaction.on_commit(partial(tasks.enqueue_after_save, meeting.pk))
     meeting.refresh_from_db()
+    audit.record(
+        Action.EDIT, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
+        source_ip=source_ip,
+    )
     return EditResult(meeting, rows)
 
 
+@_refusal_recorded(Action.RETRY)
 @transaction.atomic
-def retry_sync(meeting, *, actor):
+def retry_sync(meeting, *, actor, source_ip=None):
     """Send a meeting whose sync stopped (failed, or a conflict to check again) once more,
     with a fresh count of tries."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.sync_state not in (SyncState.FAILED, SyncState.CONFLICT):
         raise ActionError(_("Only a meeting whose sync has stopped can be retried."))
+    stopped = f"{meeting.sync_state}: {meeting.sync_error}".rstrip(": ")
     Meeting.objects.filter(pk=meeting.pk).update(
         sync_state=SyncState.PENDING, sync_tries=0, next_attempt_at=None, sync_error="",
         sync_error_field="", sync_errcode=None,
     )
     transaction.on_commit(partial(tasks.enqueue, meeting.pk))
     meeting.refresh_from_db()
+    audit.record(
+        Action.RETRY, actor=actor, meeting=meeting, source_ip=source_ip,
+        detail=stopped,
+    )
     return meeting
 
 
 CONFLICT_CHOICES = ("mine", "wecom")
 
 
+@_refusal_recorded(Action.RESOLVE_CONFLICT)
 @transaction.atomic
-def resolve_conflict(meeting, choices, *, actor):
+def resolve_conflict(meeting, choices, *, actor, source_ip=None):
     """Settle conflicting fields: {field: "mine" | "wecom"}. WeCom's value of each settled
     field becomes the confirmed base, so the next sync sends "mine" as the only change, or
     finds nothing to send where WeCom's value was taken. Fields left unsettled stay in
@@ -112,6 +159,14 @@ def resolve_conflict(meeting, choices, *, actor):
     unknown = [name for name in choices if name not in meeting.conflict]
     if unknown or any(choice not in CONFLICT_CHOICES for choice in choices.values()):
         raise ActionError(_("The choice does not match the conflicting fields."))
+    settled = [
+        {
+            **audit.change_rows([(name, meeting.conflict[name]["mine"],
+                                  meeting.conflict[name][choice])])[0],
+            "choice": choice,
+        }
+        for name, choice in choices.items()
+    ]
     base = sync.leaves(meeting.synced_state or {})
     taken = {}
     for name, choice in choices.items():
@@ -139,11 +194,16 @@ def resolve_conflict(meeting, choices, *, actor):
     if not remaining:
         transaction.on_commit(partial(tasks.enqueue, meeting.pk))
     meeting.refresh_from_db()
+    audit.record(
+        Action.RESOLVE_CONFLICT, actor=actor, meeting=meeting, changes=settled,
+        source_ip=source_ip,
+        detail=f"still in conflict: {', '.join(sorted(remaining))}" if remaining else "",
+    )
     return meeting
 
 
 @transaction.atomic
-def import_meeting(info, *, actor=None):
+def import_meeting(info, *, actor=None, source_ip=None):
     """Bring a meeting in from a get_info answer, or refresh one this app already has.
 
     A meeting with an edit still waiting for WeCom is left to the sync to reconcile, so an
@@ -154,8 +214,11 @@ def import_meeting(info, *, actor=None):
     created = meeting is None
     if created:
         meeting = Meeting(meetingid=meetingid, version=0)
+        before, status_before = {}, None
     elif meeting.version > meeting.synced_version:
         return meeting, False
+    else:
+        before, status_before = payloads.desired_body(meeting), meeting.status
     meeting.meeting_code = info.get("meeting_code", meeting.meeting_code) or ""
     meeting.meeting_link = info.get("meeting_link", meeting.meeting_link) or ""
     meeting.admin_userid = info.get("admin_userid", meeting.admin_userid) or ""
@@ -167,4 +230,89 @@ def import_meeting(info, *, actor=None):
     meeting.synced_state = payloads.desired_body(meeting)
     meeting.sync_state = SyncState.SYNCED
     meeting.save()
+    rows = payloads.changes(before, meeting.synced_state)
+    if status_before != meeting.status:
+        rows.insert(0, ("status", status_before, meeting.status))
+    if created or rows:
+        audit.record(
+            Action.IMPORT, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
+            source_ip=source_ip, detail="new" if created else "refreshed from WeCom",
+        )
     return meeting, created
+
+
+# --- accounts: who came in, who failed to, and who may do what ---------------------------
+
+
+@transaction.atomic
+def record_login(user, *, source_ip=None):
+    return audit.record(Action.LOGIN, actor=user, source_ip=source_ip)
+
+
+@transaction.atomic
+def record_logout(user, *, source_ip=None):
+    return audit.record(Action.LOGOUT, actor=user, source_ip=source_ip)
+
+
+@transaction.atomic
+def record_login_failed(username, *, source_ip=None):
+    """A refused log-in: the name that was tried (which may belong to nobody), never the
+    password."""
+    return audit.record(
+        Action.LOGIN_FAILED, username=username or "?", source_ip=source_ip,
+        outcome=AuditEvent.Outcome.FAILED,
+    )
+
+
+@transaction.atomic
+def record_role_change(user, *, added=(), removed=(), flags=()):
+    """Groups given or taken and staff/superuser flags flipped, for `user`. Called from the
+    signal of a group change (in the transaction of that change) and by grant_role; the
+    actor is whoever the surrounding `audit.acting` block names."""
+    actor, source_ip = audit.current_actor()
+    rows = [{"field": "group", "old": "", "new": name} for name in added]
+    rows += [{"field": "group", "old": name, "new": ""} for name in removed]
+    rows += [{"field": name, "old": old, "new": new} for name, old, new in flags]
+    if not rows:
+        return None
+    return audit.record(
+        Action.ROLE_CHANGE, actor=actor, changes=rows, source_ip=source_ip,
+        detail=f"user {user.get_username()}",
+    )
+
+
+ROLES = {"administrator": "会议管理员", "auditor": "审计员"}
+
+
+@transaction.atomic
+def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
+    """Give (or with `remove` take) a role: "administrator", "auditor" (or their group
+    names) or "superuser". Auditors are staff, so that the admin lets them in; the flags
+    and groups changed are recorded as one event each."""
+    from django.contrib.auth.models import Group
+
+    group_name = ROLES.get(role, role)
+    with audit.acting(actor, source_ip):
+        if role == "superuser":
+            flags = {"is_superuser": not remove, "is_staff": not remove or user.is_staff}
+        else:
+            try:
+                group = Group.objects.get(name=group_name)
+            except Group.DoesNotExist:
+                raise ActionError(_("There is no role called %(role)s.") % {"role": role}) from None
+            if remove:
+                user.groups.remove(group)
+            else:
+                user.groups.add(group)
+            staff = group_name == ROLES["auditor"]
+            flags = {"is_staff": not remove} if staff else {}
+        changed = [
+            (name, getattr(user, name), value)
+            for name, value in flags.items() if getattr(user, name) != value
+        ]
+        if changed:
+            for name, _old, value in changed:
+                setattr(user, name, value)
+            user.save(update_fields=[name for name, _old, _new in changed])
+            record_role_change(user, flags=changed)
+    return user

@@ -85,6 +85,10 @@ RECURRENCE_INPUTS = frozenset(("meeting_start",))
 WHOLE_BODY = frozenset((rules.NON_FIELD, "settings", "reminders"))
 
 
+# Each ID is one get_info call made while the administrator waits.
+IMPORT_LIMIT = 50
+
+
 def html_name(path):
     """The form's name for a body path: "settings.password" -> "settings-password"."""
     return path.replace(".", "-", 1)
@@ -103,6 +107,28 @@ class UseridsField(forms.CharField):
 
     def to_python(self, value):
         return [userid for userid in USERID_SEPARATORS.split(super().to_python(value)) if userid]
+
+
+class ImportForm(forms.Form):
+    meetingids = forms.CharField(
+        label=gettext_lazy("Meeting IDs"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "The meetingid of each meeting (not the 9-digit meeting code), separated by "
+            "commas, spaces or new lines. WeCom lets this app change only the meetings it "
+            "created."
+        ),
+    )
+
+    def clean_meetingids(self):
+        found = [m for m in USERID_SEPARATORS.split(self.cleaned_data["meetingids"]) if m]
+        if not found:
+            raise forms.ValidationError(gettext_lazy("Enter at least one meeting ID."))
+        if len(found) > IMPORT_LIMIT:
+            raise forms.ValidationError(
+                gettext_lazy("At most %(limit)d meetings at a time.") % {"limit": IMPORT_LIMIT}
+            )
+        return list(dict.fromkeys(found))
 
 
 class MultilineField(forms.CharField):

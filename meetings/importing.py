@@ -14,12 +14,12 @@ DEFAULT_PAST = timedelta(days=7)
 DEFAULT_FUTURE = timedelta(days=180)
 
 
-def import_by_id(meetingid, *, actor=None, client=None):
+def import_by_id(meetingid, *, actor=None, source_ip=None, client=None):
     """Fetch one meeting with get_info and store it. Returns (meeting, created)."""
     client = client or get_client()
     info = client.meeting_get_info(meetingid)
     info.setdefault("meetingid", meetingid)
-    return actions.import_meeting(info, actor=actor)
+    return actions.import_meeting(info, actor=actor, source_ip=source_ip)
 
 
 def pull_user(userid, *, begin=None, end=None, actor=None, client=None):

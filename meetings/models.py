@@ -8,9 +8,11 @@ constraints too, so that nothing that bypasses the form stores an impossible mee
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -144,6 +146,9 @@ class Meeting(models.Model):
         ordering = ["start", "pk"]
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
+        # The web UI's edit right, apart from Django's change_meeting: the admin never edits
+        # meetings, so nobody needs that one.
+        permissions = [("edit_meeting", _("Can edit meetings and settle their sync"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(duration__gte=MIN_DURATION) & Q(duration__lte=MAX_DURATION),
@@ -364,6 +369,11 @@ class SyncAttempt(models.Model):
     errcode = models.IntegerField(_("errcode"), null=True, blank=True)
     errmsg = models.TextField(_("errmsg"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    # The person's action whose version this call carried (see audit.causing_event).
+    event = models.ForeignKey(
+        "AuditEvent", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="attempts", verbose_name=_("caused by"),
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -372,3 +382,62 @@ class SyncAttempt(models.Model):
 
     def __str__(self):
         return f"{self.meetingid} v{self.version} {self.path}: {self.outcome}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which meeting, when, from where, and how it ended: one row per action,
+    written by the action itself in its own transaction. The database refuses to change or
+    delete these rows (migration 0003), and nothing cascades into them: an actor or a meeting
+    that goes keeps its name and ID here."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Create")
+        EDIT = "edit", _("Edit")
+        CANCEL = "cancel", _("Cancel")
+        IMPORT = "import", _("Import")
+        RETRY = "retry", _("Retry sync")
+        RESOLVE_CONFLICT = "resolve_conflict", _("Settle conflict")
+        CALENDAR = "calendar", _("Calendar change")
+        LOGIN = "login", _("Log in")
+        LOGIN_FAILED = "login_failed", _("Failed log in")
+        LOGOUT = "logout", _("Log out")
+        ROLE_CHANGE = "role_change", _("Role change")
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("Done")
+        REFUSED = "refused", _("Refused")
+        FAILED = "failed", _("Failed")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+        blank=True, related_name="+", verbose_name=_("actor"),
+    )
+    # Copied, so the record still names the person after their account is gone; "system"
+    # for a command or the worker.
+    actor_username = models.CharField(_("actor"), max_length=150, db_index=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="events", verbose_name=_("meeting"),
+    )
+    meetingid = models.CharField(_("meeting ID"), max_length=64, blank=True, db_index=True)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    # The meeting's version once the action was done: what links sync attempts to it.
+    version = models.PositiveIntegerField(_("version"), null=True, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # [{"field": "settings.password", "old": "••••", "new": "••••", "secret": true}, …]
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+    source_ip = models.GenericIPAddressField(_("source address"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.OK, db_index=True
+    )
+    detail = models.TextField(_("detail"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["meeting", "-at"], name="auditevent_meeting_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.meetingid}"

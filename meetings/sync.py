@@ -48,7 +48,7 @@ from wecom.errors import (
     WeComError,
 )
 
-from . import payloads, rules
+from . import audit, payloads, rules
 from .models import Meeting, Status, SyncAttempt, SyncState
 
 logger = logging.getLogger("meetings.sync")
@@ -422,6 +422,7 @@ class _Run:
             "path": path,
             "started_at": self._started_at,
             "request": redact(body),
+            "event_id": audit.causing_event_id(self.pk, self.version),
         }
 
     def record(self, path, body, outcome):

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from . import actions, sync
+from . import actions, audit, sync
 from .models import Meeting
 from .templatetags.meeting_words import describe, duration_words, label, local_datetime
+from .views import can_edit, can_view
 
 ATTEMPTS_SHOWN = 20
 
@@ -29,12 +30,14 @@ def _meeting(meetingid):
     return get_object_or_404(Meeting, meetingid=meetingid)
 
 
+@can_view
 @require_GET
 def sync_status(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     """The badge alone: what the list and the detail page poll while a sync is under way."""
     return render(request, "meetings/_sync_badge.html", {"meeting": _meeting(meetingid)})
 
 
+@can_view
 @require_GET
 def sync_panel(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     """The tries, Retry and the conflict choices: a section of the detail page for htmx, a
@@ -45,16 +48,20 @@ def sync_panel(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     return render(request, "meetings/_sync_page.html", _panel_context(meeting))
 
 
+@can_edit
 @require_POST
 def sync_retry(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     meeting = _meeting(meetingid)
     try:
-        meeting = actions.retry_sync(meeting, actor=request.user)
+        meeting = actions.retry_sync(
+            meeting, actor=request.user, source_ip=audit.client_ip(request)
+        )
     except actions.ActionError as err:
         return _answer(request, meeting, error=str(err))
     return _answer(request, meeting, notice=_("The change will be sent to WeCom again."))
 
 
+@can_edit
 @require_POST
 def sync_resolve(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     """Settle one conflicting field (`field`, `choice` = mine | wecom) or, with several
@@ -70,7 +77,9 @@ def sync_resolve(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     if not choices:
         return _answer(request, meeting, error=_("Choose which value to keep."))
     try:
-        meeting = actions.resolve_conflict(meeting, choices, actor=request.user)
+        meeting = actions.resolve_conflict(
+            meeting, choices, actor=request.user, source_ip=audit.client_ip(request)
+        )
     except actions.ActionError as err:
         return _answer(request, meeting, error=str(err))
     if meeting.conflict:

@@ -6,6 +6,7 @@ app_name = "meetings"
 
 urlpatterns = [
     path("", views.meeting_list, name="list"),
+    path("import/", views.meeting_import, name="import"),
     path("meetings/<str:meetingid>/", views.meeting_detail, name="detail"),
     path("meetings/<str:meetingid>/edit/", views.meeting_edit, name="edit"),
     path("meetings/<str:meetingid>/sync/", sync_views.sync_panel, name="sync_panel"),

@@ -6,6 +6,7 @@ request never saves. Decisions live in `rules` (through `MeetingEditor`) and `ac
 """
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,15 +14,22 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from . import actions, payloads, recurrence
-from .forms import MeetingEditor, MeetingFilterForm
+from wecom.errors import WeComError
+
+from . import actions, audit, importing, payloads, recurrence
+from .forms import ImportForm, MeetingEditor, MeetingFilterForm
 from .models import Calendar, Meeting
 from .templatetags.meeting_words import describe_sections, readonly_reason, repeat_summary
 
 PAGE_SIZE = 25
+# Who may do what (groups made by migration 0004): viewing needs view_meeting, which meeting
+# administrators and auditors have; any write needs edit_meeting, which only administrators
+# (and superusers) have. A signed-in person without it gets 403.
+can_view = permission_required("meetings.view_meeting", raise_exception=True)
+can_edit = permission_required("meetings.edit_meeting", raise_exception=True)
 # The parts of the edit page an htmx request may ask for, each a partial of edit.html.
 PARTIALS = ("basics", "people", "settings", "recurrence", "changes")
 
@@ -37,6 +45,7 @@ def _meeting(meetingid):
     return get_object_or_404(meetings, meetingid=meetingid)
 
 
+@can_view
 @require_GET
 def meeting_list(request: HtmxHttpRequest) -> HttpResponse:
     filters = MeetingFilterForm(request.GET)
@@ -45,6 +54,37 @@ def meeting_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "meetings/list.html", {"filters": filters, "page": page})
 
 
+@can_edit
+@require_http_methods(["GET", "POST"])
+def meeting_import(request: HtmxHttpRequest) -> HttpResponse:
+    """Bring meetings in by ID with get_info; each one WeCom refuses is named with its reason,
+    and the ones it accepted are kept."""
+    form = ImportForm(request.POST or None)
+    imported = []
+    if request.method == "POST" and form.is_valid():
+        for meetingid in form.cleaned_data["meetingids"]:
+            try:
+                meeting, _created = importing.import_by_id(
+                    meetingid, actor=request.user, source_ip=audit.client_ip(request)
+                )
+            except WeComError as refused:
+                reason = {"meetingid": meetingid, "reason": refused.message}
+                form.add_error("meetingids", _("%(meetingid)s: %(reason)s") % reason)
+            else:
+                imported.append(meeting)
+        if imported:
+            messages.success(
+                request,
+                _("Imported: %(titles)s.") % {"titles": ", ".join(m.title for m in imported)},
+            )
+        if not form.errors:
+            if len(imported) == 1:
+                return redirect("meetings:detail", imported[0].meetingid)
+            return redirect("meetings:list")
+    return render(request, "meetings/import.html", {"form": form})
+
+
+@can_view
 @require_GET
 def meeting_detail(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     meeting = _meeting(meetingid)
@@ -66,6 +106,7 @@ def meeting_detail(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     return render(request, "meetings/detail.html", context)
 
 
+@can_edit
 @require_http_methods(["GET", "POST"])
 def meeting_edit(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     meeting = _meeting(meetingid)
@@ -88,7 +129,8 @@ def meeting_edit(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
         return _edit_page(request, editor, show_errors=True)
     try:
         result = actions.edit_meeting(
-            meeting, editor.body, actor=request.user, loaded_version=editor.loaded_version
+            meeting, editor.body, actor=request.user, loaded_version=editor.loaded_version,
+            source_ip=audit.client_ip(request),
         )
     except actions.StaleVersion as stale:
         editor.conflict_with(stale.meeting)
@@ -126,11 +168,13 @@ def _edit_page(request, editor, show_errors=False):
 def _partial(request, editor, part):
     context = _edit_context(editor, show_errors=False)
     html = render_to_string(f"meetings/edit.html#{part}", context, request=request)
-    if part != "changes":
-        # The changes panel follows every redraw, out of band, so it never lags behind.
-        context["oob"] = True
-        html += render_to_string("meetings/edit.html#changes", context, request=request)
-    return HttpResponse(html)
+    if part == "changes":
+        return HttpResponse(html)
+    # The changes panel follows every redraw, out of band, so it never lags behind.
+    context["oob"] = True
+    html += render_to_string("meetings/edit.html#changes", context, request=request)
+    # The form's one listener aims at the changes panel; a fieldset redraw goes elsewhere.
+    return reswap(retarget(HttpResponse(html), f"#fs-{part}"), "outerHTML")
 
 
 def _redirect(request, url):

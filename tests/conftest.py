@@ -5,6 +5,7 @@ from django.core.cache.backends.db import DatabaseCache
 pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.browser",
+    "tests.fixtures.audit_flush",
 ]
 
 

@@ -84,6 +84,10 @@ def as_post(data):
 
 @pytest.fixture
 def office_client(client, django_user_model):
-    """A client logged in as an office administrator (no Django admin rights needed)."""
-    client.force_login(django_user_model.objects.create_user("office", password="unused-9x"))
+    """A client logged in as an office administrator: in the 会议管理员 group, not staff."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("office", password="unused-9x")
+    user.groups.add(Group.objects.get(name="会议管理员"))
+    client.force_login(user)
     return client

@@ -1,0 +1,196 @@
+"""Writing the audit record: the helpers the actions call, and what links it to the rest.
+
+Only `meetings.actions` writes events (through `record`); this module knows how an event is
+shaped (who, from where, the changes without secrets) and how a sync attempt finds the event
+that caused it. The signal handlers turn Django's login, logout and group changes into calls
+of the matching actions.
+"""
+
+import contextvars
+import ipaddress
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.backends.signals import connection_created
+from django.db.models.signals import m2m_changed
+
+from .models import AuditEvent
+
+SECRET_FIELDS = frozenset(("settings.password", "settings.host_key"))
+# What the record shows in place of a secret that is set: a secret is "changed", never shown.
+MASK = "••••"
+SYSTEM = "system"
+# The actions after which the worker sends a new desired state (or the same one again).
+CAUSES_SYNC = (
+    AuditEvent.Action.CREATE,
+    AuditEvent.Action.EDIT,
+    AuditEvent.Action.RETRY,
+    AuditEvent.Action.RESOLVE_CONFLICT,
+    AuditEvent.Action.CANCEL,
+)
+
+
+# Who is acting where a signal cannot say (a group change made in the admin or by grant_role).
+_acting = contextvars.ContextVar("meetings_audit_acting", default=(None, None))
+
+
+@contextmanager
+def acting(actor, source_ip=None):
+    token = _acting.set((actor, source_ip))
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def current_actor():
+    """(actor, source_ip) of the surrounding `acting` block; (None, None) outside one."""
+    return _acting.get()
+
+
+def client_ip(request):
+    """The address the request came from. Behind a proxy REMOTE_ADDR is the proxy's, and
+    X-Forwarded-For is believed (its first entry) only when TRUST_X_FORWARDED_FOR says the
+    proxy in front sets it, since a client can send that header itself."""
+    if request is None:
+        return None
+    candidates = []
+    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        candidates.append(forwarded.split(",")[0].strip())
+    candidates.append(request.META.get("REMOTE_ADDR", ""))
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
+
+def masked(path, value):
+    if path not in SECRET_FIELDS:
+        return value
+    # Whether a secret is set is no secret; its value is.
+    return MASK if value not in (None, "") else ""
+
+
+def change_rows(rows):
+    """payloads.changes rows as the record keeps them, secrets masked."""
+    changes = []
+    for path, old, new in rows:
+        row = {"field": path, "old": masked(path, old), "new": masked(path, new)}
+        if path in SECRET_FIELDS:
+            row["secret"] = True
+        changes.append(row)
+    return changes
+
+
+def record(action, *, actor=None, meeting=None, changes=(), source_ip=None,
+           outcome=AuditEvent.Outcome.OK, detail="", username=None):
+    """Write one event. The caller is the action, inside its own transaction, so the event
+    and the change it describes are stored together or not at all."""
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    if username is None:
+        username = user.get_username() if user is not None else SYSTEM
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_username=username[:150],
+        action=action,
+        meeting=meeting,
+        meetingid=meeting.meetingid if meeting is not None else "",
+        title=meeting.title if meeting is not None else "",
+        version=meeting.version if meeting is not None else None,
+        changes=list(changes),
+        source_ip=source_ip,
+        outcome=outcome,
+        detail=str(detail),
+    )
+
+
+def causing_event_id(meeting_pk, version):
+    """The event a sync attempt carries: the latest edit, retry, settled conflict (or create,
+    cancel) of the meeting at or below the version sent. A version the worker made itself
+    (taking in a change made in WeCom) belongs to the action before it; an attempt of a
+    meeting with no such event (only imported) links to nothing."""
+    return (
+        AuditEvent.objects.filter(
+            meeting_id=meeting_pk,
+            action__in=CAUSES_SYNC,
+            outcome=AuditEvent.Outcome.OK,
+            version__lte=version,
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+# --- Django's signals, turned into actions ----------------------------------------------------
+
+
+def _logged_in(sender, request, user, **kwargs):
+    from . import actions
+
+    actions.record_login(user, source_ip=client_ip(request))
+
+
+def _logged_out(sender, request, user, **kwargs):
+    from . import actions
+
+    if user is not None:
+        actions.record_logout(user, source_ip=client_ip(request))
+
+
+def _login_failed(sender, credentials, request=None, **kwargs):
+    from . import actions
+
+    # Django has already replaced the password in `credentials` by stars; only the name
+    # tried is kept.
+    username = str(credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username")
+                   or "")
+    actions.record_login_failed(username, source_ip=client_ip(request))
+
+
+def _groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    from django.contrib.auth.models import Group
+
+    from . import actions
+
+    if action not in ("post_add", "post_remove", "pre_clear") or reverse:
+        return
+    if action == "pre_clear":
+        # After the clear the names are gone; the groups being removed are read first.
+        names = list(instance.groups.values_list("name", flat=True))
+        action = "post_remove"
+    else:
+        names = list(Group.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True))
+    if names:
+        actions.record_role_change(
+            instance, added=names if action == "post_add" else (),
+            removed=names if action == "post_remove" else (),
+        )
+
+
+def register_sqlite_functions(sender, connection, **kwargs):
+    """The function the SQLite triggers ask whether a DELETE is the test suite's flush. It
+    answers from a flag on this connection that only the tests' flush sets, so that in a
+    running site every DELETE of the record is refused."""
+    if connection.vendor != "sqlite":
+        return
+    connection.connection.create_function(
+        "meetings_audit_flush", 0, lambda: int(bool(getattr(connection, "audit_flush_allowed",
+                                                            False)))
+    )
+
+
+def connect_signals():
+    user_logged_in.connect(_logged_in, dispatch_uid="meetings.audit.logged_in")
+    user_logged_out.connect(_logged_out, dispatch_uid="meetings.audit.logged_out")
+    user_login_failed.connect(_login_failed, dispatch_uid="meetings.audit.login_failed")
+    m2m_changed.connect(
+        _groups_changed, sender=get_user_model().groups.through,
+        dispatch_uid="meetings.audit.groups_changed",
+    )
+    connection_created.connect(register_sqlite_functions, dispatch_uid="meetings.audit.sqlite")

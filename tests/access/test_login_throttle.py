@@ -1,0 +1,85 @@
+"""Failed log-ins are throttled per username and per address (django-axes), and each one is
+in the audit record."""
+
+import pytest
+from django.urls import reverse
+
+from meetings.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+LIMIT = 5
+
+
+@pytest.fixture(autouse=True)
+def _limit(settings):
+    settings.AXES_FAILURE_LIMIT = LIMIT
+
+
+def log_in(client, username, password, address="10.0.0.1"):
+    return client.post(
+        reverse("login"), {"username": username, "password": password},
+        REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+
+def test_it_logs_in_with_the_right_password(client, people):
+    response = log_in(client, "wang.admin", "correct-horse-9")
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="login")
+    assert (event.actor_username, event.source_ip) == ("wang.admin", "10.0.0.1")
+
+
+def test_it_locks_a_username_out_after_too_many_failures_from_anywhere(client, people):
+    for attempt in range(LIMIT):
+        log_in(client, "wang.admin", "wrong", address=f"10.0.0.{attempt + 1}")
+
+    response = log_in(client, "wang.admin", "correct-horse-9", address="10.9.9.9")
+
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_locks_an_address_out_for_every_username(client, people):
+    for attempt in range(LIMIT):
+        log_in(client, f"guess{attempt}", "wrong", address="10.6.6.6")
+
+    response = log_in(client, "wang.admin", "correct-horse-9", address="10.6.6.6")
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_lets_the_user_in_from_elsewhere_while_below_the_limit(client, people):
+    for _ in range(LIMIT - 1):
+        log_in(client, "wang.admin", "wrong")
+
+    response = log_in(client, "wang.admin", "correct-horse-9", address="10.0.0.2")
+
+    assert response.status_code == 302
+
+
+def test_it_records_each_failed_log_in_without_the_password(client, people):
+    log_in(client, "wang.admin", "Secret-Typo-1")
+    log_in(client, "nobody", "Secret-Typo-2")
+
+    failed = AuditEvent.objects.filter(action="login_failed").order_by("pk")
+    assert [(e.actor_username, e.outcome, e.source_ip) for e in failed] == [
+        ("wang.admin", "failed", "10.0.0.1"),
+        ("nobody", "failed", "10.0.0.1"),
+    ]
+    assert "Secret-Typo" not in repr(list(failed.values()))
+
+
+def test_it_shows_the_lockout_page_in_chinese_by_default(client, people):
+    for _ in range(LIMIT):
+        log_in(client, "wang.admin", "wrong")
+
+    response = client.post(
+        reverse("login"), {"username": "wang.admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.1"
+    )
+
+    assert response.status_code == 429
+    assert response["Content-Language"] == "zh-hans"

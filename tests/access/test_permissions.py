@@ -1,0 +1,112 @@
+"""Who may open what: anonymous, an administrator, an auditor and a superuser against every
+page of the web UI and of the admin."""
+
+import pytest
+from django.urls import reverse
+
+from meetings import actions
+from meetings.models import AuditEvent, SyncAttempt
+from tests.meetings.factories import make_meeting
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "administrator", "auditor", "superuser")
+LOGIN = "login"
+ADMIN_LOGIN = "admin login"
+
+
+@pytest.fixture
+def meeting(people):
+    meeting = make_meeting(title="周会")
+    event = actions.record_login(people["administrator"])
+    SyncAttempt.objects.create(
+        meeting=meeting, meetingid=meeting.meetingid, version=1, path="meeting/get_info",
+        started_at=meeting.created_at, duration_ms=5, outcome=SyncAttempt.Outcome.OK,
+        event=event,
+    )
+    return meeting
+
+
+def pages(meeting):
+    meetingid = meeting.meetingid
+    event = AuditEvent.objects.first()
+    attempt = SyncAttempt.objects.first()
+    # (name, method, url, what each role gets)
+    web = {"anonymous": LOGIN, "administrator": 200, "auditor": 200, "superuser": 200}
+    edit = {"anonymous": LOGIN, "administrator": 200, "auditor": 403, "superuser": 200}
+    # A retry of a meeting that is synced is refused with a message: back to its page.
+    write = {"anonymous": LOGIN, "administrator": 302, "auditor": 403, "superuser": 302}
+    audit = {"anonymous": ADMIN_LOGIN, "administrator": 403, "auditor": 200, "superuser": 200}
+    users = {"anonymous": ADMIN_LOGIN, "administrator": 403, "auditor": 403, "superuser": 200}
+    return [
+        ("list", "get", reverse("meetings:list"), web),
+        ("detail", "get", reverse("meetings:detail", args=[meetingid]), web),
+        ("sync panel", "get", reverse("meetings:sync_panel", args=[meetingid]), web),
+        ("sync status", "get", reverse("meetings:sync_status", args=[meetingid]), web),
+        ("edit", "get", reverse("meetings:edit", args=[meetingid]), edit),
+        ("import", "get", reverse("meetings:import"), edit),
+        ("retry", "post", reverse("meetings:sync_retry", args=[meetingid]), write),
+        ("resolve", "post", reverse("meetings:sync_resolve", args=[meetingid]), write),
+        ("admin index", "get", reverse("admin:index"), audit),
+        ("events", "get", reverse("admin:meetings_auditevent_changelist"), audit),
+        ("event", "get", reverse("admin:meetings_auditevent_change", args=[event.pk]), audit),
+        ("export", "get", reverse("admin:meetings_auditevent_export"), audit),
+        ("attempts", "get", reverse("admin:meetings_syncattempt_changelist"), audit),
+        (
+            "attempt", "get",
+            reverse("admin:meetings_syncattempt_change", args=[attempt.pk]), audit,
+        ),
+        ("meetings", "get", reverse("admin:meetings_meeting_changelist"), audit),
+        ("meeting", "get", reverse("admin:meetings_meeting_change", args=[meeting.pk]), audit),
+        ("users", "get", reverse("admin:auth_user_changelist"), users),
+        ("groups", "get", reverse("admin:auth_group_changelist"), users),
+    ]
+
+
+def test_it_lets_each_role_open_exactly_its_pages(meeting, client_for):
+    wrong = []
+    for role in ROLES:
+        client = client_for(role)
+        for name, method, url, expected in pages(meeting):
+            response = getattr(client, method)(url)
+            want = expected[role]
+            if want == LOGIN:
+                ok = response.status_code == 302 and response["Location"].startswith(
+                    reverse("login")
+                )
+            elif want == ADMIN_LOGIN:
+                ok = response.status_code == 302 and response["Location"].startswith(
+                    (reverse("admin:login"), reverse("login"))
+                )
+            else:
+                ok = response.status_code == want
+            if not ok:
+                wrong.append((role, name, want, response.status_code))
+    assert wrong == []
+
+
+def test_it_shows_the_edit_button_only_to_those_who_may_edit(meeting, client_for):
+    edit_url = reverse("meetings:edit", args=[meeting.meetingid])
+    detail_url = reverse("meetings:detail", args=[meeting.meetingid])
+
+    assert edit_url in client_for("administrator").get(detail_url).content.decode()
+    assert edit_url not in client_for("auditor").get(detail_url).content.decode()
+
+
+def test_it_refuses_an_auditors_edit_and_changes_nothing(meeting, client_for):
+    response = client_for("auditor").post(
+        reverse("meetings:edit", args=[meeting.meetingid]), {"title": "偷改"}
+    )
+
+    assert response.status_code == 403
+    meeting.refresh_from_db()
+    assert meeting.title == "周会"
+
+
+def test_it_answers_a_403_in_the_sites_own_page(meeting, client_for):
+    response = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en").get(
+        reverse("meetings:edit", args=[meeting.meetingid])
+    )
+
+    assert response.status_code == 403
+    assert "Your account may not open this page" in response.content.decode()

@@ -1,0 +1,144 @@
+"""The admin as auditors and superusers see it: read-only, filterable, exportable."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from meetings import actions, payloads
+from meetings.models import AuditEvent, SyncAttempt
+from tests.meetings.factories import make_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def edit(meeting, people, **changes):
+    meeting.refresh_from_db()
+    body = {**payloads.desired_body(meeting), **changes}
+    return actions.edit_meeting(
+        meeting, body, actor=people["administrator"], loaded_version=meeting.version
+    ).meeting
+
+
+@pytest.fixture
+def edited(people):
+    meeting = make_meeting(title="周会", meetingid="hyaudit01")
+    edit(meeting, people, title="例会")
+    return meeting
+
+
+def test_it_offers_a_superuser_no_way_to_add_change_or_delete(client_for, edited):
+    client = client_for("superuser")
+    event = AuditEvent.objects.get(action="edit")
+    changelist = reverse("admin:meetings_auditevent_changelist")
+
+    page = client.get(changelist).content.decode()
+    assert reverse("admin:meetings_auditevent_add") not in page
+    assert 'name="action"' not in page
+    assert client.get(reverse("admin:meetings_auditevent_add")).status_code == 403
+    assert client.get(
+        reverse("admin:meetings_auditevent_delete", args=[event.pk])
+    ).status_code == 403
+    detail = reverse("admin:meetings_auditevent_change", args=[event.pk])
+    response = client.post(detail, {"actor_username": "someone", "outcome": "failed"})
+    assert response.status_code == 403
+    response = client.post(changelist, {"action": "delete_selected", "_selected_action": [
+        event.pk
+    ]})
+    assert AuditEvent.objects.get(pk=event.pk).actor_username == "wang.admin"
+    for name in ("syncattempt", "meeting"):
+        assert client.get(reverse(f"admin:meetings_{name}_add")).status_code == 403
+
+
+def test_it_shows_the_changes_as_an_old_to_new_table(client_for, edited):
+    event = AuditEvent.objects.get(action="edit")
+
+    page = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en").get(
+        reverse("admin:meetings_auditevent_change", args=[event.pk])
+    ).content.decode()
+
+    assert '<table class="audit-changes">' in page
+    assert "<td>周会</td><td>例会</td>" in page.replace("<td>→</td>", "")
+
+
+def test_it_lists_events_with_a_fixed_number_of_queries(client_for, edited, people):
+    client = client_for("auditor")
+    url = reverse("admin:meetings_auditevent_changelist")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for number in range(20):
+        edit(edited, people, title=f"周会 {number}")
+    assert queries() == few
+
+
+def test_it_filters_and_searches_the_events(client_for, edited, people):
+    other = make_meeting(title="季度复盘", meetingid="hyother02")
+    edit(other, people, location="3楼")
+    client = client_for("auditor")
+    url = reverse("admin:meetings_auditevent_changelist")
+
+    by_search = client.get(url, {"q": "hyother02"}).context["cl"].result_list
+    by_action = client.get(url, {"action__exact": "edit"}).context["cl"].result_list
+    by_actor = client.get(url, {"actor_username": "li.audit"}).context["cl"].result_list
+
+    assert [e.meetingid for e in by_search] == ["hyother02"]
+    assert {e.meetingid for e in by_action} == {"hyother02", "hyaudit01"}
+    assert {e.action for e in by_actor} <= {"login", "role_change"}
+
+
+def test_it_exports_the_filtered_list_as_csv(client_for, edited, people):
+    client = client_for("auditor")
+    url = reverse("admin:meetings_auditevent_export")
+
+    response = client.get(url, {"action__exact": "edit"})
+
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["action"], r["meetingid"], r["actor_username"]) for r in rows] == [
+        ("edit", "hyaudit01", "wang.admin")
+    ]
+    assert "例会" in rows[0]["changes"]
+
+
+def test_it_links_the_export_from_the_list(client_for, edited):
+    page = client_for("auditor").get(
+        reverse("admin:meetings_auditevent_changelist"), {"action__exact": "edit"}
+    ).content.decode()
+
+    assert reverse("admin:meetings_auditevent_export") + "?action__exact=edit" in page
+
+
+def test_it_shows_a_meeting_with_its_events_and_without_its_secrets(client_for, people):
+    meeting = make_meeting(title="周会", settings={"password": "482913"})
+    edit(meeting, people, title="例会")
+
+    page = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en").get(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    ).content.decode()
+
+    assert "wang.admin" in page and "例会" in page
+    assert "482913" not in page
+
+
+def test_it_shows_an_attempt_with_the_event_that_caused_it(client_for, edited):
+    event = AuditEvent.objects.get(action="edit")
+    attempt = SyncAttempt.objects.create(
+        meeting=edited, meetingid=edited.meetingid, version=2, path="meeting/update",
+        started_at=event.at, duration_ms=40, errcode=0, errmsg="ok",
+        outcome=SyncAttempt.Outcome.OK, request={"title": "例会"}, event=event,
+    )
+
+    page = client_for("auditor").get(
+        reverse("admin:meetings_syncattempt_change", args=[attempt.pk])
+    ).content.decode()
+
+    assert reverse("admin:meetings_auditevent_change", args=[event.pk]) in page

@@ -1,0 +1,40 @@
+import pytest
+from django.urls import reverse
+
+from meetings.models import Meeting, SyncState
+from tests.meetings.factories import office_client
+
+__all__ = ["office_client"]
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("meetings:import")
+
+
+def test_it_imports_one_meeting_and_opens_it(office_client, sandbox):
+    meetingid = sandbox.create_meeting(title="从企业微信导入")
+    response = office_client.post(URL, {"meetingids": f"  {meetingid}\n"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("meetings:detail", args=[meetingid])
+    meeting = Meeting.objects.get(meetingid=meetingid)
+    assert meeting.title == "从企业微信导入"
+    assert meeting.sync_state == SyncState.SYNCED
+
+
+def test_it_keeps_the_good_ones_and_names_each_refused_id(office_client, sandbox):
+    good = sandbox.create_meeting(title="能导入的会议")
+    response = office_client.post(URL, {"meetingids": f"{good}, hy-unknown-meeting"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "hy-unknown-meeting" in page
+    assert 'class="error"' in page
+    # What was typed stays in the form.
+    assert f"{good}, hy-unknown-meeting" in page
+    assert Meeting.objects.filter(meetingid=good).exists()
+
+
+def test_it_asks_for_at_least_one_id(office_client, sandbox):
+    response = office_client.post(URL, {"meetingids": " , "})
+    assert response.status_code == 200
+    assert 'class="error"' in response.content.decode()
+    assert not Meeting.objects.exists()
