@@ -11,38 +11,10 @@ from . import rules
 from .models import MeetingSettings, Participant, Reminders
 
 BASIC_FIELDS = ("title", "description", "location", "cal_id")
-SETTINGS_SCALARS = (
-    "password",
-    "enable_waiting_room",
-    "allow_enter_before_host",
-    "enable_enter_mute",
-    "allow_unmute_self",
-    "mute_all",
-    "allow_external_user",
-    "enable_screen_watermark",
-    "watermark_type",
-    "auto_record_type",
-    "attendee_join_auto_record",
-    "enable_host_pause_auto_record",
-    "enable_enroll",
-    "enable_host_key",
-    "host_key",
-    "remind_scope",
-)
 SETTINGS_LISTS = {"hosts": Participant.Role.HOST, "ring_users": Participant.Role.RING_USER}
-REMINDERS_FIELDS = (
-    "is_repeat",
-    "repeat_type",
-    "is_custom_repeat",
-    "repeat_until_type",
-    "repeat_until_count",
-    "repeat_until",
-    "repeat_interval",
-    "repeat_day_of_week",
-    "repeat_day_of_month",
-    "remind_before",
-)
-# WeCom speaks 0/1 for these reminders flags and true/false for settings flags.
+# The field names are the rules' own; the lists among the settings live in Participant rows.
+SETTINGS_SCALARS = tuple(name for name in rules.SETTINGS_FIELDS if name not in SETTINGS_LISTS)
+REMINDERS_FIELDS = rules.REMINDERS_FIELDS
 REMINDERS_FLAGS = ("is_repeat", "is_custom_repeat")
 DAY_LISTS = ("repeat_day_of_week", "repeat_day_of_month", "remind_before")
 # The two halves of a time change travel together, as the update page demands.
