@@ -22,8 +22,8 @@ from .models import AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
 from .templatetags.meeting_words import label
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
+class ReadOnly:
+    """Nobody adds, changes or deletes here, superusers included: the admin is for review."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -35,20 +35,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline:
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    actions = None
+
+
+class ReadOnlyInline(ReadOnly):
     extra = 0
     max_num = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _words(value):
