@@ -6,6 +6,7 @@ A value that cannot be used stops start-up with a message that names the variabl
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -227,6 +228,17 @@ WECOM_READ_TIMEOUT = envint("WECOM_READ_TIMEOUT", 15, minimum=1)
 # The invitee cap of meeting/update: 100 for an ordinary corp, the purchased capacity up to
 # 300 for a paying one.
 WECOM_INVITEE_CAP = envint("WECOM_INVITEE_CAP", 100, minimum=1, maximum=300)
+# The callback URL's Token and EncodingAESKey, as set on the app's "receive messages" page;
+# the defaults are the sandbox's, known to everyone and fit for the local demo only.
+WECOM_CALLBACK_TOKEN = envstr("WECOM_CALLBACK_TOKEN", "sandbox-callback-token")
+WECOM_CALLBACK_AES_KEY = envstr(
+    "WECOM_CALLBACK_AES_KEY", "d2Vjb20tc2FuZGJveC1jYWxsYmFjay1hZXMta2V5ISE"
+)
+if not re.fullmatch(r"[A-Za-z0-9+/]{43}", WECOM_CALLBACK_AES_KEY):
+    raise ImproperlyConfigured(
+        "WECOM_CALLBACK_AES_KEY: expected the 43 characters of base64 WeCom shows as "
+        "EncodingAESKey"
+    )
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = envurl(

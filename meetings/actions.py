@@ -14,8 +14,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, payloads, rules, sync, tasks
-from .models import AuditEvent, Meeting, Status, SyncState
+from . import audit, payloads, people, rules, sync, tasks
+from .models import AuditEvent, Calendar, Meeting, Status, SyncState
 
 Action = AuditEvent.Action
 
@@ -230,6 +230,10 @@ def import_meeting(info, *, actor=None, source_ip=None):
     meeting.synced_state = payloads.desired_body(meeting)
     meeting.sync_state = SyncState.SYNCED
     meeting.save()
+    # Everyone the meeting names joins the directory, nameless until an export names them.
+    people.note_seen(
+        [meeting.admin_userid, *meeting.participants.values_list("userid", flat=True)]
+    )
     rows = payloads.changes(before, meeting.synced_state)
     if status_before != meeting.status:
         rows.insert(0, ("status", status_before, meeting.status))
@@ -316,3 +320,111 @@ def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
             user.save(update_fields=[name for name, _old, _new in changed])
             record_role_change(user, flags=changed)
     return user
+
+
+# --- calendars: the view has WeCom's answer first; these record it -----------------------
+# A calendar is written to WeCom in the request itself (outside any transaction, since the
+# token cache may be this database), so each of these stores what WeCom accepted, or that it
+# refused, together with the event.
+
+CALENDAR_FIELDS = ("summary", "color", "description", "admins", "shares")
+CALENDAR_DEFAULTS = {"description": "", "admins": [], "shares": []}
+
+
+def _calendar_fields(calendar):
+    if calendar is None:
+        return {}
+    return {name: getattr(calendar, name) for name in CALENDAR_FIELDS}
+
+
+def _calendar_rows(before, after):
+    return [
+        {"field": name, "old": before.get(name), "new": after.get(name)}
+        for name in CALENDAR_FIELDS
+        if before.get(name) != after.get(name)
+    ]
+
+
+def _calendar_detail(verb, cal_id, summary):
+    return f"calendar {cal_id} ({summary}): {verb}"
+
+
+def _kept(calendar):
+    """The fields this app keeps, as WeCom has them: a field WeCom leaves out is empty."""
+    return {
+        name: calendar.get(name, CALENDAR_DEFAULTS.get(name, "")) for name in CALENDAR_FIELDS
+    }
+
+
+@transaction.atomic
+def save_calendar(cal_id, calendar, *, actor, source_ip=None):
+    """Record a calendar WeCom has just added or overwritten: `calendar` is what it now holds
+    (the body sent, without the shares it could not make)."""
+    row = Calendar.objects.select_for_update().filter(cal_id=cal_id).first()
+    created = row is None
+    before = _calendar_fields(row)
+    after = _kept(calendar)
+    row = row or Calendar(cal_id=cal_id)
+    for name, value in after.items():
+        setattr(row, name, value)
+    row.save()
+    audit.record(
+        Action.CALENDAR, actor=actor, changes=_calendar_rows(before, after), source_ip=source_ip,
+        detail=_calendar_detail("added" if created else "updated", cal_id, row.summary),
+    )
+    return row
+
+
+@transaction.atomic
+def delete_calendar(calendar, *, actor, source_ip=None):
+    """Forget a calendar WeCom has just deleted. Meetings that named it keep the cal_id; their
+    form shows it as not a calendar of this app."""
+    before = _calendar_fields(calendar)
+    Calendar.objects.filter(pk=calendar.pk).delete()
+    audit.record(
+        Action.CALENDAR, actor=actor, changes=_calendar_rows(before, {}), source_ip=source_ip,
+        detail=_calendar_detail("deleted", calendar.cal_id, calendar.summary),
+    )
+
+
+@transaction.atomic
+def refresh_calendars(calendar_list, *, actor, source_ip=None):
+    """Take in what oa/calendar/get answered for calendars this app has: the ones that
+    changed, each with its event. A calendar WeCom left out is kept here (it may be a
+    passing fault); the caller says which those are."""
+    changed = []
+    for calendar in calendar_list:
+        row = Calendar.objects.select_for_update().filter(cal_id=calendar.get("cal_id")).first()
+        if row is None:
+            continue
+        before, after = _calendar_fields(row), _kept(calendar)
+        rows = _calendar_rows(before, after)
+        if not rows:
+            continue
+        for name, value in after.items():
+            setattr(row, name, value)
+        row.save()
+        audit.record(
+            Action.CALENDAR, actor=actor, changes=rows, source_ip=source_ip,
+            detail=_calendar_detail("refreshed from WeCom", row.cal_id, row.summary),
+        )
+        changed.append(row)
+    return changed
+
+
+@transaction.atomic
+def record_calendar_refused(cal_id, calendar, error, *, actor, source_ip=None):
+    """WeCom refused (or could not be asked about) a calendar write: nothing is stored, and
+    the record shows what was tried and why it failed."""
+    row = Calendar.objects.filter(cal_id=cal_id).first() if cal_id else None
+    before = _calendar_fields(row)
+    tried = _kept(calendar) if calendar else before
+    # A refusal is WeCom's answer to what was sent; anything else (unreachable, a wrong
+    # configuration) says nothing about the calendar itself.
+    refused = getattr(error, "kind", "") == "permanent"
+    return audit.record(
+        Action.CALENDAR, actor=actor, source_ip=source_ip,
+        changes=_calendar_rows(before, tried) if calendar else [],
+        outcome=AuditEvent.Outcome.REFUSED if refused else AuditEvent.Outcome.FAILED,
+        detail=_calendar_detail(f"not saved: {error}", cal_id or "(new)", tried.get("summary")),
+    )

@@ -22,7 +22,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import payloads, recurrence, rules
+from . import payloads, people, recurrence, rules
 from .models import (
     AutoRecordType,
     EnterMute,
@@ -97,7 +97,8 @@ def html_name(path):
 class UseridsField(forms.CharField):
     """Userids typed as text, separated by commas, spaces or new lines; the rules judge each."""
 
-    widget = forms.Textarea(attrs={"rows": 2})
+    # Preserved across the edit page's redraws: the browser's text is newer than the server's.
+    widget = forms.Textarea(attrs={"rows": 2, "hx-preserve": "true"})
 
     def __init__(self, **kwargs):
         kwargs.setdefault(
@@ -329,6 +330,8 @@ class Row:
     conditional: bool = False
     note: str = ""
     saved_elsewhere: str = ""
+    # For a list of userids: each one with its name from the directory, for the picker.
+    people: list | None = None
 
     @property
     def is_checkbox(self):
@@ -545,14 +548,22 @@ class MeetingEditor:
             rerender = "recurrence"
         elif bound.widget_type in CHOICE_WIDGETS:
             rerender = section
+        elif isinstance(bound.field, UseridsField):
+            # The names beside the list follow what was typed; the textarea itself is kept
+            # as the browser has it (hx-preserve), so a redraw never loses what is being typed.
+            rerender = section
         else:
             rerender = ""
+        listed = None
+        if isinstance(bound.field, UseridsField):
+            listed = people.entries(people.split_userids(bound.value()))
         return Row(
             bound,
             rerender=rerender,
             conditional=name in CONDITIONAL,
             note=self.notes.get(name, ""),
             saved_elsewhere=self.conflicts.get(name, ""),
+            people=listed,
         )
 
     @cached_property

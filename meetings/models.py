@@ -441,3 +441,34 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.meetingid}"
+
+
+class Person(models.Model):
+    """One member of the company's WeCom directory, so that the pickers can show names.
+
+    Filled from the admin console's member export, from the sandbox's demo directory, and
+    with the bare userids seen in imported meetings (no name until an export supplies one)."""
+
+    class Source(models.TextChoices):
+        CSV = "csv", _("Directory export")
+        MEETING = "meeting", _("Seen in a meeting")
+        SANDBOX = "sandbox", _("Sandbox directory")
+
+    userid = models.CharField(_("userid"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128, blank=True)
+    department = models.CharField(_("department"), max_length=255, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+
+    class Meta:
+        ordering = ["userid"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(userid__regex=r"^[A-Za-z0-9_@.\-]{1,64}$"),
+                name="person_userid_format",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.userid})" if self.name else self.userid

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import sync_views, views
+from . import calendar_views, people_views, sync_views, views
 
 app_name = "meetings"
 
@@ -13,4 +13,10 @@ urlpatterns = [
     path("meetings/<str:meetingid>/sync/status/", sync_views.sync_status, name="sync_status"),
     path("meetings/<str:meetingid>/sync/retry/", sync_views.sync_retry, name="sync_retry"),
     path("meetings/<str:meetingid>/sync/resolve/", sync_views.sync_resolve, name="sync_resolve"),
+    path("people/search/", people_views.people_search, name="people_search"),
+    path("calendars/", calendar_views.calendar_list, name="calendars"),
+    path("calendars/new/", calendar_views.calendar_new, name="calendar_new"),
+    path("calendars/refresh/", calendar_views.calendar_refresh, name="calendar_refresh"),
+    path("calendars/<str:cal_id>/edit/", calendar_views.calendar_edit, name="calendar_edit"),
+    path("calendars/<str:cal_id>/delete/", calendar_views.calendar_delete, name="calendar_delete"),
 ]

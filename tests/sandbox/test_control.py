@@ -3,6 +3,8 @@
 import pytest
 import requests
 
+from wecom.sandbox.state import DEFAULT_CALLBACK_AES_KEY, DEFAULT_CALLBACK_TOKEN
+
 
 def test_it_logs_every_wecom_call_in_order_with_secrets_masked(sandbox, meeting):
     sandbox.clear_requests()
@@ -85,6 +87,8 @@ def test_it_reads_and_changes_the_config(sandbox):
     config = sandbox.control("GET", "config")["config"]
     assert config == {
         "invitee_cap": 100, "token_lifetime": 7200, "latency": 0, "excess_users": [],
+        "callback_url": None, "callback_token": DEFAULT_CALLBACK_TOKEN,
+        "callback_aes_key": DEFAULT_CALLBACK_AES_KEY,
     }
     assert sandbox.configure(invitee_cap=300)["invitee_cap"] == 300
     for bad in ({"invitee_cap": 0}, {"latency": "slow"}, {"colour": "red"}):

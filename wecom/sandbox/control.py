@@ -11,11 +11,13 @@ WeCom call and never subject to faults.
     GET    users              {"userids": [...]}
     POST   users              {"userids": [...]} or {"users": [{userid, name, department}]}
     GET    people             the directory with names and departments
-    GET    config             invitee_cap, token_lifetime, latency, excess_users
+    GET    config             invitee_cap, token_lifetime, latency, excess_users,
+                              callback_url, callback_token, callback_aes_key
     POST   config             change some of them
     GET    meetings           every stored meeting, with its current status
     GET    meetings/<id>      one stored meeting
-    PATCH  meetings/<id>      change it directly, bypassing the rules (meetings.patch)
+    PATCH  meetings/<id>      change it directly, bypassing the rules (meetings.patch); with
+                              config callback_url set, a meeting_change event goes there
     GET    calendars          every stored calendar
     DELETE tokens             drop every access_token, as WeCom may do early
 
@@ -24,7 +26,7 @@ Answers are 200 with JSON, 400 {"error": ...} for a body that cannot be applied,
 
 import json
 
-from . import meetings
+from . import callbacks, meetings
 from .directory import directory_from
 
 
@@ -148,6 +150,10 @@ def _meeting(sandbox, method, meetingid, payload):
             meeting = meetings.patch(sandbox, meetingid, payload)
         except ValueError as exc:
             return 400, {"error": str(exc)}
+        cancelled = isinstance(payload, dict) and payload.get("status") == meetings.CANCELLED
+        callbacks.meeting_changed(
+            sandbox, meetingid, callbacks.CANCEL if cancelled else callbacks.MODIFY
+        )
         return 200, meetings.view(sandbox, meeting)
     return 405, {"error": "meetings/<meetingid> takes GET, PATCH"}
 

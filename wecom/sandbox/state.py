@@ -11,8 +11,14 @@ import threading
 import time
 from pathlib import Path
 
+from wecom.callbacks import is_encoding_aes_key
+
 from .directory import demo_directory
 from .errors import Reject
+
+# The callback Token and EncodingAESKey, also config/settings.py's defaults (public too).
+DEFAULT_CALLBACK_TOKEN = "sandbox-callback-token"
+DEFAULT_CALLBACK_AES_KEY = "d2Vjb20tc2FuZGJveC1jYWxsYmFjay1hZXMta2V5ISE"
 
 DEFAULT_CONFIG = {
     # The invitee cap of meeting/create and meeting/update: 100 for an ordinary corp, the
@@ -23,6 +29,11 @@ DEFAULT_CONFIG = {
     "latency": 0,
     # Userids "without a valid meeting account": create and update report them back.
     "excess_users": [],
+    # Where meeting_change events go when a meeting changes through the control API (None:
+    # nowhere), signed and encrypted with this Token and EncodingAESKey.
+    "callback_url": None,
+    "callback_token": DEFAULT_CALLBACK_TOKEN,
+    "callback_aes_key": DEFAULT_CALLBACK_AES_KEY,
 }
 
 STATE_VERSION = 1
@@ -132,6 +143,17 @@ class Sandbox:
             elif key == "excess_users":
                 if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
                     raise ValueError("excess_users must be a list of userids")
+            elif key == "callback_url":
+                if value is not None and (
+                    not isinstance(value, str) or not value.startswith(("http://", "https://"))
+                ):
+                    raise ValueError("callback_url must be an http(s) URL, or null")
+            elif key == "callback_token":
+                if not isinstance(value, str) or not value:
+                    raise ValueError("callback_token must be a non-empty string")
+            elif key == "callback_aes_key":
+                if not is_encoding_aes_key(value):
+                    raise ValueError("callback_aes_key must be 43 characters of base64")
             else:
                 raise ValueError(f"unknown setting {key!r}")
             config[key] = value

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.management.base import BaseCommand
 
-from meetings import demo
+from meetings import demo, people
 from meetings.models import Meeting
 from wecom.client import WeComClient
 from wecom.sandbox.server import SandboxServer
@@ -53,7 +53,12 @@ class Command(BaseCommand):
                 # Its tokens die with this short-lived sandbox: keep them out of the shared cache.
                 cache=LocMemCache("setup-demo", {}),
             )
+            # The directory first, so that the pickers show the demo people by name.
+            created, _updated, _skipped = people.upsert(
+                people.sandbox_people(server.url), people.Source.SANDBOX
+            )
             meetings = demo.seed(client)
         finally:
             server.stop()
+        self.stdout.write(f"Demo: {created} people added to the directory from the sandbox.")
         self.stdout.write(f"Demo: {len(meetings)} meetings created in the sandbox and imported.")

@@ -1,0 +1,161 @@
+"""The people directory: userids with names, so that the pickers show who is who.
+
+Three sources fill it: the member export an administrator downloads from the WeCom admin
+console (`import_people`), the sandbox's demo directory (`setup_demo`), and the bare userids
+seen in imported meetings. A name once known is never replaced by a blank one.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import requests
+from django.db.models import Q
+
+from . import rules
+from .models import Person
+
+Source = Person.Source
+SEARCH_LIMIT = 10
+USERID_SEPARATORS = re.compile(r"[\s,，;；、]+")
+
+# Header spellings of the console's member export (简体, with the variant 帐号) and the plain
+# English ones an administrator may type by hand; compared case-insensitively, trimmed.
+USERID_HEADERS = frozenset(("账号", "帐号", "userid", "成员userid", "user id", "account"))
+NAME_HEADERS = frozenset(("姓名", "name", "成员名称"))
+DEPARTMENT_HEADERS = frozenset(("部门", "department", "所在部门"))
+# The export may open with a title line or two before the header row.
+HEADER_SEARCH_ROWS = 5
+
+
+class ExportError(ValueError):
+    """A file that cannot be read as a member export, with the reason."""
+
+
+@dataclass
+class Entry:
+    """One userid of a picker's list, as the page shows it."""
+
+    userid: str
+    name: str = ""
+    department: str = ""
+    known: bool = False
+    well_formed: bool = True
+
+
+def split_userids(text):
+    return [userid for userid in USERID_SEPARATORS.split(text or "") if userid]
+
+
+def entries(userids):
+    """Each userid with its directory entry; one not in the directory is flagged, and one that
+    is not a userid at all is marked so (the rules refuse it on save)."""
+    userids = list(dict.fromkeys(userids))
+    found = {p.userid: p for p in Person.objects.filter(userid__in=userids)}
+    result = []
+    for userid in userids:
+        person = found.get(userid)
+        if person is not None:
+            result.append(Entry(userid, person.name, person.department, known=True))
+        else:
+            result.append(Entry(userid, known=False, well_formed=rules.is_userid(userid)))
+    return result
+
+
+def search(query, limit=SEARCH_LIMIT):
+    """Up to `limit` people whose name, userid or department contains `query`, names first."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    matches = Person.objects.filter(
+        Q(name__icontains=query) | Q(userid__icontains=query) | Q(department__icontains=query)
+    )
+    return list(matches.order_by("name", "userid")[:limit])
+
+
+def note_seen(userids):
+    """Add userids seen in a meeting, nameless; one already known is left as it is."""
+    new = {u for u in userids if rules.is_userid(u)}
+    if new:
+        Person.objects.bulk_create(
+            [Person(userid=u, source=Source.MEETING) for u in sorted(new)],
+            ignore_conflicts=True,
+        )
+
+
+def upsert(people, source):
+    """Create or update each {"userid", "name", "department"}; a blank name or department
+    never replaces a known one. Returns (created, updated, skipped)."""
+    created = updated = skipped = 0
+    for row in people:
+        userid = (row.get("userid") or "").strip()
+        if not rules.is_userid(userid):
+            skipped += 1
+            continue
+        name = (row.get("name") or "").strip()[:128]
+        department = (row.get("department") or "").strip()[:255]
+        person = Person.objects.filter(userid=userid).first()
+        if person is None:
+            Person.objects.create(userid=userid, name=name, department=department, source=source)
+            created += 1
+            continue
+        changed = False
+        for attr, value in (("name", name), ("department", department)):
+            if value and getattr(person, attr) != value:
+                setattr(person, attr, value)
+                changed = True
+        if changed:
+            person.source = source
+            person.save(update_fields=["name", "department", "source"])
+            updated += 1
+    return created, updated, skipped
+
+
+def decode_export(raw):
+    """The export's text: UTF-8 (with or without a BOM), else GB18030, as older Excel saves."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ExportError("the file is neither UTF-8 nor GB18030 text")
+
+
+def _columns(header):
+    """Where each wanted column is in a header row (None if absent)."""
+    cells = [cell.strip().lower() for cell in header]
+    return {
+        key: next((i for i, cell in enumerate(cells) if cell in names), None)
+        for key, names in (
+            ("userid", USERID_HEADERS),
+            ("name", NAME_HEADERS),
+            ("department", DEPARTMENT_HEADERS),
+        )
+    }
+
+
+def read_export(raw):
+    """The people of a member export (bytes of a CSV), or ExportError saying why not."""
+    rows = list(csv.reader(io.StringIO(decode_export(raw))))
+    headers = [
+        (start, _columns(header)) for start, header in enumerate(rows[:HEADER_SEARCH_ROWS])
+    ]
+    start, found = next(((i, f) for i, f in headers if f["userid"] is not None), (None, None))
+    if found is None:
+        raise ExportError("no userid column (账号 or userid) in the first rows of the file")
+    return [
+        {
+            key: row[column] if column is not None and column < len(row) else ""
+            for key, column in found.items()
+        }
+        for row in rows[start + 1 :]
+        if any(cell.strip() for cell in row)
+    ]
+
+
+def sandbox_people(base_url, timeout=10):
+    """The sandbox's demo directory, from its control API."""
+    answer = requests.get(f"{base_url.rstrip('/')}/__sandbox__/people", timeout=timeout)
+    answer.raise_for_status()
+    return answer.json()["people"]

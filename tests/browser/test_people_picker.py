@@ -1,0 +1,53 @@
+"""The people pickers in a real Chromium: search the directory by name, pick a match, and the
+userid joins the list with the name shown beside it.
+
+Found by `name=`, id and class, and by the directory's own names, never by translated text."""
+
+import pytest
+from playwright.sync_api import expect
+
+from meetings.models import Person
+from tests.meetings.factories import make_meeting
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_adds_a_person_picked_by_name_to_the_invitees(logged_in_page):
+    page = logged_in_page
+    Person.objects.create(userid="lisi", name="李四", department="研发部", source="csv")
+    Person.objects.create(userid="zhaoliu", name="赵六", department="市场部", source="csv")
+    meeting = make_meeting(invitees=["lisi"])
+    page.goto(f"/meetings/{meeting.meetingid}/edit/")
+    names = page.locator("#people-invitees")
+    expect(names).to_contain_text("李四")
+
+    page.locator("#people-search-invitees").fill("赵")
+    match = page.locator("#people-results-invitees button[data-userid='zhaoliu']")
+    expect(match).to_contain_text("赵六")
+    match.click()
+
+    expect(page.locator("[name='invitees']")).to_have_value("lisi, zhaoliu")
+    expect(names).to_contain_text("赵六")
+    expect(names).to_contain_text("市场部")
+    # The change reached the form's one listener: the changes panel names the new invitee.
+    expect(page.locator("#changes ins")).to_contain_text("zhaoliu")
+    # The search box is outside the form: it is neither posted nor left holding the query.
+    expect(page.locator("#people-search-invitees")).to_have_value("")
+
+    page.click("button.primary[type=submit]")
+    page.wait_for_url(f"**/meetings/{meeting.meetingid}/")
+    meeting.refresh_from_db()
+    assert meeting.invitees == ["lisi", "zhaoliu"]
+
+
+def test_it_keeps_what_is_being_typed_while_the_people_fieldset_is_redrawn(logged_in_page):
+    page = logged_in_page
+    Person.objects.create(userid="wangwu", name="王五", department="研发部", source="csv")
+    meeting = make_meeting(invitees=["lisi"])
+    page.goto(f"/meetings/{meeting.meetingid}/edit/")
+
+    page.locator("[name='invitees']").fill("lisi, wangwu")
+    # Moving on fires the change; the redraw shows the name and keeps the text as typed.
+    page.locator("[name='settings-hosts']").click()
+    expect(page.locator("#people-invitees")).to_contain_text("王五")
+    expect(page.locator("[name='invitees']")).to_have_value("lisi, wangwu")
