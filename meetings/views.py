@@ -22,7 +22,12 @@ from wecom.errors import WeComError
 from . import actions, audit, importing, payloads, recurrence
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm
 from .models import Calendar, Meeting
-from .templatetags.meeting_words import describe_sections, readonly_reason, repeat_summary
+from .templatetags.meeting_words import (
+    describe_sections,
+    listing,
+    readonly_reason,
+    repeat_summary,
+)
 
 PAGE_SIZE = 25
 # Who may do what (groups made by migration 0004): viewing needs view_meeting, which meeting
@@ -75,7 +80,7 @@ def meeting_import(request: HtmxHttpRequest) -> HttpResponse:
         if imported:
             messages.success(
                 request,
-                _("Imported: %(titles)s.") % {"titles": ", ".join(m.title for m in imported)},
+                _("Imported: %(titles)s.") % {"titles": listing(m.title for m in imported)},
             )
         if not form.errors:
             if len(imported) == 1:
@@ -140,7 +145,7 @@ def meeting_edit(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
         messages.error(request, readonly_reason(meeting))
         return _redirect(request, detail)
     if result.changed:
-        changed = ", ".join(str(change.label) for change in editor.changes)
+        changed = listing(change.label for change in editor.changes)
         messages.success(
             request,
             _("Saved. Changed: %(fields)s. WeCom will be updated shortly.") % {"fields": changed},

@@ -13,7 +13,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from meetings import payloads
 from meetings.models import (
@@ -131,7 +131,7 @@ def describe(path, value, calendars=None):
     if value is None or value == "" or value == []:
         return NOTHING
     if path in USERID_LISTS:
-        return ", ".join(value)
+        return listing(value)
     if path in CHOICES:
         try:
             return str(CHOICES[path](value).label)
@@ -144,14 +144,19 @@ def describe(path, value, calendars=None):
     if path == "reminders.repeat_until":
         return date_format(local_moment(value), "Y-m-d") if value else _("no end date")
     if path == "reminders.repeat_day_of_week":
-        return ", ".join(weekday_name(day) for day in value if 1 <= day <= 7)
+        return listing(weekday_name(day) for day in value if 1 <= day <= 7)
     if path == "reminders.repeat_day_of_month":
-        return ", ".join(str(day) for day in value)
+        return listing(value)
     if path == "reminders.remind_before":
-        return ", ".join(str(REMIND_BEFORE.get(seconds, seconds)) for seconds in value)
+        return listing(REMIND_BEFORE.get(seconds, seconds) for seconds in value)
     if path == "cal_id" and calendars:
         return calendars.get(value, value)
     return str(value)
+
+
+def listing(items):
+    """Items joined as the language joins a list: "a, b" in English, "a、b" in Chinese."""
+    return pgettext("list separator", ", ").join(str(item) for item in items)
 
 
 def repeat_summary(reminders):
@@ -162,21 +167,29 @@ def repeat_summary(reminders):
     repeat_type = reminders.get("repeat_type", RepeatType.DAILY)
     if reminders.get("is_custom_repeat") == 1:
         every = reminders.get("repeat_interval") or 1
+        # An interval of one reads as its own phrase ("every week", 每周), not as a count
+        # ("every 1 week", 每1周): two messages rather than one plural form.
+        values = {"count": every}
         if repeat_type == RepeatType.WEEKLY:
-            days = describe("reminders.repeat_day_of_week", reminders.get("repeat_day_of_week"))
-            how = ngettext("Every week on %(days)s", "Every %(count)d weeks on %(days)s", every) % {
-                "count": every,
-                "days": days,
-            }
+            values["days"] = describe(
+                "reminders.repeat_day_of_week", reminders.get("repeat_day_of_week")
+            )
+            how = (
+                _("Every week on %(days)s")
+                if every == 1
+                else _("Every %(count)d weeks on %(days)s")
+            ) % values
         elif repeat_type == RepeatType.MONTHLY:
-            days = describe("reminders.repeat_day_of_month", reminders.get("repeat_day_of_month"))
-            how = ngettext(
-                "Every month, on these days: %(days)s",
-                "Every %(count)d months, on these days: %(days)s",
-                every,
-            ) % {"count": every, "days": days}
+            values["days"] = describe(
+                "reminders.repeat_day_of_month", reminders.get("repeat_day_of_month")
+            )
+            how = (
+                _("Every month, on these days: %(days)s")
+                if every == 1
+                else _("Every %(count)d months, on these days: %(days)s")
+            ) % values
         else:
-            how = ngettext("Every day", "Every %(count)d days", every) % {"count": every}
+            how = (_("Every day") if every == 1 else _("Every %(count)d days")) % values
     else:
         how = describe("reminders.repeat_type", repeat_type)
     if reminders.get("repeat_until_type") == RepeatUntilType.BY_COUNT:
