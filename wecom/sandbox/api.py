@@ -21,6 +21,11 @@ ENDPOINTS = {
     "oa/calendar/get": calendars.get,
     "oa/calendar/del": calendars.delete,
 }
+# path -> (hold, release): what a call stands for while the server holds it before applying
+# it. hold(sandbox, body) returns a token for release(sandbox, token), or None.
+HOLDS = {
+    "meeting/create": (meetings.hold_create, meetings.release_create),
+}
 GETTOKEN = "gettoken"
 
 
@@ -36,13 +41,34 @@ def call(sandbox, method, path, query, raw_body):
                 raise Reject("get_required")
             result = sandbox.gettoken(query.get("corpid"), query.get("corpsecret"))
         else:
-            if method != "POST":
-                raise Reject("post_required")
-            sandbox.check_token(query.get("access_token"))
-            result = ENDPOINTS[path](sandbox, parse_body(raw_body))
+            result = ENDPOINTS[path](sandbox, _body(sandbox, method, query, raw_body))
     except Reject as rejection:
         return rejection.answer()
     return {"errcode": 0, "errmsg": "ok", **result}
+
+
+def hold(sandbox, method, path, query, raw_body):
+    """Mark a call the server will hold and then apply as being processed (see HOLDS); a
+    function that ends that, or None when the call marks nothing, as when it would be
+    refused anyway."""
+    if path not in HOLDS:
+        return None
+    take, give_back = HOLDS[path]
+    try:
+        token = take(sandbox, _body(sandbox, method, query, raw_body))
+    except Reject:
+        return None
+    if token is None:
+        return None
+    return lambda: give_back(sandbox, token)
+
+
+def _body(sandbox, method, query, raw_body):
+    """The body of a call to an endpoint, once its method and access_token pass."""
+    if method != "POST":
+        raise Reject("post_required")
+    sandbox.check_token(query.get("access_token"))
+    return parse_body(raw_body)
 
 
 def parse_body(raw_body):

@@ -61,6 +61,7 @@ RULES = {
     "meeting_started_cancel":  (400224, "meeting in progress or ended, cannot cancel"),
     "duplicate_create":        (400302, "meeting already created, set skip_duplicate_check "
                                         "to create it again"),
+    "create_in_progress":      (400301, "the same meeting is being created, wait 5 minutes"),
 }
 
 # Answers that no rule of the sandbox produces but a fault may inject (`kind: errcode`).
@@ -77,7 +78,6 @@ OTHER_ERRMSGS = {
     400034: "invalid meeting_start",
     400045: "quick meeting cannot be updated or cancelled",
     400226: "paid meeting add-on required",
-    400301: "the same meeting is being created, wait 5 minutes",
     730005: "meeting does not belong to this app",
     730008: "meeting has been deleted",
     730010: "meeting was not created through the api",

@@ -9,6 +9,14 @@ the clock cannot know, `cancelled` and `pinned_status` (see `status`).
 
 Every endpoint validates the whole request before it changes anything, so a rejected call
 leaves the meeting exactly as it was.
+
+create refuses "the same meeting" (same admin_userid, title and meeting_start) unless the body
+says skip_duplicate_check: true. Once one is stored, and for DUPLICATE_WINDOW seconds after,
+another answers 400302 (already created). While one is still being processed, held by the
+configured latency or a `delay` fault before it is applied (see `hold_create` and the server's
+`handle_wecom`), another answers 400301 (being created) at once and creates nothing. Only a
+create that would succeed counts as being processed: one that fails validation, or that a
+fault drops or answers without applying it, holds nothing.
 """
 
 import copy
@@ -72,7 +80,8 @@ CAL_ID_BYTES_MAX = 64
 DURATION_MIN, DURATION_MAX = 300, 86399
 
 # WeCom's duplicate check (400301 / 400302) is not documented beyond "the same meeting";
-# here it is the same admin, title and start created again within five minutes.
+# here it is the same admin, title and start created again within five minutes (see the
+# module's docstring).
 DUPLICATE_WINDOW = 300
 SET_INVITEES_MAX = 2000
 INVITEES_PAGE = 100
@@ -86,13 +95,8 @@ _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 def create(s, body):
-    admin = _admin_userid(s, body)
-    skip_check = fields.boolean(body.get("skip_duplicate_check", False), "skip_duplicate_check")
-    base = {"admin_userid": admin, "invitees": [], "settings": {}, "reminders": {}}
-    changes = _validate(s, body, base, creating=True)
+    base, changes, _key = _check_create(s, body)
     now = s.now()
-    if not skip_check and _duplicate(s, admin, changes["title"], changes["meeting_start"], now):
-        raise Reject("duplicate_create")
     meeting = {"meetingid": _new_meetingid(s), **base, **changes}
     meeting.update(
         meeting_code=_new_meeting_code(s),
@@ -110,6 +114,27 @@ def create(s, body):
         "meeting_link": meeting["meeting_link"],
         **_excess_users(s, meeting),
     }
+
+
+def hold_create(s, body):
+    """Mark a create the server holds before applying it as being processed, so that an
+    identical one meanwhile answers 400301; a token for `release_create`, or None when the
+    create would be refused anyway or skips the duplicate check (it then holds nothing)."""
+    try:
+        _base, _changes, key = _check_create(s, body)
+    except Reject:
+        return None
+    if key is None:
+        return None
+    token = object()
+    s.creating[token] = key
+    return token
+
+
+def release_create(s, token):
+    """The create is applied (or given up): it no longer counts as being processed. Safe to
+    call twice, and after a reset has already forgotten it."""
+    s.creating.pop(token, None)
 
 
 def update(s, body):
@@ -688,6 +713,24 @@ def _excess_users(s, meeting):
     # Returned only when there are some, as on the page ("仅在...时返回").
     excess = [userid for userid in meeting["invitees"] if userid in s.config["excess_users"]]
     return {"excess_users": excess} if excess else {}
+
+
+def _check_create(s, body):
+    """Everything create checks before it stores anything: (base, changes, duplicate key),
+    the key None with skip_duplicate_check. `hold_create` runs it too, without storing."""
+    admin = _admin_userid(s, body)
+    skip_check = fields.boolean(body.get("skip_duplicate_check", False), "skip_duplicate_check")
+    base = {"admin_userid": admin, "invitees": [], "settings": {}, "reminders": {}}
+    changes = _validate(s, body, base, creating=True)
+    if skip_check:
+        return base, changes, None
+    key = (admin, changes["title"], changes["meeting_start"])
+    # A stored meeting is the firmer fact: it wins over one still being created.
+    if _duplicate(s, *key, s.now()):
+        raise Reject("duplicate_create")
+    if key in s.creating.values():
+        raise Reject("create_in_progress")
+    return base, changes, key
 
 
 def _duplicate(s, admin, title, start, now):

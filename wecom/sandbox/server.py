@@ -6,7 +6,9 @@
     server.stop()
 
 Every WeCom call is logged (see `requests`), may be slowed by the configured latency and may
-meet an injected fault (faults.py) before the rules in api.py answer it.
+meet an injected fault (faults.py) before the rules in api.py answer it. While latency or a
+delay holds a call that will then be applied, it counts as being processed (api.hold): an
+identical meeting/create meanwhile answers 400301.
 """
 
 import json
@@ -146,9 +148,16 @@ class SandboxServer:
             fault = self.faults.take(path)
             if fault is not None:
                 entry["fault"] = fault.kind
+            delay = fault.value if fault is not None and fault.kind == "delay" else 0
+            # A call held before it is applied is being processed meanwhile (an identical
+            # create answers 400301). Only calls that reach the apply below may be marked:
+            # one that a fault answers or drops would never end its mark.
+            release = None
+            applies = fault is None or fault.kind == "delay" or fault.after
+            if applies and latency + delay > 0:
+                release = api.hold(sandbox, method, path, query, raw_body)
         self.pause(latency)
-        if fault is not None and fault.kind == "delay":
-            self.pause(fault.value)
+        self.pause(delay)
 
         if fault is not None and not fault.after:
             if fault.kind == "errcode":
@@ -168,6 +177,11 @@ class SandboxServer:
             self._note(entry, 404, None)
             return Reply(404, b"not found", "text/plain; charset=UTF-8")
         with sandbox.lock:
+            # Ended under the lock the call itself takes, before it runs (whatever it then
+            # answers): an identical create sees this one being processed or stored, never
+            # neither, and the call does not find itself being processed.
+            if release is not None:
+                release()
             answer = api.call(sandbox, method, path, query, raw_body)
             entry["errcode"] = answer["errcode"]
             entry["applied"] = answer["errcode"] == 0

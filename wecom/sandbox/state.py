@@ -91,6 +91,9 @@ class Sandbox:
             # 42001 rather than 40014.
             self.tokens = {}
             self.current_token = None
+            # Creates the server holds before applying them (meetings.hold_create): token ->
+            # (admin_userid, title, meeting_start). Never saved: none outlives the process.
+            self.creating = {}
 
     def now(self):
         return self.clock.now()
