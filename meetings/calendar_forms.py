@@ -4,6 +4,8 @@ The form parses text into the calendar body WeCom takes (`oa/calendar/add` and `
 checks WeCom's rules first, so that a calendar WeCom would refuse is never sent.
 """
 
+import hashlib
+import json
 import re
 
 from django import forms
@@ -20,6 +22,44 @@ VIEW, FREE_BUSY = 1, 3
 PERMISSIONS = (VIEW, FREE_BUSY)
 # The fields WeCom's update overwrites and this app keeps; what the audit compares.
 FIELDS = ("summary", "color", "description", "admins", "shares")
+FINGERPRINT_LENGTH = 16
+
+
+def normalised(calendar):
+    """The kept fields of a calendar (a dict in WeCom's shape, or a stored row) as this form
+    would have parsed them: WeCom leaves empty fields and a share's default permission out,
+    and may answer a colour in lower case, none of which is a change."""
+    def get(name, default):
+        value = calendar.get(name) if isinstance(calendar, dict) else getattr(calendar, name)
+        return default if value is None else value
+
+    return {
+        "summary": get("summary", ""),
+        "color": get("color", "").upper(),
+        "description": get("description", ""),
+        "admins": list(get("admins", [])),
+        "shares": [
+            {"userid": share.get("userid"), "permission": share.get("permission", VIEW)}
+            for share in get("shares", [])
+        ],
+    }
+
+
+def fingerprint(calendar):
+    """A short mark of a calendar's kept fields. The edit form carries the one of what was
+    stored when it was loaded, so that a save can tell whether WeCom has changed since
+    without a version column: update overwrites everything, so any difference matters."""
+    text = json.dumps(normalised(calendar), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def as_typed(name, value):
+    """A kept field's value written as the form shows it, to put WeCom's beside the input."""
+    if name == "admins":
+        return ", ".join(value)
+    if name == "shares":
+        return "\n".join(f"{share['userid']} {share.get('permission', VIEW)}" for share in value)
+    return value
 
 
 class CalendarForm(forms.Form):
@@ -43,23 +83,23 @@ class CalendarForm(forms.Form):
             "them see only when the calendar is busy. Without a number, 1."
         ),
     )
+    # The fingerprint of the calendar as stored when the edit form was loaded; a new calendar
+    # has nothing stored, so its form goes without.
+    loaded = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        if "loaded" not in self.initial:
+            del self.fields["loaded"]
+        # Each field's value in WeCom, as typed, where it differs from what was typed here.
+        self.in_wecom = {}
 
     @classmethod
     def for_calendar(cls, calendar, data=None):
         """The form of a saved calendar, its lists written back as the administrator types."""
-        initial = {
-            "summary": calendar.summary,
-            "color": calendar.color,
-            "description": calendar.description,
-            "admins": ", ".join(calendar.admins),
-            "shares": "\n".join(
-                f"{share['userid']} {share.get('permission', VIEW)}" for share in calendar.shares
-            ),
-        }
+        initial = {name: as_typed(name, getattr(calendar, name)) for name in FIELDS}
+        initial["loaded"] = fingerprint(calendar)
         return cls(data, initial=initial)
 
     def clean_summary(self):
@@ -114,6 +154,37 @@ class CalendarForm(forms.Form):
         if problems:
             raise forms.ValidationError(problems)
         return shares
+
+    @property
+    def rows(self):
+        """Each visible field with WeCom's value of it, or None where there is nothing to show
+        beside it."""
+        return [(field, self.in_wecom.get(field.name)) for field in self.visible_fields()]
+
+    @property
+    def loaded_fingerprint(self):
+        return self.cleaned_data.get("loaded", "")
+
+    def changed_in_wecom(self, current):
+        """WeCom changed the calendar after this form was loaded, and `current` (WeCom's
+        calendar, now stored here) is what it holds: put its values beside each field where
+        they differ from what was typed, and carry its fingerprint, so that saving again is a
+        deliberate choice to overwrite them."""
+        theirs = normalised(current)
+        for name in FIELDS:
+            if theirs[name] != self.calendar[name]:
+                self.in_wecom[name] = as_typed(name, theirs[name])
+        # What was typed stays as it is; only the loaded marker moves on to WeCom's state.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("loaded")] = fingerprint(current)
+        self.add_error(
+            None,
+            _(
+                "This calendar was changed in WeCom after you opened this page, so nothing was "
+                "saved. WeCom's values are now stored here and shown beside the fields where "
+                "they differ from yours; save again to replace them with what the form shows."
+            ),
+        )
 
     @property
     def calendar(self):

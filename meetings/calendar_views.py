@@ -4,6 +4,11 @@ A calendar is written to WeCom within the request, not through the meeting worke
 small and the administrator wants its cal_id at once. WeCom is asked first, outside any
 transaction (the token cache may be this database); only what it accepted is then stored,
 with its audit event, by one action. A refusal keeps the form as typed and says why.
+
+Update overwrites the whole calendar in WeCom, so an edit reads the calendar from WeCom first:
+when it no longer matches what was stored as the form was loaded (its fingerprint), WeCom's
+values are taken in and shown beside the form, and nothing is written until the
+administrator saves again.
 """
 
 from django.contrib import messages
@@ -14,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wecom.client import get_client
-from wecom.errors import WeComError
+from wecom.errors import TransientError, WeComError
 
 from . import actions, audit
-from .calendar_forms import FIELDS, CalendarForm
+from .calendar_forms import CalendarForm, fingerprint, normalised
 from .models import Calendar
 from .views import can_edit, can_view
 
@@ -37,7 +42,7 @@ def calendar_new(request: HttpRequest) -> HttpResponse:
         try:
             answer = get_client().calendar_add(body)
         except WeComError as error:
-            _refused(request, form, None, body, error)
+            _refused(request, form, None, body, error, reason=_add_lost(error))
         else:
             calendar = _save(request, answer["cal_id"], body, answer)
             messages.success(
@@ -55,23 +60,62 @@ def calendar_edit(request: HttpRequest, cal_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         # Compared as parsed, so that a colour the browser sends in lower case, or a list
         # typed in another order of spaces, does not send WeCom an identical calendar.
-        if form.calendar == {name: getattr(calendar, name) for name in FIELDS}:
+        if form.calendar == normalised(calendar):
             messages.info(request, _("Nothing changed."))
             return redirect("meetings:calendars")
-        # Update overwrites the whole calendar in WeCom, so every field is sent; the
-        # visibility range this app does not manage is left as it is.
-        body = {"cal_id": calendar.cal_id, **form.calendar}
-        try:
-            answer = get_client().calendar_update(body, skip_public_range=1)
-        except WeComError as error:
-            _refused(request, form, calendar.cal_id, form.calendar, error)
-        else:
-            _save(request, calendar.cal_id, form.calendar, answer)
+        current = _read_from_wecom(request, form, calendar)
+        # A form sent without its marker (a page opened before it existed) is held against
+        # what is stored now: WeCom's own changes are still caught.
+        loaded = form.loaded_fingerprint or fingerprint(calendar)
+        if current is not None and fingerprint(current) != loaded:
+            # Writing now would silently undo what was changed in WeCom: take it in (its event
+            # says it came from WeCom) and let the administrator decide with it in view.
+            actions.refresh_calendars(
+                [current], actor=request.user, source_ip=audit.client_ip(request)
+            )
+            calendar.refresh_from_db()
+            form.changed_in_wecom(current)
+        elif current is not None and _update(request, form, calendar):
             messages.success(
                 request, _("Calendar %(summary)s saved.") % {"summary": form.calendar["summary"]}
             )
             return redirect("meetings:calendars")
     return render(request, "meetings/calendar_form.html", {"form": form, "calendar": calendar})
+
+
+def _read_from_wecom(request, form, calendar):
+    """The calendar as WeCom holds it now, or None, with the reason beside the form, when it
+    cannot be read: without it an overwrite could undo a change made there."""
+    try:
+        found = get_client().calendar_get([calendar.cal_id])
+    except WeComError as error:
+        _refused(request, form, calendar.cal_id, form.calendar, error)
+        return None
+    for current in found:
+        if current.get("cal_id") == calendar.cal_id:
+            return current
+    missing = WeComError("oa/calendar/get", description="the calendar is not in the answer")
+    _refused(
+        request, form, calendar.cal_id, form.calendar, missing,
+        reason=_("WeCom no longer gives this app this calendar; it may have been deleted "
+                 "there. Nothing was saved; delete it here if it is gone."),
+    )
+    return None
+
+
+def _update(request, form, calendar):
+    """Overwrite the calendar in WeCom with the form and store it; False, with the reason
+    beside the form, when WeCom does not take it."""
+    # Every field is sent, since update overwrites them all; the visibility range this app
+    # does not manage is left as it is.
+    body = {"cal_id": calendar.cal_id, **form.calendar}
+    try:
+        answer = get_client().calendar_update(body, skip_public_range=1)
+    except WeComError as error:
+        _refused(request, form, calendar.cal_id, form.calendar, error)
+        return False
+    _save(request, calendar.cal_id, form.calendar, answer)
+    return True
 
 
 @can_edit
@@ -152,13 +196,27 @@ def _save(request, cal_id, body, answer):
     return calendar
 
 
-def _refused(request, form, cal_id, body, error):
+def _refused(request, form, cal_id, body, error, reason=None):
     actions.record_calendar_refused(
         cal_id, body, error, actor=request.user, source_ip=audit.client_ip(request)
     )
     # WeCom's field names are this form's, less the "calendar." some answers put first.
     field = (error.field or "").removeprefix("calendar.").split(".")[0].split("[")[0]
-    form.add_error(field if field in form.fields else NON_FIELD_ERRORS, _reason(error))
+    form.add_error(
+        field if field in form.fields else NON_FIELD_ERRORS, reason or _reason(error)
+    )
+
+
+def _add_lost(error):
+    """The warning for an add whose answer never came: WeCom may have made the calendar, and
+    as it cannot list an app's calendars, sending the form again could make a second one."""
+    if isinstance(error, TransientError) and error.maybe_applied:
+        return _(
+            "WeCom did not answer, but it may have added the calendar anyway. Sending the "
+            "form again could make a second calendar: check in WeCom first whether it is "
+            "there."
+        )
+    return None
 
 
 def _reason(error):

@@ -54,6 +54,33 @@ def calendar_events():
     return list(AuditEvent.objects.filter(action=AuditEvent.Action.CALENDAR).order_by("pk"))
 
 
+def loaded(page):
+    """The marker of the stored calendar an edit page carries."""
+    found = re.search(r'<input type="hidden" name="loaded" value="([^"]*)"', page)
+    assert found, "the edit page carries no marker of what was loaded"
+    return found.group(1)
+
+
+def in_wecom(response, name):
+    """WeCom's value shown beside a field, or None when none is shown."""
+    page = response.content.decode()
+    found = re.search(rf'<div class="field[^"]*" id="field-{name}".*?</div>', page, re.S)
+    assert found, f"{name} is not on the page"
+    shown = re.search(r'<p class="saved-elsewhere">In WeCom: (.*?)</p>', found.group(0), re.S)
+    return shown.group(1) if shown else None
+
+
+def wecom_calls(sandbox):
+    return [r["path"] for r in sandbox.requests() if r["path"] != "gettoken"]
+
+
+def changed_in_wecom(sandbox, cal_id, **calendar):
+    """Overwrite the calendar as someone using WeCom would, then forget that call."""
+    answer = sandbox.call("oa/calendar/update", {"calendar": {"cal_id": cal_id, **calendar}})
+    assert answer["errcode"] == 0, answer
+    sandbox.clear_requests()
+
+
 def test_it_adds_a_calendar_in_wecom_and_offers_it_to_meetings(admin, sandbox):
     response = admin.post(NEW, typed())
     assert response.status_code == 302
@@ -73,7 +100,7 @@ def test_it_adds_a_calendar_in_wecom_and_offers_it_to_meetings(admin, sandbox):
     assert "产品部日历" in listed and "#33AA77" in listed and "wangwu" in listed
 
     meeting = make_meeting()
-    form = admin.get(reverse("meetings:edit", args=[meeting.meetingid])).content.decode()
+    form = admin.get(reverse("meetings:edit", args=[meeting.pk])).content.decode()
     assert re.search(rf'<option value="{calendar.cal_id}"[^>]*>产品部日历</option>', form)
 
     (event,) = calendar_events()
@@ -89,10 +116,13 @@ def test_it_sends_the_whole_calendar_when_one_field_is_edited(admin, sandbox):
     edit = reverse("meetings:calendar_edit", args=[calendar.cal_id])
     page = admin.get(edit).content.decode()
     assert "zhangsan, lisi" in page and "wangwu 1" in page
+    sandbox.clear_requests()
 
-    response = admin.post(edit, typed(description="只改说明", color="#33aa77"))
+    response = admin.post(edit, typed(description="只改说明", color="#33aa77", loaded=loaded(page)))
     assert response.status_code == 302
 
+    # WeCom is read first, to be sure the overwrite undoes nothing changed there.
+    assert wecom_calls(sandbox) == ["oa/calendar/get", "oa/calendar/update"]
     (request,) = sandbox.requests("oa/calendar/update")
     assert request["body"]["calendar"] == {
         "cal_id": calendar.cal_id,
@@ -121,6 +151,14 @@ def test_it_sends_nothing_when_nothing_changed(admin, sandbox):
     assert "Nothing changed." in response.content.decode()
     assert sandbox.requests("oa/calendar/update") == []
     assert len(calendar_events()) == 1
+
+
+def test_it_carries_a_marker_of_what_was_loaded_on_the_edit_form_only(admin, sandbox):
+    admin.post(NEW, typed())
+    calendar = Calendar.objects.get()
+    assert 'name="loaded"' not in admin.get(NEW).content.decode()
+    page = admin.get(reverse("meetings:calendar_edit", args=[calendar.cal_id])).content.decode()
+    assert re.fullmatch(r"[0-9a-f]{16}", loaded(page))
 
 
 def test_it_refuses_a_bad_colour_and_four_admins_without_asking_wecom(admin, sandbox):
@@ -217,11 +255,159 @@ def test_it_lets_an_auditor_look_but_not_write(sandbox):
 
 
 def test_it_asks_to_try_again_when_wecom_cannot_be_reached(admin, sandbox):
-    sandbox.fault(path="oa/calendar/add", kind="http_status", value=502, times=1)
+    # WeCom answers that it is busy: it added nothing, so sending again is safe.
+    sandbox.fault(path="oa/calendar/add", kind="errcode", value=-1, times=1)
     response = admin.post(NEW, typed())
     assert response.status_code == 200
     page = response.content.decode()
     assert "WeCom could not be reached or is busy. Nothing was saved; try again shortly." in page
     assert 'value="产品部日历"' in page
     assert not Calendar.objects.exists()
+    assert calendar_events()[-1].outcome == AuditEvent.Outcome.FAILED
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "timeout", "value": 1, "after": True},
+        {"kind": "disconnect", "after": True},
+        # A gateway's 5xx may come after WeCom took the call: the client cannot tell.
+        {"kind": "http_status", "value": 502},
+    ],
+    ids=["timeout", "disconnect", "http-502"],
+)
+def test_it_warns_that_an_add_without_an_answer_may_have_been_made(admin, sandbox, fault):
+    sandbox.fault(path="oa/calendar/add", times=1, **fault)
+    response = admin.post(NEW, typed())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "WeCom did not answer, but it may have added the calendar anyway. Sending the form "
+        "again could make a second calendar: check in WeCom first whether it is there."
+    ) in page
+    assert "Nothing was saved; try again shortly." not in page
+    assert 'value="产品部日历"' in page and "wangwu 1\nlisi 3" in page
+    assert not Calendar.objects.exists()
+    assert calendar_events()[-1].outcome == AuditEvent.Outcome.FAILED
+    if fault.get("after"):
+        # Which is exactly what happened: WeCom has it, this app has no cal_id for it.
+        assert [c["summary"] for c in sandbox_calendars(sandbox).values()] == ["产品部日历"]
+
+
+def test_it_shows_a_change_made_in_wecom_since_the_page_was_opened_and_writes_nothing(
+    admin, sandbox
+):
+    admin.post(NEW, typed())
+    calendar = Calendar.objects.get()
+    edit = reverse("meetings:calendar_edit", args=[calendar.cal_id])
+    marker = loaded(admin.get(edit).content.decode())
+    changed_in_wecom(
+        sandbox, calendar.cal_id, summary="改名的日历", color="#000000",
+        description="产品部的例会\n和评审", admins=["zhangsan", "lisi"],
+    )
+    events = len(calendar_events())
+
+    response = admin.post(edit, typed(description="只改说明", loaded=marker))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "This calendar was changed in WeCom after you opened this page, so nothing was saved."
+    ) in page
+    # What was typed is kept...
+    assert 'value="产品部日历"' in page and "只改说明" in page and "wangwu 1\nlisi 3" in page
+    # ...and WeCom's value is beside each field that differs from it.
+    assert in_wecom(response, "summary") == "改名的日历"
+    assert in_wecom(response, "color") == "#000000"
+    assert in_wecom(response, "description") == "产品部的例会<br>和评审"
+    assert in_wecom(response, "shares") == "<em>empty</em>"
+    assert in_wecom(response, "admins") is None
+
+    assert wecom_calls(sandbox) == ["oa/calendar/get"]
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["summary"] == "改名的日历"
+    calendar.refresh_from_db()
+    assert (calendar.summary, calendar.color, calendar.shares) == ("改名的日历", "#000000", [])
+    (refreshed,) = calendar_events()[events:]
+    assert refreshed.outcome == AuditEvent.Outcome.OK
+    assert refreshed.detail.endswith("refreshed from WeCom")
+    assert {"field": "summary", "old": "产品部日历", "new": "改名的日历"} in refreshed.changes
+
+    # The page now carries WeCom's state: saving again is a deliberate overwrite.
+    assert loaded(page) != marker
+    response = admin.post(edit, typed(description="只改说明", loaded=loaded(page)))
+    assert response.status_code == 302
+    assert wecom_calls(sandbox) == ["oa/calendar/get", "oa/calendar/get", "oa/calendar/update"]
+    stored = sandbox_calendars(sandbox)[calendar.cal_id]
+    assert (stored["summary"], stored["color"], stored["description"]) == (
+        "产品部日历", "#33AA77", "只改说明"
+    )
+    assert stored["shares"] == [
+        {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3}
+    ]
+    assert calendar_events()[-1].detail.endswith("updated")
+
+
+def test_it_stops_a_form_loaded_before_another_save_here(admin, sandbox):
+    admin.post(NEW, typed())
+    calendar = Calendar.objects.get()
+    edit = reverse("meetings:calendar_edit", args=[calendar.cal_id])
+    marker = loaded(admin.get(edit).content.decode())
+    assert admin.post(edit, typed(summary="先保存的", loaded=marker)).status_code == 302
+    events = len(calendar_events())
+
+    response = admin.post(edit, typed(description="后保存的", loaded=marker))
+    assert response.status_code == 200
+    assert in_wecom(response, "summary") == "先保存的"
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["description"] == "产品部的例会\n和评审"
+    # WeCom holds what is stored already: nothing to take in, so no event.
+    assert len(calendar_events()) == events
+
+
+def test_it_takes_a_change_in_wecom_into_account_without_the_marker(admin, sandbox):
+    admin.post(NEW, typed())
+    calendar = Calendar.objects.get()
+    edit = reverse("meetings:calendar_edit", args=[calendar.cal_id])
+    changed_in_wecom(sandbox, calendar.cal_id, summary="改名的日历", color="#33AA77")
+
+    response = admin.post(edit, typed(description="只改说明"))
+    assert response.status_code == 200
+    assert in_wecom(response, "summary") == "改名的日历"
+    assert sandbox.requests("oa/calendar/update") == []
+
+
+def test_it_keeps_what_was_typed_when_wecom_cannot_be_read(admin, sandbox):
+    admin.post(NEW, typed())
+    calendar = Calendar.objects.get()
+    edit = reverse("meetings:calendar_edit", args=[calendar.cal_id])
+    marker = loaded(admin.get(edit).content.decode())
+    sandbox.fault(path="oa/calendar/get", kind="http_status", value=502, times=1)
+
+    response = admin.post(edit, typed(summary="新名字", loaded=marker))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "WeCom could not be reached or is busy. Nothing was saved; try again shortly." in page
+    assert 'value="新名字"' in page and loaded(page) == marker
+    assert sandbox.requests("oa/calendar/update") == []
+    assert Calendar.objects.get().summary == "产品部日历"
+    assert calendar_events()[-1].outcome == AuditEvent.Outcome.FAILED
+
+    # Once WeCom answers again, the same form goes through.
+    assert admin.post(edit, typed(summary="新名字", loaded=marker)).status_code == 302
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["summary"] == "新名字"
+
+
+def test_it_writes_nothing_when_the_calendar_is_gone_from_wecom(admin, sandbox):
+    admin.post(NEW, typed())
+    calendar = Calendar.objects.get()
+    edit = reverse("meetings:calendar_edit", args=[calendar.cal_id])
+    marker = loaded(admin.get(edit).content.decode())
+    assert sandbox.call("oa/calendar/del", {"cal_id": calendar.cal_id})["errcode"] == 0
+    sandbox.clear_requests()
+
+    response = admin.post(edit, typed(summary="新名字", loaded=marker))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "WeCom no longer gives this app this calendar; it may have been deleted there." in page
+    assert 'value="新名字"' in page
+    assert wecom_calls(sandbox) == ["oa/calendar/get"]
+    assert Calendar.objects.get().summary == "产品部日历"
     assert calendar_events()[-1].outcome == AuditEvent.Outcome.FAILED
