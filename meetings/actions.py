@@ -121,6 +121,67 @@ def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
     return EditResult(meeting, rows)
 
 
+@transaction.atomic
+def create_meeting(body, *, admin_userid, actor, source_ip=None):
+    """Save a new meeting, to be created in WeCom by the worker (meeting/create).
+
+    `body` is the whole meeting in update-body shape, already checked by the rules, its
+    invitees including `admin_userid`. Until WeCom answers, the meeting has no meetingid."""
+    body = rules.prune(body)
+    meeting = Meeting(
+        admin_userid=admin_userid, status=Status.SCHEDULED, version=1, synced_version=0,
+        sync_state=SyncState.PENDING,
+    )
+    payloads.apply_body(meeting, body)
+    people.note_seen([admin_userid, *meeting.participants.values_list("userid", flat=True)])
+    transaction.on_commit(partial(tasks.enqueue_after_save, meeting.pk))
+    meeting.refresh_from_db()
+    rows = [("admin_userid", None, admin_userid)]
+    rows += payloads.changes({}, payloads.desired_body(meeting))
+    audit.record(
+        Action.CREATE, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
+        source_ip=source_ip,
+    )
+    return meeting
+
+
+@_refusal_recorded(Action.CANCEL)
+@transaction.atomic
+def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
+    """Decide to cancel the whole meeting, or with `sub_meetingid` one occurrence of a
+    recurring one (as get_info listed it). The worker carries it out like an edit; from now
+    on the meeting (or that occurrence) can no longer be changed here."""
+    meeting = _locked(meeting.pk)
+    if not meeting.is_editable:
+        raise NotEditable(meeting.get_status_display())
+    if sub_meetingid is None:
+        Meeting.objects.filter(pk=meeting.pk).update(cancel_requested=True)
+        rows = [{"field": "status", "old": Status.SCHEDULED.value, "new": Status.CANCELLED.value}]
+        detail = "whole meeting"
+    else:
+        occurrence = meeting.occurrence(sub_meetingid)
+        if occurrence is None:
+            raise ActionError(_("WeCom does not list this occurrence of the meeting."))
+        if not meeting.can_cancel(occurrence):
+            raise ActionError(_("Only an occurrence still to come can be cancelled."))
+        Meeting.objects.filter(pk=meeting.pk).update(
+            cancel_sub_meetingids=[*meeting.cancel_sub_meetingids, sub_meetingid]
+        )
+        rows = [{"field": "occurrence", "old": str(occurrence["start"]), "new": "cancelled"}]
+        detail = f"occurrence {sub_meetingid}"
+    Meeting.objects.filter(pk=meeting.pk).update(
+        version=F("version") + 1, sync_state=SyncState.PENDING, sync_tries=0,
+        next_attempt_at=None,
+    )
+    transaction.on_commit(partial(tasks.enqueue_after_save, meeting.pk))
+    meeting.refresh_from_db()
+    audit.record(
+        Action.CANCEL, actor=actor, meeting=meeting, changes=rows, source_ip=source_ip,
+        detail=detail,
+    )
+    return meeting
+
+
 @_refusal_recorded(Action.RETRY)
 @transaction.atomic
 def retry_sync(meeting, *, actor, source_ip=None):

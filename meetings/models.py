@@ -101,7 +101,9 @@ class SyncState(models.TextChoices):
 
 
 class Meeting(models.Model):
-    meetingid = models.CharField(_("meeting ID"), max_length=64, unique=True)
+    # WeCom's ID, None until the worker has created a meeting made here (NULLs are distinct
+    # to the unique index, so any number of meetings can be on their way).
+    meetingid = models.CharField(_("meeting ID"), max_length=64, unique=True, null=True, blank=True)
     meeting_code = models.CharField(_("meeting code"), max_length=32, blank=True)
     meeting_link = models.URLField(_("meeting link"), max_length=512, blank=True)
     admin_userid = models.CharField(_("organiser"), max_length=64)
@@ -114,6 +116,16 @@ class Meeting(models.Model):
     status = models.PositiveSmallIntegerField(
         _("status"), choices=Status.choices, default=Status.SCHEDULED, db_index=True
     )
+
+    # A cancellation decided here, of the whole meeting or of some occurrences (their WeCom
+    # sub_meetingids): part of the desired state, carried out by the worker like an edit.
+    cancel_requested = models.BooleanField(_("cancellation requested"), default=False)
+    cancel_sub_meetingids = models.JSONField(
+        _("occurrences to cancel"), default=list, blank=True
+    )
+    # The occurrences of a recurring meeting as get_info last listed them:
+    # [{"sub_meetingid": …, "start": unix, "end": unix, "status": 1…5}].
+    sub_meetings = models.JSONField(_("occurrences"), default=list, blank=True)
 
     # The desired version grows with every saved edit; WeCom has it once synced_version
     # catches up. synced_state is WeCom's last confirmed answer in update-body shape.
@@ -165,18 +177,37 @@ class Meeting(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.title} ({self.meetingid})"
+        return f"{self.title} ({self.meetingid or _('not yet in WeCom')})"
 
     @property
     def end(self):
         return self.start + timedelta(seconds=self.duration)
 
     @property
+    def in_wecom(self):
+        """Whether WeCom has created the meeting yet (it has, once it gave it an ID)."""
+        return self.meetingid is not None
+
+    @property
     def is_editable(self):
-        return self.status == Status.SCHEDULED
+        return self.status == Status.SCHEDULED and not self.cancel_requested
+
+    def occurrence(self, sub_meetingid):
+        """The occurrence WeCom listed under this sub_meetingid, or None."""
+        return next((o for o in self.sub_meetings if o["sub_meetingid"] == sub_meetingid), None)
+
+    def can_cancel(self, occurrence):
+        """Whether this occurrence is still to come and not already being cancelled."""
+        return (
+            self.is_editable
+            and occurrence["status"] == Status.SCHEDULED
+            and occurrence["sub_meetingid"] not in self.cancel_sub_meetingids
+        )
 
     def userids(self, role):
         """The ordered userids of one role, using a prefetched list when there is one."""
+        if self.pk is None:
+            return []
         return [p.userid for p in self.participants.all() if p.role == role]
 
     @property

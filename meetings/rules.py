@@ -44,6 +44,9 @@ CAL_ID_MAX_BYTES = 64
 USERID_MAX = 64
 USERID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
 DEFAULT_INVITEE_CAP = 100
+# Past the update call's cap, the worker sends the list with meeting/set_invitees, which takes
+# up to 2000: that is the real limit of a meeting's list.
+INVITEES_MAX = 2000
 HOSTS_MAX = 10
 PASSWORD_PATTERN = re.compile(r"[0-9]{4,6}")
 HOST_KEY_PATTERN = re.compile(r"[0-9]{6}")
@@ -928,7 +931,8 @@ def complete_reminders(reminders, meeting_start, tz):
 
 
 def configured_invitee_cap():
-    """WECOM_INVITEE_CAP from the Django settings, or 100 (an ordinary corp's cap)."""
+    """WECOM_INVITEE_CAP from the Django settings, or 100 (an ordinary corp's cap): the most
+    invitees meeting/create and meeting/update take in their body."""
     try:
         from django.conf import settings as django_settings
 
@@ -943,7 +947,7 @@ def configured_invitee_cap():
 def check_meeting(body, *, now, invitee_cap=None, admin_userid=None):
     """Every rule of 98154 over an update body; an empty list when WeCom should accept it.
 
-    `now` is the current unix time; `invitee_cap` defaults to WECOM_INVITEE_CAP;
+    `now` is the current unix time; `invitee_cap` defaults to what set_invitees takes;
     `admin_userid` is the meeting's administrator, who counts as invited.
     """
     if not isinstance(body, dict):
@@ -965,7 +969,7 @@ def check_meeting(body, *, now, invitee_cap=None, admin_userid=None):
     if _given(body, "cal_id"):
         problems += check_cal_id(body["cal_id"])
     if _given(body, "invitees"):
-        cap = invitee_cap if invitee_cap is not None else configured_invitee_cap()
+        cap = invitee_cap if invitee_cap is not None else INVITEES_MAX
         problems += check_invitees(body["invitees"], cap=cap, admin_userid=admin_userid)
     if _given(body, "settings"):
         invited = invited_userids(body.get("invitees"), admin_userid)

@@ -33,7 +33,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
@@ -49,12 +49,18 @@ from wecom.errors import (
 )
 
 from . import audit, payloads, rules
-from .models import Meeting, Status, SyncAttempt, SyncState
+from .models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
 
 logger = logging.getLogger("meetings.sync")
 
+CREATE = "meeting/create"
 UPDATE = "meeting/update"
+CANCEL = "meeting/cancel"
+SET_INVITEES = "meeting/set_invitees"
 GET_INFO = "meeting/get_info"
+USER_MEETINGIDS = "meeting/get_user_meetingid"
+# The calls that change WeCom: their attempt is written before the call (see `call`).
+WRITES = (CREATE, UPDATE, CANCEL, SET_INVITEES)
 
 # The leaf that stands for the start and the duration together: a new time slot is one
 # decision, so a start moved here and a duration changed in WeCom is a conflict, not a mix.
@@ -62,6 +68,14 @@ TIME = "meeting_start"
 SECRET_SETTINGS = ("password", "host_key")
 REDACTED = "***"
 TOKEN_ERRCODES = (40014, 42001)
+# meeting/create's two duplicate answers: the same meeting is being created right now
+# (WeCom says to wait five minutes), or it has been created already.
+CREATE_IN_FLIGHT = 400301
+DUPLICATE_CREATED = 400302
+# The detail of the record's event for changes made in WeCom that a run took in.
+TAKEN_IN = "changed in WeCom, taken in by the sync"
+# How far past a lost create's start the organiser's meetings are listed when looking for it.
+USER_MEETINGIDS_SPAN = 3600
 # When WeCom blocks the app for the rest of a window (45009), every meeting would meet the
 # same block; the pause is shared so that no worker calls before the window is over.
 PAUSE_KEY = "meetings:sync:wecom-paused-until"
@@ -325,6 +339,7 @@ class _Run:
         except Meeting.DoesNotExist:
             return Result(GONE)
         self.meeting = meeting
+        self.meetingid = meeting.meetingid
         self.version = meeting.version
         self.tries = meeting.sync_tries
         if meeting.synced_version >= meeting.version:
@@ -337,23 +352,31 @@ class _Run:
             return Result(NOTHING, detail="waiting for a person")
         if meeting.status != Status.SCHEDULED:
             return self.fail(_not_scheduled(meeting.status))
-        now = timezone.now()
-        if not meeting.reminders.is_repeat and meeting.start <= now:
-            return self.fail(_("The meeting started before the change reached WeCom."))
         paused = _paused_for()
         if paused:
             # Not a try of this meeting: nothing was sent.
             return self.reschedule(paused + random.uniform(0, min(paused, 5)), count=False)
+        if meeting.meetingid is None:
+            return self.create()
+        owed = _owed(meeting)
+        now = timezone.now()
+        if owed and not meeting.cancel_requested and not meeting.reminders.is_repeat \
+                and meeting.start <= now:
+            return self.fail(_("The meeting started before the change reached WeCom."))
 
+        lookup = {"meetingid": meeting.meetingid}
         try:
-            info = self.call(GET_INFO, {"meetingid": meeting.meetingid})
+            info = self.call(GET_INFO, lookup)
         except WeComError as err:
-            return self.failed_call(GET_INFO, {"meetingid": meeting.meetingid}, err)
+            return self.failed_call(err)
+        self.note_occurrences(info)
         status = int(info.get("status") or Status.SCHEDULED)
         if status != Status.SCHEDULED:
-            self.record(GET_INFO, {"meetingid": meeting.meetingid}, SyncAttempt.Outcome.FAILED)
-            Meeting.objects.filter(pk=self.pk, lease_owner=self.owner).update(status=status)
-            return self.fail(_not_scheduled(status))
+            # Asked again: an occurrence to cancel that has started meanwhile is owed no more.
+            return self.not_scheduled(status, _owed(meeting))
+        if meeting.cancel_requested:
+            self.record(GET_INFO, lookup, SyncAttempt.Outcome.OK)
+            return self.cancel()
 
         theirs = rules.prune(payloads.body_from_info(info))
         desired = payloads.desired_body(meeting)
@@ -364,48 +387,251 @@ class _Run:
             if sent:
                 result = merge(meeting.synced_state, desired, theirs, sent=sent)
         if result.conflicts:
-            self.record(GET_INFO, {"meetingid": meeting.meetingid}, SyncAttempt.Outcome.CONFLICT)
+            self.record(GET_INFO, lookup, SyncAttempt.Outcome.CONFLICT)
             return self.conflict(result.conflicts)
         if result.taken and not self.take_in(result):
-            self.record(GET_INFO, {"meetingid": meeting.meetingid}, SyncAttempt.Outcome.NOTHING)
+            self.record(GET_INFO, lookup, SyncAttempt.Outcome.NOTHING)
             return self.moved_on()
 
         body = to_send(result)
-        if not body:
-            self.record(GET_INFO, {"meetingid": meeting.meetingid}, SyncAttempt.Outcome.NOTHING)
+        occurrences = _pending_cancels(meeting)
+        if not body and not occurrences:
+            self.record(GET_INFO, lookup, SyncAttempt.Outcome.NOTHING)
             return self.confirmed(result.body, excess_users=None)
-        self.record(GET_INFO, {"meetingid": meeting.meetingid}, SyncAttempt.Outcome.OK)
+        self.record(GET_INFO, lookup, SyncAttempt.Outcome.OK)
         if "meeting_start" in body and payloads.from_unix(body["meeting_start"]) <= now:
             return self.fail(_("The meeting started before the change reached WeCom."))
         if not self.extend():
             return Result(BUSY, detail="lease lost")
-        request = {"meetingid": meeting.meetingid, **body}
         try:
-            answer = self.call(UPDATE, request)
+            # The occurrences first: they are named as WeCom listed them just now, and a new
+            # start sent after could rename them.
+            for sub_meetingid in occurrences:
+                self.send(CANCEL, {**lookup, "sub_meetingid": sub_meetingid})
+                self.note_cancelled(sub_meetingid)
+            invitees = body.get("invitees", {}).get("userid")
+            if invitees is not None and _over_cap(invitees, meeting.admin_userid):
+                # Past the update's cap the list goes whole through set_invitees, which
+                # also wants the admin in it; first, so that hosts sent after are invitees.
+                del body["invitees"]
+                everyone = _with_admin(invitees, meeting.admin_userid)
+                self.send(SET_INVITEES, {**lookup, "invitees": [{"userid": u} for u in everyone]})
+            excess_users = None
+            if body:
+                answer = self.send(UPDATE, {**lookup, **body})
+                excess_users = answer.get("excess_users") or []
         except WeComError as err:
-            return self.failed_call(UPDATE, request, err)
-        self.record(UPDATE, request, SyncAttempt.Outcome.OK)
-        return self.confirmed(result.body, excess_users=answer.get("excess_users") or [])
+            return self.failed_call(err)
+        return self.confirmed(result.body, excess_users=excess_users)
+
+    # --- create, cancel and WeCom's own status ---
+
+    def create(self):
+        """Create the meeting in WeCom, exactly once. A create is not idempotent there, so a
+        create whose answer was lost (its attempt still unanswered) is looked for before any
+        new one is sent, and WeCom's own duplicate answers lead to the same search."""
+        meeting = self.meeting
+        try:
+            lost = self.unanswered_creates()
+            found = self.find_created(lost) if lost else None
+        except WeComError as err:
+            return self.failed_call(err)
+        if found:
+            return self.adopt(*found)
+        if meeting.cancel_requested:
+            # WeCom never had it: the cancellation is this app's record alone.
+            self.keep(status=Status.CANCELLED)
+            return self.confirmed(meeting.synced_state, excess_users=None)
+        if meeting.start <= timezone.now():
+            return self.fail(
+                _("The start passed before WeCom could create the meeting. Choose a new time."),
+                field_name="meeting_start",
+            )
+        if not self.extend():
+            return Result(BUSY, detail="lease lost")
+        body, whole = _create_body(meeting)
+        try:
+            answer = self.call(CREATE, body)
+        except WeComError as err:
+            if err.errcode == DUPLICATE_CREATED:
+                self.record(CREATE, body, SyncAttempt.Outcome.FAILED)
+                return self.created_elsewhere([body, *lost], err)
+            if err.errcode == CREATE_IN_FLIGHT:
+                # Answered, but a create of the same meeting is under way and may yet
+                # succeed: left unanswered, so that the next run looks for it first.
+                self.record(CREATE, body, SyncAttempt.Outcome.RETRY)
+                return self.wait_for_create(err)
+            return self.failed_call(err)
+        return self.created(answer, body if whole else None)
+
+    def created(self, answer, state):
+        """Store WeCom's ID before anything else: from here on the meeting is updated, never
+        created again. `state` is what WeCom now holds, or None when part of the meeting was
+        held back for the next run (then WeCom's answer to get_info is the base)."""
+        stored = Meeting.objects.filter(pk=self.pk, meetingid__isnull=True).update(
+            meetingid=answer["meetingid"],
+            meeting_code=answer.get("meeting_code") or "",
+            meeting_link=answer.get("meeting_link") or "",
+            excess_users=answer.get("excess_users") or [],
+            synced_state=state,
+        )
+        self.meetingid = answer["meetingid"]
+        self.record(CREATE, {}, SyncAttempt.Outcome.OK)
+        if not stored:
+            logger.error("meeting %s: created as %s but already had an ID", self.pk,
+                         self.meetingid)
+        logger.info("meeting %s: created in WeCom as %s", self.pk, self.meetingid)
+        # One more run reads the meeting back: its occurrences, and anything held back.
+        return self.moved_on()
+
+    def created_elsewhere(self, bodies, err):
+        """WeCom says the meeting exists (400302): ours, from a lost answer, or one made
+        the same way by someone else. Either way it is the meeting meant; it is taken over."""
+        try:
+            found = self.find_created(bodies)
+        except WeComError as search_err:
+            return self.failed_call(search_err)
+        if found:
+            return self.adopt(*found)
+        return self.fail(
+            _("WeCom says this meeting already exists, but it is not among the organiser's "
+              "meetings. Change the title or the start, or look for it in WeCom."),
+            err=err,
+        )
+
+    def wait_for_create(self, err):
+        if self.tries + 1 >= max_tries():
+            return self.fail(err.message, err=err)
+        delay = getattr(settings, "SYNC_CREATE_WAIT", 300)
+        return self.reschedule(delay + random.uniform(0, delay / 10), message=err.message,
+                               err=err)
+
+    def unanswered_creates(self):
+        """The bodies of creates that may have reached WeCom without an answer saying so."""
+        return list(
+            SyncAttempt.objects.filter(
+                meeting_id=self.pk, path=CREATE, outcome=SyncAttempt.Outcome.RETRY
+            ).values_list("request", flat=True)
+        )
+
+    def find_created(self, bodies):
+        """(meetingid, get_info answer) of a meeting WeCom holds that one of these create
+        bodies made: the organiser's, with that title and start, not yet known here."""
+        wanted = {(b["title"], int(b["meeting_start"])) for b in bodies if b.get("title")}
+        admin = self.meeting.admin_userid
+        for start in sorted({start for _title, start in wanted}):
+            for meetingid in self.user_meetingids(admin, start):
+                if Meeting.objects.filter(meetingid=meetingid).exists():
+                    continue
+                info = self.call(GET_INFO, {"meetingid": meetingid})
+                match = (
+                    info.get("admin_userid") == admin
+                    and (info.get("title"), int(info.get("meeting_start") or 0)) in wanted
+                    and int(info.get("status") or 0) != Status.CANCELLED
+                )
+                self.record(
+                    GET_INFO, {"meetingid": meetingid},
+                    SyncAttempt.Outcome.OK if match else SyncAttempt.Outcome.NOTHING,
+                )
+                if match:
+                    return meetingid, info
+        return None
+
+    def user_meetingids(self, userid, start):
+        """The organiser's meetings around `start`, page by page (each page recorded)."""
+        cursor = "0"
+        while True:
+            request = {
+                "userid": userid, "cursor": cursor, "limit": 100,
+                "begin_time": start, "end_time": start + USER_MEETINGIDS_SPAN,
+            }
+            page = self.call(USER_MEETINGIDS, request)
+            self.record(USER_MEETINGIDS, request, SyncAttempt.Outcome.OK)
+            yield from page.get("meetingid_list") or []
+            following = page.get("next_cursor")
+            if not following or following == cursor or not page.get("meetingid_list"):
+                return
+            cursor = following
+
+    def adopt(self, meetingid, info):
+        """Take WeCom's meeting as this one. Its state there becomes the base (synced_state
+        None), so the next run sends whatever was decided here since."""
+        try:
+            with transaction.atomic():
+                kept = self.keep(
+                    meetingid=meetingid,
+                    meeting_code=info.get("meeting_code") or "",
+                    meeting_link=info.get("meeting_link") or "",
+                    synced_state=None,
+                )
+        except IntegrityError:
+            return self.fail(_("WeCom's copy of this meeting is already in this app."))
+        if not kept:
+            return Result(BUSY, detail="lease lost")
+        self.meetingid = meetingid
+        logger.info("meeting %s: found in WeCom as %s, created before", self.pk, meetingid)
+        return self.moved_on()
+
+    def cancel(self):
+        request = {"meetingid": self.meetingid}
+        if not self.extend():
+            return Result(BUSY, detail="lease lost")
+        try:
+            self.send(CANCEL, request)
+        except WeComError as err:
+            return self.failed_call(err)
+        self.keep(status=Status.CANCELLED)
+        return self.confirmed(self.meeting.synced_state, excess_users=None)
+
+    def not_scheduled(self, status, owed):
+        """WeCom no longer has the meeting scheduled. News, not a failure, unless something
+        decided here can now not be done."""
+        lookup = {"meetingid": self.meetingid}
+        done = not owed or (status == Status.CANCELLED and self.meeting.cancel_requested)
+        self.record(
+            GET_INFO, lookup, SyncAttempt.Outcome.NOTHING if done else SyncAttempt.Outcome.FAILED
+        )
+        with transaction.atomic():
+            if self.keep(status=status) and status != self.meeting.status \
+                    and not self.meeting.cancel_requested:
+                audit.record(
+                    AuditEvent.Action.IMPORT, meeting=Meeting.objects.get(pk=self.pk),
+                    detail=TAKEN_IN,
+                    changes=[{"field": "status", "old": self.meeting.status, "new": status}],
+                )
+        if done:
+            return self.confirmed(self.meeting.synced_state, excess_users=None)
+        return self.fail(_not_scheduled(status))
+
+    def note_occurrences(self, info):
+        occurrences = _occurrences(info)
+        if occurrences is not None and occurrences != self.meeting.sub_meetings:
+            self.keep(sub_meetings=occurrences)
+            self.meeting.sub_meetings = occurrences
+
+    def note_cancelled(self, sub_meetingid):
+        for occurrence in self.meeting.sub_meetings:
+            if occurrence["sub_meetingid"] == sub_meetingid:
+                occurrence["status"] = Status.CANCELLED
+        self.keep(sub_meetings=self.meeting.sub_meetings)
 
     # --- calls and their record ---
 
     def call(self, path, body):
+        self._path, self._body = path, body
         self._started_at = timezone.now()
         self._started = time.monotonic()
         self._errcode, self._errmsg = None, ""
         self._attempt = None
-        if path == UPDATE:
+        if path in WRITES:
             # Written before the call: should this worker die during it, the next run still
-            # knows these values may have reached WeCom (see `merge`).
+            # knows these values may have reached WeCom (see `merge`, `find_created`).
             self._attempt = SyncAttempt.objects.create(
                 **self._attempt_fields(path, body), duration_ms=0,
                 outcome=SyncAttempt.Outcome.RETRY,
             )
         try:
-            if path == UPDATE:
-                answer = self.client.meeting_update(body)
-            else:
-                answer = self.client.meeting_get_info(body["meetingid"])
+            answer = self.client.call(path, body)
         except WeComError as err:
             self._errcode, self._errmsg = err.errcode, str(err)
             raise
@@ -414,10 +640,16 @@ class _Run:
         self._errcode, self._errmsg = answer.get("errcode", 0), answer.get("errmsg", "")
         return answer
 
+    def send(self, path, body):
+        """A write that WeCom accepted, recorded as such; its errors go to the caller."""
+        answer = self.call(path, body)
+        self.record(path, body, SyncAttempt.Outcome.OK)
+        return answer
+
     def _attempt_fields(self, path, body):
         return {
             "meeting_id": self.pk,
-            "meetingid": self.meeting.meetingid,
+            "meetingid": self.meetingid or "",
             "version": self.version,
             "path": path,
             "started_at": self._started_at,
@@ -432,23 +664,32 @@ class _Run:
             "errmsg": self._errmsg,
             "outcome": outcome,
         }
-        if self._attempt is not None and path == UPDATE:
+        if self._attempt is not None and path in WRITES:
             SyncAttempt.objects.filter(pk=self._attempt.pk).update(**result)
         else:
             SyncAttempt.objects.create(**self._attempt_fields(path, body), **result)
 
     def unconfirmed_sends(self):
-        """The bodies of updates sent since the version WeCom last confirmed."""
-        return list(
+        """The bodies of updates sent since the version WeCom last confirmed, a list sent
+        with set_invitees as the invitees of an update."""
+        rows = (
             SyncAttempt.objects.filter(
-                meeting_id=self.pk, path=UPDATE, version__gt=self.meeting.synced_version
+                meeting_id=self.pk, path__in=(UPDATE, SET_INVITEES),
+                version__gt=self.meeting.synced_version,
             )
             .exclude(outcome=SyncAttempt.Outcome.OK)
-            .values_list("request", flat=True)
+            .values_list("path", "request")
         )
+        return [
+            {"invitees": {"userid": [i.get("userid") for i in request.get("invitees") or []]}}
+            if path == SET_INVITEES else request
+            for path, request in rows
+        ]
 
-    def failed_call(self, path, body, err):
-        """Decide by the error's class; record the try with that decision."""
+    def failed_call(self, err):
+        """Decide by the error's class; record the try (the last call made) with that
+        decision."""
+        path, body = self._path, self._body
         if isinstance(err, TokenError) and self.meeting.sync_errcode in TOKEN_ERRCODES:
             # The client refreshed and re-sent once already, and the previous try ended the
             # same way: a token WeCom keeps refusing is for an operator, not for more tries.
@@ -591,8 +832,18 @@ class _Run:
             )
             if meeting is None:
                 return False
+            before = payloads.desired_body(meeting)
             payloads.apply_body(meeting, groups_of(result.body, result.taken))
             Meeting.objects.filter(pk=self.pk).update(version=F("version") + 1)
+            meeting.refresh_from_db()
+            # Nobody here made this change, but the record must show it: who changed what is
+            # the auditors' question, and "someone in WeCom" is part of the answer.
+            audit.record(
+                AuditEvent.Action.IMPORT, meeting=meeting, detail=TAKEN_IN,
+                changes=audit.change_rows(
+                    payloads.changes(before, payloads.desired_body(meeting))
+                ),
+            )
         self.version += 1
         logger.info(
             "meeting %s: took in %s from WeCom", self.meeting.meetingid, ", ".join(result.taken)
@@ -628,6 +879,68 @@ def groups_of(body, taken):
         else:
             part[key] = body.get(key)
     return part
+
+
+def _owed(meeting):
+    """Whether anything decided here has still to reach WeCom. A run for a meeting that owes
+    nothing is a pull (a callback, a refresh): it only reads WeCom."""
+    if meeting.cancel_requested or meeting.synced_state is None or _pending_cancels(meeting):
+        return True
+    mine, base = leaves(payloads.desired_body(meeting)), leaves(meeting.synced_state)
+    return any(not same(mine.get(key, ABSENT), base.get(key, ABSENT)) for key in {*mine, *base})
+
+
+def _pending_cancels(meeting):
+    """The occurrences to cancel that WeCom still lists as scheduled. One that has started,
+    ended or gone meanwhile is past cancelling, and its page says so."""
+    wanted = set(meeting.cancel_sub_meetingids)
+    return [
+        occurrence["sub_meetingid"]
+        for occurrence in meeting.sub_meetings
+        if occurrence["sub_meetingid"] in wanted and occurrence["status"] == Status.SCHEDULED
+    ]
+
+
+def _occurrences(info):
+    """get_info's sub_meetings as stored; None for a meeting that lists none."""
+    subs = info.get("sub_meetings")
+    if not subs:
+        return None if int((info.get("reminders") or {}).get("is_repeat") or 0) else []
+    return [
+        {
+            "sub_meetingid": str(sub.get("sub_meetingid")),
+            "start": int(sub.get("start_time") or 0),
+            "end": int(sub.get("end_time") or 0),
+            "status": int(sub.get("status") or Status.SCHEDULED),
+        }
+        for sub in subs
+    ]
+
+
+def _with_admin(userids, admin):
+    """The list as WeCom holds it: the admin always takes part."""
+    if admin.lower() in {userid.lower() for userid in userids}:
+        return list(userids)
+    return [admin, *userids]
+
+
+def _over_cap(userids, admin):
+    return len(_with_admin(userids, admin)) > rules.configured_invitee_cap()
+
+
+def _create_body(meeting):
+    """The create call's body, and whether it is the whole meeting. Past the cap, the
+    invitees (and the hosts and ringing members, who must be among them) are held back for
+    the next run, which sends them with set_invitees and an update."""
+    body = {**payloads.desired_body(meeting), "admin_userid": meeting.admin_userid}
+    if not _over_cap(body["invitees"]["userid"], meeting.admin_userid):
+        return body, True
+    del body["invitees"]
+    body["settings"] = {
+        name: value for name, value in body["settings"].items()
+        if name not in payloads.SETTINGS_LISTS
+    }
+    return body, False
 
 
 def _synced_fields():

@@ -269,10 +269,14 @@ def test_it_takes_an_explicit_invitee_cap():
 
 
 @override_settings(WECOM_INVITEE_CAP=3)
-def test_it_reads_the_invitee_cap_from_the_settings():
-    body = {"invitees": {"userid": ["a", "b", "c", "d"]}}
-    assert found(check_meeting(body, now=NOW)) == {("invitees", "too_many")}
+def test_the_update_cap_limits_what_one_call_carries_not_the_meeting():
+    # Past the update call's cap the list goes through set_invitees, up to 2000.
     assert rules.configured_invitee_cap() == 3
+    body = {"invitees": {"userid": [f"user{i}" for i in range(2000)]}}
+    assert check_meeting(body, now=NOW, admin_userid="user0") == []
+    assert found(check_meeting(body, now=NOW, admin_userid="boss")) == {
+        ("invitees", "too_many")
+    }
 
 
 def test_it_falls_back_to_100_invitees_without_a_setting(settings):

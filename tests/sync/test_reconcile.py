@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from meetings import actions, sync
-from meetings.models import Meeting, Status, SyncAttempt, SyncState
+from meetings.models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
 from wecom.client import get_client
 from wecom.errors import PermanentError
 
@@ -81,6 +81,10 @@ def test_it_takes_in_a_change_made_in_wecom(sandbox):
     assert meeting.sync_state == SyncState.SYNCED
     assert sandbox.meeting(meeting.meetingid)["location"] == "WeCom 里填的地点"
     assert "location" not in updates(sandbox)[-1]["body"]
+    # The record says who changed what: WeCom the location, the administrator the title.
+    taken = AuditEvent.objects.get(meeting=meeting, detail=sync.TAKEN_IN)
+    assert taken.actor_username == "system"
+    assert [(c["field"], c["new"]) for c in taken.changes] == [("location", "WeCom 里填的地点")]
 
 
 def test_it_stops_at_a_conflict_and_sends_nothing(sandbox):
@@ -247,12 +251,10 @@ class EditingClient:
         self.meeting = meeting
         self.changes = changes
 
-    def meeting_get_info(self, meetingid):
-        return self.client.meeting_get_info(meetingid)
-
-    def meeting_update(self, body):
-        answer = self.client.meeting_update(body)
-        edit(self.meeting, **self.changes)
+    def call(self, path, body):
+        answer = self.client.call(path, body)
+        if path == "meeting/update":
+            edit(self.meeting, **self.changes)
         return answer
 
 
@@ -331,7 +333,7 @@ def test_it_refuses_to_retry_a_meeting_that_is_syncing_fine(sandbox):
 
 
 class BrokenClient:
-    def meeting_get_info(self, meetingid):
+    def call(self, path, body):
         raise RuntimeError("a bug, not WeCom")
 
 
