@@ -5,6 +5,9 @@ The edit page is three Django forms over one POST: the meeting's own fields and 
 The forms only parse (text into dates, numbers and lists of userids). Every WeCom rule, and
 which fields apply at all, comes from `rules`; `MeetingEditor` ties the three forms together,
 builds the update body, runs the rules over it and tells the page what to show.
+
+The new-meeting page is the same editor over an unsaved meeting (`new_meeting`), with one
+more field: the organiser (`admin_userid`), who WeCom requires to be among the invitees.
 """
 
 import re
@@ -26,7 +29,10 @@ from . import payloads, people, recurrence, rules
 from .models import (
     AutoRecordType,
     EnterMute,
+    Meeting,
+    MeetingSettings,
     Participant,
+    Reminders,
     RemindScope,
     RepeatType,
     RepeatUntilType,
@@ -51,7 +57,14 @@ SECTIONS = {
         "location",
         "cal_id",
     ),
-    "people": ("invitees", "settings-hosts", "settings-remind_scope", "settings-ring_users"),
+    # admin_userid is on the new-meeting page only (see MeetingEditor.creating).
+    "people": (
+        "admin_userid",
+        "invitees",
+        "settings-hosts",
+        "settings-remind_scope",
+        "settings-ring_users",
+    ),
     "settings": (
         "settings-password",
         "settings-enable_waiting_room",
@@ -108,6 +121,25 @@ class UseridsField(forms.CharField):
 
     def to_python(self, value):
         return [userid for userid in USERID_SEPARATORS.split(super().to_python(value)) if userid]
+
+
+class OrganiserField(forms.CharField):
+    """The one userid who organises a new meeting, with the same picker as the userid lists;
+    the rules judge its format."""
+
+    # Preserved across redraws like the lists: the browser's text is newer than the server's.
+    # data-single marks a field of one userid, so that a pick from the name search can
+    # replace it rather than add to it.
+    widget = forms.TextInput(
+        attrs={"hx-preserve": "true", "autocomplete": "off", "data-single": "true"}
+    )
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            gettext_lazy("The userid of the person who organises the meeting in WeCom."),
+        )
+        super().__init__(required=True, **kwargs)
 
 
 class ImportForm(forms.Form):
@@ -191,8 +223,11 @@ class MeetingForm(forms.Form):
     cal_id = forms.ChoiceField(label=label("cal_id"), required=False)
     invitees = UseridsField(label=label("invitees"))
 
-    def __init__(self, *args, calendars=(), current_cal_id="", **kwargs):
+    def __init__(self, *args, calendars=(), current_cal_id="", creating=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if creating:
+            # Only a new meeting asks for it: the edit page never changes the organiser.
+            self.fields["admin_userid"] = OrganiserField(label=label("admin_userid"))
         choices = [("", _("No calendar"))] + [(c.cal_id, c.summary) for c in calendars]
         if current_cal_id and current_cal_id not in {c.cal_id for c in calendars}:
             # Kept selectable so that saving another field does not drop the meeting's calendar.
@@ -262,6 +297,17 @@ class RemindersForm(forms.Form):
             field.widget.choices = [
                 (value, name) for value, name in field.choices if value in rules.CUSTOM_REPEAT_TYPES
             ]
+
+
+def new_meeting():
+    """A blank, unsaved meeting for the new-meeting page: the model's defaults, 30 minutes
+    starting an hour after the next full hour, so that the start is in the future however
+    long the form stays open."""
+    start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    meeting = Meeting(start=start, duration=30 * 60)
+    meeting.settings = MeetingSettings()
+    meeting.reminders = Reminders()
+    return meeting
 
 
 def saved_data(meeting):
@@ -356,10 +402,14 @@ class MeetingEditor:
 
     Without `data` it shows the saved meeting. With `data` (a POST) every value typed is kept
     as typed; a field the rules say does not apply is neither shown nor saved, and an error
-    of its parsing is dropped with it."""
+    of its parsing is dropped with it.
+
+    Over an unsaved meeting (`new_meeting`) it is the new-meeting page: the "saved" state is
+    the blank meeting's defaults, and the organiser is asked for too."""
 
     def __init__(self, meeting, data=None, *, calendars=()):
         self.meeting = meeting
+        self.creating = meeting.pk is None
         self.calendars = {calendar.cal_id: calendar.summary for calendar in calendars}
         saved = saved_data(meeting)
         self.saved_forms = self._forms(saved, calendars)
@@ -379,7 +429,8 @@ class MeetingEditor:
     def _forms(self, data, calendars):
         return {
             "": MeetingForm(
-                data, calendars=calendars, current_cal_id=self.meeting.cal_id, label_suffix=""
+                data, calendars=calendars, current_cal_id=self.meeting.cal_id,
+                creating=self.creating, label_suffix="",
             ),
             "settings": SettingsForm(data, prefix="settings", label_suffix=""),
             "reminders": RemindersForm(data, prefix="reminders", label_suffix=""),
@@ -396,6 +447,7 @@ class MeetingEditor:
             prefix: {**self.saved_forms[prefix].cleaned_data, **form.cleaned_data}
             for prefix, form in self.forms.items()
         }
+        self.admin_userid = self._organiser(values[""])
         body = self._body(values)
         tz = timezone.get_current_timezone()
         body["reminders"], added = rules.complete_reminders(
@@ -404,6 +456,7 @@ class MeetingEditor:
         self.visible = (
             set(SECTIONS["basics"])
             | {"invitees"}
+            | ({"admin_userid"} if self.creating else set())
             | {f"settings-{n}" for n in rules.applicable_settings(body["settings"])}
             | {f"reminders-{n}" for n in rules.applicable_reminders(body["reminders"])}
         )
@@ -415,8 +468,10 @@ class MeetingEditor:
                 ):
                     del form.errors[name]
         self.problems = rules.check_meeting(
-            body, now=int(clock.time()), admin_userid=self.meeting.admin_userid
+            body, now=int(clock.time()), admin_userid=self.admin_userid
         )
+        if self.creating and self.admin_userid:
+            self.problems += rules.check_userids({"userid": [self.admin_userid]}, "admin_userid")
         self.body = rules.prune(body)
         for name, day in added.items():
             self.notes[f"reminders-{name}"] = self._added_note(name, day)
@@ -427,7 +482,7 @@ class MeetingEditor:
         body = {name: main.get(name) for name in payloads.BASIC_FIELDS}
         body["meeting_start"] = self._start(main.get("meeting_start"))
         body["meeting_duration"] = self._duration(main.get("meeting_duration"))
-        body["invitees"] = {"userid": main.get("invitees") or []}
+        body["invitees"] = {"userid": self._with_organiser(main.get("invitees") or [])}
         body["settings"] = {name: settings.get(name) for name in payloads.SETTINGS_SCALARS}
         for name in payloads.SETTINGS_LISTS:
             body["settings"][name] = {"userid": settings.get(name) or []}
@@ -436,6 +491,24 @@ class MeetingEditor:
             body["reminders"][flag] = int(bool(reminders.get(flag)))
         body["reminders"]["repeat_until"] = self._until(reminders.get("repeat_until"))
         return body
+
+    def _organiser(self, main):
+        if not self.creating:
+            return self.meeting.admin_userid
+        return main.get("admin_userid") or ""
+
+    def _with_organiser(self, invitees):
+        """A new meeting's invitees with its organiser, first, when they were left out:
+        WeCom requires the organiser among the invitees, and the page says it added them."""
+        organiser = self.admin_userid
+        if not self.creating or not rules.is_userid(organiser):
+            return invitees
+        if organiser.lower() in {userid.lower() for userid in invitees}:
+            return invitees
+        self.notes["invitees"] = _(
+            "%(userid)s was added: the organiser is always among the invitees."
+        ) % {"userid": organiser}
+        return [organiser, *invitees]
 
     # The page shows minutes and dates while WeCom keeps seconds: a value shown as saved is
     # taken as the saved value, so that saving an untouched form changes nothing.
@@ -548,14 +621,15 @@ class MeetingEditor:
             rerender = "recurrence"
         elif bound.widget_type in CHOICE_WIDGETS:
             rerender = section
-        elif isinstance(bound.field, UseridsField):
+        elif isinstance(bound.field, UseridsField | OrganiserField):
             # The names beside the list follow what was typed; the textarea itself is kept
             # as the browser has it (hx-preserve), so a redraw never loses what is being typed.
+            # The organiser also redraws the invitees, whom they may have to join.
             rerender = section
         else:
             rerender = ""
         listed = None
-        if isinstance(bound.field, UseridsField):
+        if isinstance(bound.field, UseridsField | OrganiserField):
             listed = people.entries(people.split_userids(bound.value()))
         return Row(
             bound,

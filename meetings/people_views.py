@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from . import people
 
 # The userid lists a match may be added to, as the edit form names them.
-PICKER_FIELDS = frozenset(("invitees", "settings-hosts", "settings-ring_users"))
+PICKER_FIELDS = frozenset(("admin_userid", "invitees", "settings-hosts", "settings-ring_users"))
 
 
 @permission_required("meetings.view_meeting", raise_exception=True)

@@ -26,23 +26,23 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _meeting(meetingid):
-    return get_object_or_404(Meeting, meetingid=meetingid)
+def _meeting(pk):
+    return get_object_or_404(Meeting, pk=pk)
 
 
 @can_view
 @require_GET
-def sync_status(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
+def sync_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The badge alone: what the list and the detail page poll while a sync is under way."""
-    return render(request, "meetings/_sync_badge.html", {"meeting": _meeting(meetingid)})
+    return render(request, "meetings/_sync_badge.html", {"meeting": _meeting(pk)})
 
 
 @can_view
 @require_GET
-def sync_panel(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
+def sync_panel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The tries, Retry and the conflict choices: a section of the detail page for htmx, a
     page of its own for a browser without it."""
-    meeting = _meeting(meetingid)
+    meeting = _meeting(pk)
     if request.htmx:
         return render(request, "meetings/_sync_panel.html", _panel_context(meeting))
     return render(request, "meetings/_sync_page.html", _panel_context(meeting))
@@ -50,8 +50,8 @@ def sync_panel(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
 
 @can_edit
 @require_POST
-def sync_retry(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
-    meeting = _meeting(meetingid)
+def sync_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(pk)
     try:
         meeting = actions.retry_sync(
             meeting, actor=request.user, source_ip=audit.client_ip(request)
@@ -63,10 +63,10 @@ def sync_retry(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
 
 @can_edit
 @require_POST
-def sync_resolve(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
+def sync_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Settle one conflicting field (`field`, `choice` = mine | wecom) or, with several
     `choice:<field>` values, several at once."""
-    meeting = _meeting(meetingid)
+    meeting = _meeting(pk)
     choices = {
         name[len("choice:"):]: value
         for name, value in request.POST.items()
@@ -97,7 +97,7 @@ def _answer(request, meeting, *, notice=None, error=None):
             messages.error(request, error)
         else:
             messages.success(request, notice)
-        return redirect("meetings:detail", meeting.meetingid)
+        return redirect("meetings:detail", meeting.pk)
     meeting.refresh_from_db()
     context = {**_panel_context(meeting), "notice": notice, "error": error}
     html = render_to_string("meetings/_sync_panel.html", context, request=request)

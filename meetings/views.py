@@ -1,8 +1,9 @@
-"""The meeting pages: the list, one meeting, and its edit form.
+"""The meeting pages: the list, one meeting, its edit form, a new meeting and a cancellation.
 
 Plain function views that parse and render. The edit form's htmx requests post the whole
 form with `_render` naming the part to draw again (a fieldset, or the changes panel); such a
-request never saves. Decisions live in `rules` (through `MeetingEditor`) and `actions`.
+request never saves. The new-meeting page is the same form and the same redraws. Decisions
+live in `rules` (through `MeetingEditor`) and `actions`.
 """
 
 from django.contrib import messages
@@ -20,11 +21,12 @@ from django_htmx.middleware import HtmxDetails
 from wecom.errors import WeComError
 
 from . import actions, audit, importing, payloads, recurrence
-from .forms import ImportForm, MeetingEditor, MeetingFilterForm
-from .models import Calendar, Meeting
+from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
+from .models import Calendar, Meeting, Status
 from .templatetags.meeting_words import (
     describe_sections,
     listing,
+    local_span,
     readonly_reason,
     repeat_summary,
 )
@@ -43,11 +45,11 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _meeting(meetingid):
+def _meeting(pk):
     meetings = Meeting.objects.select_related("settings", "reminders").prefetch_related(
         "participants"
     )
-    return get_object_or_404(meetings, meetingid=meetingid)
+    return get_object_or_404(meetings, pk=pk)
 
 
 @can_view
@@ -84,15 +86,15 @@ def meeting_import(request: HtmxHttpRequest) -> HttpResponse:
             )
         if not form.errors:
             if len(imported) == 1:
-                return redirect("meetings:detail", imported[0].meetingid)
+                return redirect("meetings:detail", imported[0].pk)
             return redirect("meetings:list")
     return render(request, "meetings/import.html", {"form": form})
 
 
 @can_view
 @require_GET
-def meeting_detail(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
-    meeting = _meeting(meetingid)
+def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(pk)
     calendars = dict(Calendar.objects.values_list("cal_id", "summary"))
     body = payloads.desired_body(meeting)
     reminders = body.get("reminders", {})
@@ -107,15 +109,37 @@ def meeting_detail(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
         "repeat_summary": repeat_summary(reminders),
         "preview": preview,
         "readonly_reason": None if meeting.is_editable else readonly_reason(meeting),
+        "recurring": meeting.reminders.is_repeat,
+        "occurrences": [_occurrence_row(meeting, o) for o in meeting.sub_meetings],
     }
     return render(request, "meetings/detail.html", context)
 
 
+def _occurrence_row(meeting, occurrence):
+    """One occurrence as the detail page lists it, from the meeting's own columns only."""
+    requested = occurrence["sub_meetingid"] in meeting.cancel_sub_meetingids
+    scheduled = occurrence["status"] == Status.SCHEDULED
+    return {
+        "sub_meetingid": occurrence["sub_meetingid"],
+        "when": local_span(occurrence["start"], occurrence["end"]),
+        "status": _status_label(occurrence["status"]),
+        "cancel_requested": requested and scheduled,
+        "cancellable": meeting.can_cancel(occurrence),
+    }
+
+
+def _status_label(status):
+    try:
+        return Status(status).label
+    except ValueError:
+        return str(status)
+
+
 @can_edit
 @require_http_methods(["GET", "POST"])
-def meeting_edit(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
-    meeting = _meeting(meetingid)
-    detail = reverse("meetings:detail", args=[meeting.meetingid])
+def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(pk)
+    detail = reverse("meetings:detail", args=[meeting.pk])
     if not meeting.is_editable:
         messages.error(request, readonly_reason(meeting))
         return _redirect(request, detail)
@@ -124,12 +148,8 @@ def meeting_edit(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
         return _edit_page(request, MeetingEditor(meeting, calendars=calendars))
 
     editor = MeetingEditor(meeting, request.POST, calendars=calendars)
-    part = request.POST.get("_render")
-    if part:
-        # A redraw while the administrator edits: nothing is saved, no error is shown yet.
-        if request.htmx and part in PARTIALS:
-            return _partial(request, editor, part)
-        return _edit_page(request, editor)
+    if request.POST.get("_render"):
+        return _redraw(request, editor)
     if not editor.is_valid():
         return _edit_page(request, editor, show_errors=True)
     try:
@@ -141,7 +161,7 @@ def meeting_edit(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
         editor.conflict_with(stale.meeting)
         return _edit_page(request, editor, show_errors=True)
     except actions.NotEditable:
-        meeting.refresh_from_db(fields=["status"])
+        meeting.refresh_from_db(fields=["status", "cancel_requested"])
         messages.error(request, readonly_reason(meeting))
         return _redirect(request, detail)
     if result.changed:
@@ -155,19 +175,111 @@ def meeting_edit(request: HtmxHttpRequest, meetingid: str) -> HttpResponse:
     return _redirect(request, detail)
 
 
+@can_edit
+@require_http_methods(["GET", "POST"])
+def meeting_new(request: HtmxHttpRequest) -> HttpResponse:
+    """The edit page over a blank meeting; saving hands it to the worker to create in WeCom."""
+    calendars = list(Calendar.objects.all())
+    if request.method == "GET":
+        return _edit_page(request, MeetingEditor(new_meeting(), calendars=calendars))
+
+    editor = MeetingEditor(new_meeting(), request.POST, calendars=calendars)
+    if request.POST.get("_render"):
+        return _redraw(request, editor)
+    if not editor.is_valid():
+        return _edit_page(request, editor, show_errors=True)
+    meeting = actions.create_meeting(
+        editor.body, admin_userid=editor.admin_userid, actor=request.user,
+        source_ip=audit.client_ip(request),
+    )
+    messages.success(request, _("Saved. WeCom will create the meeting shortly."))
+    return _redirect(request, reverse("meetings:detail", args=[meeting.pk]))
+
+
+@can_edit
+@require_http_methods(["GET", "POST"])
+def meeting_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A confirmation page for cancelling the meeting, or with `sub_meetingid` one occurrence
+    of it; its POST decides the cancellation, which the worker carries out."""
+    meeting = get_object_or_404(Meeting, pk=pk)
+    detail = reverse("meetings:detail", args=[meeting.pk])
+    asked = request.POST if request.method == "POST" else request.GET
+    sub_meetingid = asked.get("sub_meetingid") or None
+    occurrence = meeting.occurrence(sub_meetingid)
+    if request.method == "POST":
+        return _cancel(request, meeting, sub_meetingid, occurrence, detail)
+    # The action refuses these too; the page says why before anyone confirms anything.
+    if not meeting.is_editable:
+        refusal = readonly_reason(meeting)
+    elif sub_meetingid is not None and occurrence is None:
+        refusal = _("WeCom does not list this occurrence of the meeting.")
+    elif occurrence is not None and not meeting.can_cancel(occurrence):
+        refusal = _("Only an occurrence still to come can be cancelled.")
+    else:
+        refusal = None
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(detail)
+    if occurrence is None:
+        when = local_span(meeting.start, meeting.end)
+    else:
+        when = local_span(occurrence["start"], occurrence["end"])
+    context = {"meeting": meeting, "occurrence": occurrence, "when": when}
+    return render(request, "meetings/cancel.html", context)
+
+
+def _cancel(request, meeting, sub_meetingid, occurrence, detail):
+    try:
+        actions.cancel_meeting(
+            meeting, actor=request.user, sub_meetingid=sub_meetingid,
+            source_ip=audit.client_ip(request),
+        )
+    except actions.NotEditable:
+        # Its message is the bare status: say the reason as the edit page says it.
+        meeting.refresh_from_db(fields=["status", "cancel_requested"])
+        messages.error(request, readonly_reason(meeting))
+    except actions.ActionError as refused:
+        messages.error(request, str(refused))
+    else:
+        if occurrence is None:
+            done = _("The meeting will be cancelled in WeCom shortly.")
+        else:
+            done = _("The occurrence of %(when)s will be cancelled in WeCom shortly.") % {
+                "when": local_span(occurrence["start"], occurrence["end"])
+            }
+        messages.success(request, done)
+    return _redirect(request, detail)
+
+
 def _edit_context(editor, show_errors):
     meeting = editor.meeting
+    if editor.creating:
+        urls = {"edit_url": reverse("meetings:new"), "back_url": reverse("meetings:list")}
+    else:
+        urls = {
+            "edit_url": reverse("meetings:edit", args=[meeting.pk]),
+            "back_url": reverse("meetings:detail", args=[meeting.pk]),
+        }
     return {
         "meeting": meeting,
         "editor": editor,
+        "creating": editor.creating,
         "show_errors": show_errors,
-        "edit_url": reverse("meetings:edit", args=[meeting.meetingid]),
+        **urls,
     }
 
 
 def _edit_page(request, editor, show_errors=False):
     # An invalid form is answered with 200, so that htmx (and the browser) shows it.
     return render(request, "meetings/edit.html", _edit_context(editor, show_errors))
+
+
+def _redraw(request, editor):
+    """A redraw while the administrator types: nothing is saved, no error is shown yet."""
+    part = request.POST["_render"]
+    if request.htmx and part in PARTIALS:
+        return _partial(request, editor, part)
+    return _edit_page(request, editor)
 
 
 def _partial(request, editor, part):

@@ -81,10 +81,10 @@ def pages(client):
                    "repeat_interval": 2, "repeat_day_of_week": [1]},
     )
     started = make_meeting(title="已开始", status=Status.IN_PROGRESS)
-    edit = reverse("meetings:edit", args=[meeting.meetingid])
+    edit = reverse("meetings:edit", args=[meeting.pk])
     yield "list", client.get(reverse("meetings:list"))
-    yield "detail", client.get(reverse("meetings:detail", args=[meeting.meetingid]))
-    yield "started", client.get(reverse("meetings:detail", args=[started.meetingid]))
+    yield "detail", client.get(reverse("meetings:detail", args=[meeting.pk]))
+    yield "started", client.get(reverse("meetings:detail", args=[started.pk]))
     yield "edit", client.get(edit)
     data = saved_data(meeting)
     data.setlist("rendered", sorted(CONDITIONAL))
@@ -94,7 +94,7 @@ def pages(client):
         redraw = data.copy()
         redraw["_render"] = part
         yield f"edit #{part}", client.post(edit, redraw, HTTP_HX_REQUEST="true")
-    yield "sync panel", client.get(reverse("meetings:sync_panel", args=[meeting.meetingid]))
+    yield "sync panel", client.get(reverse("meetings:sync_panel", args=[meeting.pk]))
 
 
 def administrator(user_model):

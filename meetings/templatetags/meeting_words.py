@@ -84,8 +84,28 @@ def label(path):
     return capfirst(model._meta.get_field(name).verbose_name)
 
 
+# Decided here but not yet done in WeCom, where the meeting is still scheduled.
+CANCELLING_REASON = gettext_lazy(
+    "This meeting is being cancelled in WeCom, so it can no longer be changed."
+)
+
+
+def being_cancelled(meeting):
+    return meeting.cancel_requested and meeting.status == Status.SCHEDULED
+
+
 def readonly_reason(meeting):
+    if being_cancelled(meeting):
+        return CANCELLING_REASON
     return READONLY_REASONS.get(meeting.status, READONLY_REASONS[Status.IN_PROGRESS])
+
+
+@register.filter
+def status_words(meeting):
+    """The meeting's status, saying so when a cancellation decided here is on its way."""
+    if being_cancelled(meeting):
+        return _("Being cancelled")
+    return meeting.get_status_display()
 
 
 def local_moment(unix):
@@ -120,6 +140,15 @@ def local_datetime(moment):
     if isinstance(moment, int):
         moment = local_moment(moment)
     return date_format(timezone.localtime(moment), "Y-m-d H:i (l)")
+
+
+def local_span(start, end):
+    """From start to end (datetimes or unix seconds) in local time, the end's date said
+    only when it is another day: "2025-06-02 10:00 (Monday) – 11:00"."""
+    start, end = (local_moment(m) if isinstance(m, int) else timezone.localtime(m)
+                  for m in (start, end))
+    until = date_format(end, "H:i") if end.date() == start.date() else local_datetime(end)
+    return _("%(start)s – %(end)s") % {"start": local_datetime(start), "end": until}
 
 
 def describe(path, value, calendars=None):

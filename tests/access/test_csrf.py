@@ -17,7 +17,7 @@ def test_it_refuses_a_change_posted_without_the_csrf_token(name, client_for):
     client = client_for("administrator", enforce_csrf_checks=True)
 
     response = client.post(
-        reverse(name, args=[meeting.meetingid]), form_data(meeting, title="被改")
+        reverse(name, args=[meeting.pk]), form_data(meeting, title="被改")
     )
 
     assert response.status_code == 403
@@ -41,11 +41,11 @@ def test_it_refuses_a_log_in_posted_without_the_csrf_token(people, client_for):
 def test_it_accepts_the_change_with_the_token_from_the_page(client_for):
     meeting = make_meeting(title="周会")
     client = client_for("administrator", enforce_csrf_checks=True)
-    client.get(reverse("meetings:edit", args=[meeting.meetingid]))
+    client.get(reverse("meetings:edit", args=[meeting.pk]))
     data = form_data(meeting, title="改好了")
     data["csrfmiddlewaretoken"] = client.cookies["csrftoken"].value
 
-    response = client.post(reverse("meetings:edit", args=[meeting.meetingid]), data)
+    response = client.post(reverse("meetings:edit", args=[meeting.pk]), data)
 
     assert response.status_code == 302
     meeting.refresh_from_db()

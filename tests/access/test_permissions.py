@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from meetings import actions
-from meetings.models import AuditEvent, SyncAttempt
+from meetings.models import AuditEvent, Meeting, SyncAttempt
 from tests.meetings.factories import make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def meeting(people):
 
 
 def pages(meeting):
-    meetingid = meeting.meetingid
+    pk = meeting.pk
     event = AuditEvent.objects.first()
     attempt = SyncAttempt.objects.first()
     # (name, method, url, what each role gets)
@@ -40,13 +40,15 @@ def pages(meeting):
     users = {"anonymous": ADMIN_LOGIN, "administrator": 403, "auditor": 403, "superuser": 200}
     return [
         ("list", "get", reverse("meetings:list"), web),
-        ("detail", "get", reverse("meetings:detail", args=[meetingid]), web),
-        ("sync panel", "get", reverse("meetings:sync_panel", args=[meetingid]), web),
-        ("sync status", "get", reverse("meetings:sync_status", args=[meetingid]), web),
-        ("edit", "get", reverse("meetings:edit", args=[meetingid]), edit),
+        ("detail", "get", reverse("meetings:detail", args=[pk]), web),
+        ("sync panel", "get", reverse("meetings:sync_panel", args=[pk]), web),
+        ("sync status", "get", reverse("meetings:sync_status", args=[pk]), web),
+        ("edit", "get", reverse("meetings:edit", args=[pk]), edit),
+        ("new", "get", reverse("meetings:new"), edit),
+        ("cancel", "get", reverse("meetings:cancel", args=[pk]), edit),
         ("import", "get", reverse("meetings:import"), edit),
-        ("retry", "post", reverse("meetings:sync_retry", args=[meetingid]), write),
-        ("resolve", "post", reverse("meetings:sync_resolve", args=[meetingid]), write),
+        ("retry", "post", reverse("meetings:sync_retry", args=[pk]), write),
+        ("resolve", "post", reverse("meetings:sync_resolve", args=[pk]), write),
         ("admin index", "get", reverse("admin:index"), audit),
         ("events", "get", reverse("admin:meetings_auditevent_changelist"), audit),
         ("event", "get", reverse("admin:meetings_auditevent_change", args=[event.pk]), audit),
@@ -86,16 +88,37 @@ def test_it_lets_each_role_open_exactly_its_pages(meeting, client_for):
 
 
 def test_it_shows_the_edit_button_only_to_those_who_may_edit(meeting, client_for):
-    edit_url = reverse("meetings:edit", args=[meeting.meetingid])
-    detail_url = reverse("meetings:detail", args=[meeting.meetingid])
+    edit_url = reverse("meetings:edit", args=[meeting.pk])
+    detail_url = reverse("meetings:detail", args=[meeting.pk])
 
     assert edit_url in client_for("administrator").get(detail_url).content.decode()
     assert edit_url not in client_for("auditor").get(detail_url).content.decode()
 
 
+def test_it_shows_new_and_cancel_only_to_those_who_may_edit(meeting, client_for):
+    new_url = reverse("meetings:new")
+    cancel_url = reverse("meetings:cancel", args=[meeting.pk])
+    detail_url = reverse("meetings:detail", args=[meeting.pk])
+
+    for role, shown in (("administrator", True), ("auditor", False)):
+        client = client_for(role)
+        assert (new_url in client.get(reverse("meetings:list")).content.decode()) is shown
+        assert (cancel_url in client.get(detail_url).content.decode()) is shown
+
+
+def test_it_refuses_an_auditors_new_meeting_and_cancellation(meeting, client_for):
+    auditor = client_for("auditor")
+
+    assert auditor.post(reverse("meetings:new"), {"title": "偷建"}).status_code == 403
+    assert auditor.post(reverse("meetings:cancel", args=[meeting.pk])).status_code == 403
+    meeting.refresh_from_db()
+    assert not meeting.cancel_requested
+    assert Meeting.objects.count() == 1
+
+
 def test_it_refuses_an_auditors_edit_and_changes_nothing(meeting, client_for):
     response = client_for("auditor").post(
-        reverse("meetings:edit", args=[meeting.meetingid]), {"title": "偷改"}
+        reverse("meetings:edit", args=[meeting.pk]), {"title": "偷改"}
     )
 
     assert response.status_code == 403
@@ -105,7 +128,7 @@ def test_it_refuses_an_auditors_edit_and_changes_nothing(meeting, client_for):
 
 def test_it_answers_a_403_in_the_sites_own_page(meeting, client_for):
     response = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en").get(
-        reverse("meetings:edit", args=[meeting.meetingid])
+        reverse("meetings:edit", args=[meeting.pk])
     )
 
     assert response.status_code == 403

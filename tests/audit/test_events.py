@@ -15,7 +15,7 @@ def test_it_records_an_edit_with_who_where_and_old_and_new(client_for):
     meeting = make_meeting(title="周会", settings={"password": "1234"})
 
     client_for("administrator").post(
-        reverse("meetings:edit", args=[meeting.meetingid]),
+        reverse("meetings:edit", args=[meeting.pk]),
         form_data(meeting, title="例会", **{"settings-password": "5678"}),
         REMOTE_ADDR="192.0.2.7",
     )
@@ -34,7 +34,7 @@ def test_it_records_an_edit_with_who_where_and_old_and_new(client_for):
 def test_it_believes_x_forwarded_for_only_behind_a_trusted_proxy(client_for, settings):
     meeting = make_meeting()
     client = client_for("administrator")
-    url = reverse("meetings:edit", args=[meeting.meetingid])
+    url = reverse("meetings:edit", args=[meeting.pk])
     headers = {"REMOTE_ADDR": "10.0.0.9", "HTTP_X_FORWARDED_FOR": "203.0.113.5, 10.0.0.9"}
 
     client.post(url, form_data(meeting, title="一"), **headers)

@@ -24,7 +24,7 @@ def test_it_keeps_every_secret_out_of_the_record_logs_and_pages(
     caplog.set_level(logging.DEBUG)
     meeting, _ = importing.import_by_id(sandbox.create_meeting(title="董事会"))
     client = client_for("administrator")
-    edit_url = reverse("meetings:edit", args=[meeting.meetingid])
+    edit_url = reverse("meetings:edit", args=[meeting.pk])
     for password, host_key in zip(PASSWORDS, HOST_KEYS, strict=True):
         meeting.refresh_from_db()
         response = client.post(edit_url, form_data(

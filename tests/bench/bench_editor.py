@@ -117,7 +117,7 @@ def main():
     client = Client()
     client.force_login(user)
     meeting = Meeting.objects.order_by("start")[args.meetings // 2]
-    edit_url = reverse("meetings:edit", args=[meeting.meetingid])
+    edit_url = reverse("meetings:edit", args=[meeting.pk])
     form = saved_data(meeting)
     form["_render"] = "settings"
     form["settings-remind_scope"] = "4"

@@ -20,7 +20,7 @@ def control(page, name):
 
 def open_editor(page, **meeting_fields):
     meeting = make_meeting(**meeting_fields)
-    page.goto(f"/meetings/{meeting.meetingid}/edit/")
+    page.goto(f"/meetings/{meeting.pk}/edit/")
     expect(page.locator("form#meeting-form")).to_be_visible()
     return meeting
 

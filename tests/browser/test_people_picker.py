@@ -17,7 +17,7 @@ def test_it_adds_a_person_picked_by_name_to_the_invitees(logged_in_page):
     Person.objects.create(userid="lisi", name="李四", department="研发部", source="csv")
     Person.objects.create(userid="zhaoliu", name="赵六", department="市场部", source="csv")
     meeting = make_meeting(invitees=["lisi"])
-    page.goto(f"/meetings/{meeting.meetingid}/edit/")
+    page.goto(f"/meetings/{meeting.pk}/edit/")
     names = page.locator("#people-invitees")
     expect(names).to_contain_text("李四")
 
@@ -35,7 +35,7 @@ def test_it_adds_a_person_picked_by_name_to_the_invitees(logged_in_page):
     expect(page.locator("#people-search-invitees")).to_have_value("")
 
     page.click("button.primary[type=submit]")
-    page.wait_for_url(f"**/meetings/{meeting.meetingid}/")
+    page.wait_for_url(f"**/meetings/{meeting.pk}/")
     meeting.refresh_from_db()
     assert meeting.invitees == ["lisi", "zhaoliu"]
 
@@ -44,7 +44,7 @@ def test_it_keeps_what_is_being_typed_while_the_people_fieldset_is_redrawn(logge
     page = logged_in_page
     Person.objects.create(userid="wangwu", name="王五", department="研发部", source="csv")
     meeting = make_meeting(invitees=["lisi"])
-    page.goto(f"/meetings/{meeting.meetingid}/edit/")
+    page.goto(f"/meetings/{meeting.pk}/edit/")
 
     page.locator("[name='invitees']").fill("lisi, wangwu")
     # Moving on fires the change; the redraw shows the name and keeps the text as typed.

@@ -120,7 +120,7 @@ def test_it_shows_names_beside_the_userids_and_flags_unknown_ones(editor):
     Person.objects.create(userid="lisi", name="李四", department="研发部", source="csv")
     meeting = make_meeting(invitees=["lisi", "stranger"], settings={"hosts": ["lisi"]})
 
-    page = editor.get(reverse("meetings:edit", args=[meeting.meetingid])).content.decode()
+    page = editor.get(reverse("meetings:edit", args=[meeting.pk])).content.decode()
 
     invitees = page[page.index('id="people-invitees"') :]
     invitees = invitees[: invitees.index("</ul>")]
@@ -138,7 +138,7 @@ def test_it_redraws_the_names_when_a_userid_is_typed(editor):
     data = form_data(meeting, _render="people", invitees="lisi, zhaoliu, not valid!")
 
     response = editor.post(
-        reverse("meetings:edit", args=[meeting.meetingid]), as_post(data), HTTP_HX_REQUEST="true"
+        reverse("meetings:edit", args=[meeting.pk]), as_post(data), HTTP_HX_REQUEST="true"
     )
 
     html = response.content.decode()
@@ -151,7 +151,7 @@ def test_it_refuses_to_save_a_malformed_userid_typed_by_hand(editor):
     meeting = make_meeting(invitees=["lisi"])
     data = form_data(meeting, invitees="lisi, 张 三")
 
-    response = editor.post(reverse("meetings:edit", args=[meeting.meetingid]), as_post(data))
+    response = editor.post(reverse("meetings:edit", args=[meeting.pk]), as_post(data))
 
     assert response.status_code == 200
     assert "has-error" in response.content.decode()

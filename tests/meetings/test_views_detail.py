@@ -10,7 +10,7 @@ __all__ = ["office_client"]
 
 def detail(client, meeting):
     response = client.get(
-        reverse("meetings:detail", args=[meeting.meetingid]), HTTP_ACCEPT_LANGUAGE="en"
+        reverse("meetings:detail", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="en"
     )
     assert response.status_code == 200
     return response.content.decode()
@@ -47,7 +47,7 @@ def test_it_shows_choices_flags_and_people_in_words(office_client):
 
 def test_it_shows_in_chinese_by_default(office_client):
     meeting = make_meeting(settings={"enable_waiting_room": True})
-    page = office_client.get(reverse("meetings:detail", args=[meeting.meetingid]))
+    page = office_client.get(reverse("meetings:detail", args=[meeting.pk]))
     assert page["Content-Language"] == "zh-hans"
 
 
@@ -90,14 +90,14 @@ def test_it_shows_a_started_meeting_read_only_with_the_reason(office_client):
     meeting = make_meeting(status=Status.IN_PROGRESS)
     page = detail(office_client, meeting)
     assert "This meeting has started, so WeCom no longer accepts changes to it." in page
-    assert reverse("meetings:edit", args=[meeting.meetingid]) not in page
+    assert reverse("meetings:edit", args=[meeting.pk]) not in page
 
 
 def test_it_links_a_scheduled_meeting_to_its_edit_page(office_client):
     meeting = make_meeting()
-    assert reverse("meetings:edit", args=[meeting.meetingid]) in detail(office_client, meeting)
+    assert reverse("meetings:edit", args=[meeting.pk]) in detail(office_client, meeting)
 
 
 def test_it_answers_404_for_an_unknown_meeting(office_client):
-    response = office_client.get(reverse("meetings:detail", args=["hyNOSUCH"]))
+    response = office_client.get(reverse("meetings:detail", args=[987654]))
     assert response.status_code == 404

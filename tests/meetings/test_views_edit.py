@@ -24,7 +24,7 @@ def editor(office_client):
 
 
 def edit_url(meeting):
-    return reverse("meetings:edit", args=[meeting.meetingid])
+    return reverse("meetings:edit", args=[meeting.pk])
 
 
 def save(client, meeting, data=None, **changes):
@@ -446,7 +446,7 @@ def test_it_saves_a_valid_edit_and_lists_what_changed(editor):
         },
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("meetings:detail", args=[meeting.meetingid])
+    assert response["Location"] == reverse("meetings:detail", args=[meeting.pk])
     [message] = flash(response)
     assert message.startswith("Saved. Changed: Title, Start, Duration, Invitees,")
     assert "Meeting password" in message and "135790" not in message
@@ -515,7 +515,7 @@ def test_it_reads_the_browsers_line_breaks_as_the_saved_ones(editor):
 
 def test_it_refuses_to_edit_a_meeting_that_has_started(editor):
     meeting = make_meeting(status=Status.IN_PROGRESS, title="Running")
-    detail = reverse("meetings:detail", args=[meeting.meetingid])
+    detail = reverse("meetings:detail", args=[meeting.pk])
     response = editor.get(edit_url(meeting))
     assert response.status_code == 302 and response["Location"] == detail
     assert flash(response) == [
@@ -565,7 +565,7 @@ def test_it_redirects_an_htmx_save_with_hx_redirect(editor):
         edit_url(meeting), as_post(form_data(meeting, title="Via htmx")), HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
-    assert response["HX-Redirect"] == reverse("meetings:detail", args=[meeting.meetingid])
+    assert response["HX-Redirect"] == reverse("meetings:detail", args=[meeting.pk])
 
 
 def _body_with(meeting, **fields):

@@ -82,6 +82,6 @@ def test_it_never_answers_with_a_server_error(
     data.update(posted)
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     response = office_client.post(
-        reverse("meetings:edit", args=[meeting.meetingid]), data, **headers
+        reverse("meetings:edit", args=[meeting.pk]), data, **headers
     )
     assert response.status_code < 500

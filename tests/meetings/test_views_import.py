@@ -15,8 +15,8 @@ def test_it_imports_one_meeting_and_opens_it(office_client, sandbox):
     meetingid = sandbox.create_meeting(title="从企业微信导入")
     response = office_client.post(URL, {"meetingids": f"  {meetingid}\n"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("meetings:detail", args=[meetingid])
     meeting = Meeting.objects.get(meetingid=meetingid)
+    assert response["Location"] == reverse("meetings:detail", args=[meeting.pk])
     assert meeting.title == "从企业微信导入"
     assert meeting.sync_state == SyncState.SYNCED
 

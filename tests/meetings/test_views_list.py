@@ -29,8 +29,8 @@ def test_it_sends_a_stranger_to_the_login_page(client):
     meeting = make_meeting()
     for url in (
         LIST,
-        reverse("meetings:detail", args=[meeting.meetingid]),
-        reverse("meetings:edit", args=[meeting.meetingid]),
+        reverse("meetings:detail", args=[meeting.pk]),
+        reverse("meetings:edit", args=[meeting.pk]),
     ):
         response = client.get(url)
         assert response.status_code == 302
@@ -51,7 +51,7 @@ def test_it_lists_meetings_by_start_with_local_time_duration_and_status_in_words
     assert "2031-03-04 14:00" in page
     assert "30 min" in page and "1 h 30 min" in page
     assert "Scheduled" in page
-    assert f'href="{reverse("meetings:detail", args=[earlier.meetingid])}"' in page
+    assert f'href="{reverse("meetings:detail", args=[earlier.pk])}"' in page
     assert '<td class="sync">' in page
 
 

@@ -33,11 +33,11 @@ def set_state(meeting, **fields):
 
 
 def status_of(client, meeting):
-    return client.get(reverse("meetings:sync_status", args=[meeting.meetingid])).content.decode()
+    return client.get(reverse("meetings:sync_status", args=[meeting.pk])).content.decode()
 
 
 def test_it_polls_the_badge_while_the_sync_is_under_way(admin_client, meeting, english):
-    url = reverse("meetings:sync_status", args=[meeting.meetingid])
+    url = reverse("meetings:sync_status", args=[meeting.pk])
     for state in (SyncState.PENDING, SyncState.SYNCING, SyncState.RETRYING):
         set_state(meeting, sync_state=state, version=F("synced_version") + 1)
         html = status_of(admin_client, meeting)
@@ -87,11 +87,11 @@ def test_it_shows_why_a_sync_failed(admin_client, meeting, english):
     assert "Every host must be an invitee." in html
 
     panel = admin_client.get(
-        reverse("meetings:sync_panel", args=[meeting.meetingid]), **HTMX
+        reverse("meetings:sync_panel", args=[meeting.pk]), **HTMX
     ).content.decode()
     assert "Every host must be an invitee." in panel
     assert "Hosts" in panel
-    assert reverse("meetings:sync_retry", args=[meeting.meetingid]) in panel
+    assert reverse("meetings:sync_retry", args=[meeting.pk]) in panel
     assert "csrfmiddlewaretoken" in panel
 
 
@@ -99,7 +99,7 @@ def test_it_shows_the_badge_of_every_meeting_in_the_list(admin_client, meeting, 
     set_state(meeting, sync_state=SyncState.PENDING, version=F("synced_version") + 1)
     html = admin_client.get(reverse("meetings:list")).content.decode()
     assert f'id="sync-badge-{meeting.pk}"' in html
-    assert reverse("meetings:sync_status", args=[meeting.meetingid]) in html
+    assert reverse("meetings:sync_status", args=[meeting.pk]) in html
 
 
 def test_it_retries_a_failed_sync_and_polls_again(admin_client, meeting, english):
@@ -109,7 +109,7 @@ def test_it_retries_a_failed_sync_and_polls_again(admin_client, meeting, english
     )
 
     response = admin_client.post(
-        reverse("meetings:sync_retry", args=[meeting.meetingid]), **HTMX
+        reverse("meetings:sync_retry", args=[meeting.pk]), **HTMX
     )
 
     html = response.content.decode()
@@ -125,14 +125,14 @@ def test_it_retries_a_failed_sync_and_polls_again(admin_client, meeting, english
 def test_it_retries_from_a_plain_form_and_returns_to_the_meeting(admin_client, meeting):
     set_state(meeting, sync_state=SyncState.FAILED, version=F("synced_version") + 1)
 
-    response = admin_client.post(reverse("meetings:sync_retry", args=[meeting.meetingid]))
+    response = admin_client.post(reverse("meetings:sync_retry", args=[meeting.pk]))
 
     assert response.status_code == 302
-    assert response.url == reverse("meetings:detail", args=[meeting.meetingid])
+    assert response.url == reverse("meetings:detail", args=[meeting.pk])
 
 
 def test_it_refuses_retry_by_get(admin_client, meeting):
-    response = admin_client.get(reverse("meetings:sync_retry", args=[meeting.meetingid]))
+    response = admin_client.get(reverse("meetings:sync_retry", args=[meeting.pk]))
     assert response.status_code == 405
 
 
@@ -146,7 +146,7 @@ def test_it_offers_a_choice_for_each_conflicting_field(admin_client, meeting, en
     )
 
     panel = admin_client.get(
-        reverse("meetings:sync_panel", args=[meeting.meetingid]), **HTMX
+        reverse("meetings:sync_panel", args=[meeting.pk]), **HTMX
     ).content.decode()
 
     assert "我的标题" in panel and "企业微信的标题" in panel
@@ -163,7 +163,7 @@ def test_it_settles_a_conflict_with_the_administrators_choice(admin_client, meet
     )
 
     response = admin_client.post(
-        reverse("meetings:sync_resolve", args=[meeting.meetingid]),
+        reverse("meetings:sync_resolve", args=[meeting.pk]),
         {"field": "title", "choice": "wecom"},
         **HTMX,
     )
@@ -182,10 +182,10 @@ def test_it_lists_the_calls_made_to_wecom(admin_client, meeting, english):
         errcode=400031, errmsg="invalid settings", outcome=SyncAttempt.Outcome.FAILED,
     )
 
-    detail = admin_client.get(reverse("meetings:detail", args=[meeting.meetingid]))
-    panel = admin_client.get(reverse("meetings:sync_panel", args=[meeting.meetingid]))
+    detail = admin_client.get(reverse("meetings:detail", args=[meeting.pk]))
+    panel = admin_client.get(reverse("meetings:sync_panel", args=[meeting.pk]))
 
-    assert reverse("meetings:sync_panel", args=[meeting.meetingid]) in detail.content.decode()
+    assert reverse("meetings:sync_panel", args=[meeting.pk]) in detail.content.decode()
     html = panel.content.decode()
     for text in ("meeting/update", "400031", "invalid settings", "Failed", "<td>3</td>"):
         assert text in html
