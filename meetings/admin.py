@@ -105,7 +105,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "at",
     )
     date_hierarchy = "at"
-    search_fields = ("meetingid", "title", "actor_username")
+    # The meeting's own ID too: events written before WeCom gave it one (its creation) are
+    # found with the rest of its story.
+    search_fields = ("meetingid", "meeting__meetingid", "title", "actor_username")
     # Every column is a copy on the event itself: one query per page, whatever its length.
     list_select_related = ()
     list_per_page = 50
@@ -182,7 +184,7 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     )
     list_filter = ("outcome", "path", "started_at")
     date_hierarchy = "started_at"
-    search_fields = ("meetingid", "errmsg")
+    search_fields = ("meetingid", "meeting__meetingid", "errmsg")
     list_select_related = ("event",)
     list_per_page = 50
     fields = (
