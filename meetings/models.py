@@ -177,7 +177,8 @@ class Meeting(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.title} ({self.meetingid or _('not yet in WeCom')})"
+        meetingid = self.meetingid or _("not yet in WeCom")
+        return f"{self.title} ({meetingid})"
 
     @property
     def end(self):
