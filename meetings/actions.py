@@ -88,6 +88,17 @@ def _locked(pk):
     )
 
 
+def _decided(pk):
+    """A new desired state: its own version, on its way to WeCom with a fresh count of tries."""
+    Meeting.objects.filter(pk=pk).update(
+        version=F("version") + 1, sync_state=SyncState.PENDING, sync_tries=0,
+        next_attempt_at=None,
+    )
+    # After the commit, so the worker reads the new version; a broker that is down leaves the
+    # meeting pending for the sweep and the decision stands.
+    transaction.on_commit(partial(tasks.enqueue_after_save, pk))
+
+
 @_refusal_recorded(Action.EDIT)
 @transaction.atomic
 def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
@@ -106,13 +117,7 @@ def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
     if not rows:
         return EditResult(meeting)
     payloads.apply_body(meeting, body)
-    Meeting.objects.filter(pk=meeting.pk).update(
-        version=F("version") + 1, sync_state=SyncState.PENDING, sync_tries=0,
-        next_attempt_at=None,
-    )
-    # After the commit, so the worker reads the new version; a broker that is down leaves the
-    # meeting pending for the sweep and the save stands.
-    transaction.on_commit(partial(tasks.enqueue_after_save, meeting.pk))
+    _decided(meeting.pk)
     meeting.refresh_from_db()
     audit.record(
         Action.EDIT, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
@@ -169,11 +174,7 @@ def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
         )
         rows = [{"field": "occurrence", "old": str(occurrence["start"]), "new": "cancelled"}]
         detail = f"occurrence {sub_meetingid}"
-    Meeting.objects.filter(pk=meeting.pk).update(
-        version=F("version") + 1, sync_state=SyncState.PENDING, sync_tries=0,
-        next_attempt_at=None,
-    )
-    transaction.on_commit(partial(tasks.enqueue_after_save, meeting.pk))
+    _decided(meeting.pk)
     meeting.refresh_from_db()
     audit.record(
         Action.CANCEL, actor=actor, meeting=meeting, changes=rows, source_ip=source_ip,

@@ -1,9 +1,12 @@
-"""Meetings for tests, written straight to the database the way an import writes them."""
+"""Meetings for tests, written straight to the database the way an import writes them, and
+what the tests of the pages read back from them."""
 
+import re
 from datetime import datetime, time, timedelta
 from itertools import count
 
 import pytest
+from django.contrib.messages import get_messages
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -91,3 +94,18 @@ def office_client(client, django_user_model):
     user.groups.add(Group.objects.get(name="会议管理员"))
     client.force_login(user)
     return client
+
+
+def field_html(response, name):
+    """The HTML of one field's block on the edit page: its control, notes and messages."""
+    page = response.content.decode()
+    found = re.search(
+        rf'<div class="field[^"]*" id="field-{re.escape(name)}".*?\n</div>', page, re.S
+    )
+    assert found, f"{name} is not on the page"
+    return found.group(0)
+
+
+def flash(response):
+    """The messages the response's request left for the next page."""
+    return [str(message) for message in get_messages(response.wsgi_request)]

@@ -1,12 +1,11 @@
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from meetings.models import AuditEvent, Meeting, Status, SyncState
 from meetings.templatetags.meeting_words import local_span
-from tests.meetings.factories import local_unix, make_meeting, office_client
+from tests.meetings.factories import flash, local_unix, make_meeting, office_client
 
 pytestmark = pytest.mark.django_db
 __all__ = ["office_client"]
@@ -30,8 +29,6 @@ def detail_url(meeting):
     return reverse("meetings:detail", args=[meeting.pk])
 
 
-def flash(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def occurrence(sub_meetingid, days_ahead, status=Status.SCHEDULED):

@@ -2,13 +2,12 @@ import re
 from datetime import datetime
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from meetings.forms import new_meeting
 from meetings.models import AuditEvent, Meeting, SyncState
-from tests.meetings.factories import as_post, form_data, office_client
+from tests.meetings.factories import as_post, field_html, flash, form_data, office_client
 
 pytestmark = pytest.mark.django_db
 __all__ = ["office_client"]
@@ -36,18 +35,8 @@ def typed(**changes):
     return as_post(form_data(new_meeting(), **values))
 
 
-def field_html(response, name):
-    """The HTML of one field's block: its control, its notes and its messages."""
-    page = response.content.decode()
-    found = re.search(
-        rf'<div class="field[^"]*" id="field-{re.escape(name)}".*?\n</div>', page, re.S
-    )
-    assert found, f"{name} is not on the page"
-    return found.group(0)
 
 
-def flash(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def test_it_shows_the_edit_form_with_the_organiser_and_a_start_ahead(creator):

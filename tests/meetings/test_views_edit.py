@@ -2,13 +2,20 @@ import re
 from datetime import datetime
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from meetings import actions, payloads
 from meetings.models import Calendar, Status
-from tests.meetings.factories import as_post, form_data, local_unix, make_meeting, office_client
+from tests.meetings.factories import (
+    as_post,
+    field_html,
+    flash,
+    form_data,
+    local_unix,
+    make_meeting,
+    office_client,
+)
 
 pytestmark = pytest.mark.django_db
 __all__ = ["office_client"]
@@ -42,18 +49,8 @@ def names(response):
     return set(re.findall(r'name="([^"]+)"', response.content.decode()))
 
 
-def field_html(response, name):
-    """The HTML of one field's block: its control, its notes and its messages."""
-    page = response.content.decode()
-    found = re.search(
-        rf'<div class="field[^"]*" id="field-{re.escape(name)}".*?\n</div>', page, re.S
-    )
-    assert found, f"{name} is not on the page"
-    return found.group(0)
 
 
-def flash(response):
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def reload(meeting):
