@@ -462,7 +462,9 @@ class _Run:
                 self.record(CREATE, body, SyncAttempt.Outcome.RETRY)
                 return self.wait_for_create(err)
             return self.failed_call(err)
-        return self.created(answer, body if whole else None)
+        # What WeCom now holds, in the update body's shape (admin_userid is not part of it).
+        state = {key: value for key, value in body.items() if key != "admin_userid"}
+        return self.created(answer, state if whole else None)
 
     def created(self, answer, state):
         """Store WeCom's ID before anything else: from here on the meeting is updated, never

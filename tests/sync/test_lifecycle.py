@@ -79,6 +79,9 @@ def test_it_creates_a_new_meeting_in_wecom(sandbox):
     create = sandbox.requests("meeting/create")
     assert len(create) == 1
     assert create[0]["body"]["admin_userid"] == ADMIN
+    # One create, then one read that lists the occurrences and finds nothing more to send.
+    calls = [r["path"] for r in sandbox.requests() if r["path"] != "gettoken"]
+    assert calls == ["meeting/create", "meeting/get_info"]
     # The attempt is linked to the meeting and to the person's create event.
     attempt = SyncAttempt.objects.get(meeting_id=meeting.pk, path="meeting/create")
     assert attempt.outcome == SyncAttempt.Outcome.OK
