@@ -108,6 +108,12 @@ def test_a_create_whose_answer_is_lost_makes_exactly_one_meeting(sandbox, settin
     assert len(sandbox_meetings(sandbox, "新项目启动会")) == 1
     assert sandbox_meetings(sandbox, "新项目启动会")[0]["meetingid"] == meeting.meetingid
     assert len(sandbox.requests("meeting/create")) == 1
+    # The lost create, the organiser's meetings, the one that matches, and the read of the
+    # run that finds nothing more to send.
+    calls = [r["path"] for r in sandbox.requests() if r["path"] != "gettoken"]
+    assert calls == [
+        "meeting/create", "meeting/get_user_meetingid", "meeting/get_info", "meeting/get_info"
+    ]
     paths = list(
         SyncAttempt.objects.filter(meeting_id=meeting.pk)
         .order_by("started_at", "pk").values_list("path", "outcome")
