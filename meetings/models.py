@@ -29,6 +29,11 @@ class Status(models.IntegerChoices):
     CANCELLED = 4, _("Cancelled")
     EXPIRED = 5, _("Expired")
 
+    @classmethod
+    def label_of(cls, value):
+        """The label of a status WeCom reported, or the number of one it added later."""
+        return cls(value).label if value in cls.values else str(value)
+
 
 class EnterMute(models.IntegerChoices):
     OFF = 0, _("Off")

@@ -962,7 +962,7 @@ def _clear_error():
 def _not_scheduled(status):
     return format_lazy(
         _("The meeting is no longer scheduled in WeCom ({status}), so it cannot be changed."),
-        status=Status(status).label if status in Status.values else status,
+        status=Status.label_of(status),
     )
 
 

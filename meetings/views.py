@@ -122,17 +122,10 @@ def _occurrence_row(meeting, occurrence):
     return {
         "sub_meetingid": occurrence["sub_meetingid"],
         "when": local_span(occurrence["start"], occurrence["end"]),
-        "status": _status_label(occurrence["status"]),
+        "status": Status.label_of(occurrence["status"]),
         "cancel_requested": requested and scheduled,
         "cancellable": meeting.can_cancel(occurrence),
     }
-
-
-def _status_label(status):
-    try:
-        return Status(status).label
-    except ValueError:
-        return str(status)
 
 
 @can_edit
