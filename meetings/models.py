@@ -439,11 +439,16 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", _("Failed log in")
         LOGOUT = "logout", _("Log out")
         ROLE_CHANGE = "role_change", _("Role change")
+        # Written by the worker when WeCom's answer settles an earlier event (`settles`).
+        SYNC_RESULT = "sync_result", _("Sync result")
 
     class Outcome(models.TextChoices):
         OK = "ok", _("Done")
         REFUSED = "refused", _("Refused")
         FAILED = "failed", _("Failed")
+        # An action that WeCom has still to confirm; a later sync_result event settles it.
+        PENDING = "pending", _("Pending")
+        CONFLICT = "conflict", _("Conflict")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
@@ -469,6 +474,12 @@ class AuditEvent(models.Model):
         _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.OK, db_index=True
     )
     detail = models.TextField(_("detail"), blank=True)
+    # The record is append-only, so a pending action is never rewritten: its outcome is that
+    # of the newest sync_result event pointing at it here.
+    settles = models.ForeignKey(
+        "self", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="settlements", verbose_name=_("settles"),
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
