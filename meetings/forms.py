@@ -645,7 +645,8 @@ class MeetingEditor:
         """Each field the form changes, old and new in words, secrets masked."""
         saved = payloads.desired_body(self.meeting)
         rows = []
-        for path, old, new in payloads.changes(saved, self.body):
+        # The same notion of "changed" as the save and the sync (payloads.same).
+        for path, old, new in payloads.changes(saved, self.body, self.meeting.admin_userid):
             if path in SECRETS:
                 rows.append(Change(label(path), _mask(old), _mask(new), secret=True))
             else:

@@ -134,7 +134,7 @@ def diff(base, new):
     differs, because the page does not say whether a partial object resets what it omits."""
     changed = {}
     for key, value in new.items():
-        if base.get(key) != value:
+        if not same(base.get(key), value):
             changed[key] = value
     if any(field in changed for field in TIME_FIELDS):
         for field in TIME_FIELDS:
@@ -143,27 +143,80 @@ def diff(base, new):
     return changed
 
 
-def changes(old, new):
+def changes(old, new, admin_userid=None):
     """Each changed leaf as (path, old value, new value), for the changes panel and the audit
-    record: `settings.password`, `invitees`, `reminders.repeat_type`…"""
+    record: `settings.password`, `invitees`, `reminders.repeat_type`… A leaf is changed when
+    WeCom would hold something else (see `same`); with `admin_userid`, both sides are first
+    taken as WeCom holds them (`as_wecom_holds`), so leaving the organiser out changes
+    nothing."""
+    if admin_userid:
+        seen_old, seen_new = as_wecom_holds(old, admin_userid), as_wecom_holds(new, admin_userid)
+    else:
+        seen_old, seen_new = old, new
     rows = []
     for key in _ordered_keys(old, new):
         before, after = old.get(key), new.get(key)
+        if same(seen_old.get(key), seen_new.get(key)):
+            continue
         if isinstance(before, dict) or isinstance(after, dict):
             before, after = before or {}, after or {}
             if set(before) | set(after) <= {"userid"}:
-                if before.get("userid", []) != after.get("userid", []):
-                    rows.append((key, before.get("userid", []), after.get("userid", [])))
+                rows.append((key, before.get("userid", []), after.get("userid", [])))
                 continue
+            seen_before = seen_old.get(key) or {}
+            seen_after = seen_new.get(key) or {}
             for sub in _ordered_keys(before, after):
+                if same(seen_before.get(sub), seen_after.get(sub)):
+                    continue
                 a, b = before.get(sub), after.get(sub)
                 if isinstance(a, dict) or isinstance(b, dict):
                     a, b = (a or {}).get("userid", []), (b or {}).get("userid", [])
-                if a != b:
-                    rows.append((f"{key}.{sub}", a, b))
-        elif before != after:
+                rows.append((f"{key}.{sub}", a, b))
+        else:
             rows.append((key, before, after))
     return rows
+
+
+# --- one notion of "the same" -----------------------------------------------------------------
+
+
+def comparable(value):
+    """A value as WeCom tells values apart: userids without order or case (its contact book
+    ignores case and the lists have no meaningful order), the day and reminder lists as
+    sets, objects key by key."""
+    if isinstance(value, dict) and set(value) <= {"userid"}:
+        return ("userid", tuple(sorted({str(u).lower() for u in value.get("userid") or []})))
+    if isinstance(value, list):
+        return tuple(sorted(value, key=repr))
+    if isinstance(value, dict):
+        return tuple(sorted((k, comparable(v)) for k, v in value.items()))
+    return value
+
+
+def same(a, b):
+    """Whether WeCom would hold the same thing for `a` and `b`. The form's changes, the
+    version an edit bumps and the sync's merge all ask this, so they agree on "changed"."""
+    return comparable(a) == comparable(b)
+
+
+def as_wecom_holds(body, admin_userid):
+    """`body` as WeCom keeps it for a meeting organised by `admin_userid`: the organiser is
+    always among the invitees (update page 98154: the admin takes part whether listed or not)
+    and never among the hosts ("若包含admin_userid会自动过滤")."""
+    if not body or not admin_userid:
+        return body
+    held = dict(body)
+    admin = admin_userid.lower()
+    if "invitees" in held:
+        userids = list((held["invitees"] or {}).get("userid") or [])
+        if admin not in {u.lower() for u in userids}:
+            userids = [admin_userid, *userids]
+        held["invitees"] = {"userid": userids}
+    group = held.get("settings")
+    if isinstance(group, dict) and isinstance(group.get("hosts"), dict):
+        hosts = [u for u in group["hosts"].get("userid") or [] if u.lower() != admin]
+        held["settings"] = {**group, "hosts": {"userid": hosts}}
+    return held
 
 
 def _ordered_keys(a, b):
