@@ -7,17 +7,26 @@ each action writes it in its own transaction (see meetings.audit). `actor` is th
 from. An action refused with ActionError still leaves an event saying so.
 """
 
+import logging
 from dataclasses import dataclass, field
 from functools import partial, wraps
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, payloads, people, rules, sync, tasks
+from . import audit, payloads, people, rules, tasks
 from .models import AuditEvent, Calendar, Meeting, Status, SyncState
+from .sync import endings
+from .sync.merge import body_from_leaves, groups_of, leaves
+from .sync.plan import occurrences
 
 Action = AuditEvent.Action
+logger = logging.getLogger("meetings.callbacks")
+# An action that WeCom must still carry out is recorded as pending; the worker appends its
+# settlement (done, failed or conflict) once it has read WeCom back (see sync.endings).
+PENDING = AuditEvent.Outcome.PENDING
 
 
 class ActionError(Exception):
@@ -90,10 +99,7 @@ def _locked(pk):
 
 def _decided(pk):
     """A new desired state: its own version, on its way to WeCom with a fresh count of tries."""
-    Meeting.objects.filter(pk=pk).update(
-        version=F("version") + 1, sync_state=SyncState.PENDING, sync_tries=0,
-        next_attempt_at=None,
-    )
+    endings.waiting(pk, version=F("version") + 1)
     # After the commit, so the worker reads the new version; a broker that is down leaves the
     # meeting pending for the sweep and the decision stands.
     transaction.on_commit(partial(tasks.enqueue_after_save, pk))
@@ -113,7 +119,9 @@ def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
     if meeting.version != loaded_version:
         raise StaleVersion(meeting, loaded_version)
     body = rules.prune(body)
-    rows = payloads.changes(payloads.desired_body(meeting), body)
+    # Changed as WeCom would see it: the organiser left out of the invitees, or the same
+    # people in another order, is no change (payloads.same, as the sync's merge asks it).
+    rows = payloads.changes(payloads.desired_body(meeting), body, meeting.admin_userid)
     if not rows:
         return EditResult(meeting)
     payloads.apply_body(meeting, body)
@@ -121,7 +129,7 @@ def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
     meeting.refresh_from_db()
     audit.record(
         Action.EDIT, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
-        source_ip=source_ip,
+        source_ip=source_ip, outcome=PENDING,
     )
     return EditResult(meeting, rows)
 
@@ -145,7 +153,7 @@ def create_meeting(body, *, admin_userid, actor, source_ip=None):
     rows += payloads.changes({}, payloads.desired_body(meeting))
     audit.record(
         Action.CREATE, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
-        source_ip=source_ip,
+        source_ip=source_ip, outcome=PENDING,
     )
     return meeting
 
@@ -166,7 +174,12 @@ def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
     else:
         occurrence = meeting.occurrence(sub_meetingid)
         if occurrence is None:
-            raise ActionError(_("WeCom does not list this occurrence of the meeting."))
+            # Chosen from a list WeCom has renamed since (the series moved): the page shows
+            # the current one.
+            raise ActionError(_(
+                "WeCom no longer lists this occurrence (the series may have moved). "
+                "Choose it again from the occurrences listed now."
+            ))
         if not meeting.can_cancel(occurrence):
             raise ActionError(_("Only an occurrence still to come can be cancelled."))
         Meeting.objects.filter(pk=meeting.pk).update(
@@ -178,7 +191,7 @@ def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
     meeting.refresh_from_db()
     audit.record(
         Action.CANCEL, actor=actor, meeting=meeting, changes=rows, source_ip=source_ip,
-        detail=detail,
+        detail=detail, outcome=PENDING,
     )
     return meeting
 
@@ -192,15 +205,12 @@ def retry_sync(meeting, *, actor, source_ip=None):
     if meeting.sync_state not in (SyncState.FAILED, SyncState.CONFLICT):
         raise ActionError(_("Only a meeting whose sync has stopped can be retried."))
     stopped = f"{meeting.sync_state}: {meeting.sync_error}".rstrip(": ")
-    Meeting.objects.filter(pk=meeting.pk).update(
-        sync_state=SyncState.PENDING, sync_tries=0, next_attempt_at=None, sync_error="",
-        sync_error_field="", sync_errcode=None,
-    )
+    endings.waiting(meeting.pk)
     transaction.on_commit(partial(tasks.enqueue, meeting.pk))
     meeting.refresh_from_db()
     audit.record(
         Action.RETRY, actor=actor, meeting=meeting, source_ip=source_ip,
-        detail=stopped,
+        detail=stopped, outcome=PENDING,
     )
     return meeting
 
@@ -229,7 +239,7 @@ def resolve_conflict(meeting, choices, *, actor, source_ip=None):
         }
         for name, choice in choices.items()
     ]
-    base = sync.leaves(meeting.synced_state or {})
+    base = leaves(meeting.synced_state or {})
     taken = {}
     for name, choice in choices.items():
         wecom = meeting.conflict[name]["wecom"]
@@ -240,18 +250,14 @@ def resolve_conflict(meeting, choices, *, actor, source_ip=None):
         if choice == "wecom" and wecom is not None:
             taken[name] = wecom
     if taken:
-        desired = sync.leaves(payloads.desired_body(meeting))
+        desired = leaves(payloads.desired_body(meeting))
         desired.update(taken)
-        body = rules.prune(sync.body_from_leaves(desired))
-        payloads.apply_body(meeting, sync.groups_of(body, taken))
+        body = rules.prune(body_from_leaves(desired))
+        payloads.apply_body(meeting, groups_of(body, taken))
     remaining = {name: v for name, v in meeting.conflict.items() if name not in choices}
-    Meeting.objects.filter(pk=meeting.pk).update(
-        synced_state=rules.prune(sync.body_from_leaves(base)),
-        conflict=remaining,
-        sync_state=SyncState.CONFLICT if remaining else SyncState.PENDING,
-        version=F("version") + 1 if taken else F("version"),
-        sync_tries=0,
-        next_attempt_at=None,
+    endings.settled_conflict(
+        meeting.pk, synced_state=rules.prune(body_from_leaves(base)), remaining=remaining,
+        version_up=bool(taken),
     )
     if not remaining:
         transaction.on_commit(partial(tasks.enqueue, meeting.pk))
@@ -260,6 +266,7 @@ def resolve_conflict(meeting, choices, *, actor, source_ip=None):
         Action.RESOLVE_CONFLICT, actor=actor, meeting=meeting, changes=settled,
         source_ip=source_ip,
         detail=f"still in conflict: {', '.join(sorted(remaining))}" if remaining else "",
+        outcome=AuditEvent.Outcome.OK if remaining else PENDING,
     )
     return meeting
 
@@ -285,6 +292,10 @@ def import_meeting(info, *, actor=None, source_ip=None):
     meeting.meeting_link = info.get("meeting_link", meeting.meeting_link) or ""
     meeting.admin_userid = info.get("admin_userid", meeting.admin_userid) or ""
     meeting.status = int(info.get("status") or Status.SCHEDULED)
+    # The occurrences as WeCom lists them now, so that one can be cancelled at once.
+    listed = occurrences(info)
+    if listed is not None:
+        meeting.sub_meetings = listed
     payloads.apply_body(meeting, body)
     meeting.version = meeting.synced_version = meeting.version + 1
     # What WeCom confirmed, read back through our columns: a field get_info left out stands
@@ -305,6 +316,49 @@ def import_meeting(info, *, actor=None, source_ip=None):
             source_ip=source_ip, detail="new" if created else "refreshed from WeCom",
         )
     return meeting, created
+
+
+@transaction.atomic
+def request_pull(meetingid, change=""):
+    """WeCom says the meeting changed there (a callback): have the sync read it soon.
+    Returns the meeting's pk, or None when nothing was asked (unknown meeting, one waiting
+    for a person, one no longer to come). The request is no new desired version, so an edit
+    form open meanwhile stays valid unless the read finds something new."""
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("reminders")
+        .filter(meetingid=meetingid)
+        .first()
+    )
+    if meeting is None:
+        # Meetings made in WeCom by others reach us too; an import brings them in.
+        logger.info("WeCom callback: %s for unknown meeting %s ignored", change, meetingid)
+        return None
+    if meeting.sync_state in (SyncState.FAILED, SyncState.CONFLICT):
+        # A meeting waiting for a person keeps waiting: their Retry or choice reads WeCom
+        # anew anyway.
+        logger.info("WeCom callback: %s for meeting %s left to a person (%s)",
+                    change, meetingid, meeting.sync_state)
+        return None
+    if not _still_to_come(meeting):
+        # The sync only works on meetings still to come; on others it would record a
+        # failure for a change nobody made here.
+        logger.info("WeCom callback: %s for meeting %s ignored, no longer scheduled here",
+                    change, meetingid)
+        return None
+    endings.pull_requested(meeting.pk)
+    transaction.on_commit(partial(tasks.enqueue, meeting.pk))
+    logger.info("WeCom callback: %s for meeting %s, sync queued", change, meetingid)
+    return meeting.pk
+
+
+def _still_to_come(meeting):
+    if meeting.status != Status.SCHEDULED:
+        return False
+    reminders = getattr(meeting, "reminders", None)
+    if reminders is not None and reminders.is_repeat:
+        return True
+    return meeting.start > timezone.now()
 
 
 # --- accounts: who came in, who failed to, and who may do what ---------------------------

@@ -97,7 +97,9 @@ class _Echo:
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "actor_username", "action", "meeting_column", "outcome", "source_ip")
+    list_display = (
+        "at", "actor_username", "action", "meeting_column", "effective_outcome", "source_ip",
+    )
     list_filter = (
         "action",
         ("actor_username", admin.AllValuesFieldListFilter),
@@ -113,9 +115,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_per_page = 50
     fields = (
         "at", "actor_username", "action", "meeting_column", "version", "outcome",
-        "source_ip", "changes_table", "detail", "attempts_list",
+        "effective_outcome", "source_ip", "changes_table", "detail", "attempts_list",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_outcome()
+
+    @admin.display(description=_("Effective outcome"), ordering="effective_outcome")
+    def effective_outcome(self, event):
+        """How the action ended as WeCom holds it: its newest settlement's outcome."""
+        return AuditEvent.Outcome(event.effective_outcome).label
 
     @admin.display(description=_("meeting"), ordering="meetingid")
     def meeting_column(self, event):

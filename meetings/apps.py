@@ -8,9 +8,9 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self):
-        from . import audit
+        from . import signals
 
-        audit.connect_signals()
+        signals.connect()
 
 
 class MeetingsAdminConfig(admin_apps.AdminConfig):

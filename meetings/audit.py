@@ -1,9 +1,9 @@
 """Writing the audit record: the helpers the actions call, and what links it to the rest.
 
-Only `meetings.actions` writes events (through `record`); this module knows how an event is
-shaped (who, from where, the changes without secrets) and how a sync attempt finds the event
-that caused it. The signal handlers turn Django's login, logout and group changes into calls
-of the matching actions.
+Only `meetings.actions` and the sync's endings write events (through `record`); this module
+knows how an event is shaped (who, from where, the changes without secrets) and how a sync
+attempt finds the event that caused it. It imports only the models: the receivers that turn
+Django's signals into actions live in `meetings.signals`.
 """
 
 import contextvars
@@ -11,10 +11,6 @@ import ipaddress
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.backends.signals import connection_created
-from django.db.models.signals import m2m_changed
 
 from .models import AuditEvent
 
@@ -88,9 +84,10 @@ def change_rows(rows):
 
 
 def record(action, *, actor=None, meeting=None, changes=(), source_ip=None,
-           outcome=AuditEvent.Outcome.OK, detail="", username=None):
+           outcome=AuditEvent.Outcome.OK, detail="", username=None, settles=None):
     """Write one event. The caller is the action, inside its own transaction, so the event
-    and the change it describes are stored together or not at all."""
+    and the change it describes are stored together or not at all. `settles` is the pending
+    event a sync_result event settles."""
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if username is None:
         username = user.get_username() if user is not None else SYSTEM
@@ -106,6 +103,7 @@ def record(action, *, actor=None, meeting=None, changes=(), source_ip=None,
         source_ip=source_ip,
         outcome=outcome,
         detail=str(detail),
+        settles=settles,
     )
 
 
@@ -118,59 +116,13 @@ def causing_event_id(meeting_pk, version):
         AuditEvent.objects.filter(
             meeting_id=meeting_pk,
             action__in=CAUSES_SYNC,
-            outcome=AuditEvent.Outcome.OK,
             version__lte=version,
         )
+        .exclude(outcome=AuditEvent.Outcome.REFUSED)
         .order_by("-pk")
         .values_list("pk", flat=True)
         .first()
     )
-
-
-# --- Django's signals, turned into actions ----------------------------------------------------
-
-
-def _logged_in(sender, request, user, **kwargs):
-    from . import actions
-
-    actions.record_login(user, source_ip=client_ip(request))
-
-
-def _logged_out(sender, request, user, **kwargs):
-    from . import actions
-
-    if user is not None:
-        actions.record_logout(user, source_ip=client_ip(request))
-
-
-def _login_failed(sender, credentials, request=None, **kwargs):
-    from . import actions
-
-    # Django has already replaced the password in `credentials` by stars; only the name
-    # tried is kept.
-    username = str(credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username")
-                   or "")
-    actions.record_login_failed(username, source_ip=client_ip(request))
-
-
-def _groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    from django.contrib.auth.models import Group
-
-    from . import actions
-
-    if action not in ("post_add", "post_remove", "pre_clear") or reverse:
-        return
-    if action == "pre_clear":
-        # After the clear the names are gone; the groups being removed are read first.
-        names = list(instance.groups.values_list("name", flat=True))
-        action = "post_remove"
-    else:
-        names = list(Group.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True))
-    if names:
-        actions.record_role_change(
-            instance, added=names if action == "post_add" else (),
-            removed=names if action == "post_remove" else (),
-        )
 
 
 def register_sqlite_functions(sender, connection, **kwargs):
@@ -183,14 +135,3 @@ def register_sqlite_functions(sender, connection, **kwargs):
         "meetings_audit_flush", 0, lambda: int(bool(getattr(connection, "audit_flush_allowed",
                                                             False)))
     )
-
-
-def connect_signals():
-    user_logged_in.connect(_logged_in, dispatch_uid="meetings.audit.logged_in")
-    user_logged_out.connect(_logged_out, dispatch_uid="meetings.audit.logged_out")
-    user_login_failed.connect(_login_failed, dispatch_uid="meetings.audit.login_failed")
-    m2m_changed.connect(
-        _groups_changed, sender=get_user_model().groups.through,
-        dispatch_uid="meetings.audit.groups_changed",
-    )
-    connection_created.connect(register_sqlite_functions, dispatch_uid="meetings.audit.sqlite")

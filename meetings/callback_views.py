@@ -4,19 +4,15 @@ No login and no CSRF token: WeCom has neither. The signature over the encrypted 
 made with the callback Token only WeCom and we know, is what authenticates a request, and
 the AES key in the settings opens it.
 
-A meeting_change event (modify_meeting, cancel_meeting) queues the meeting's sync, so that the
-reconcile run reads it from WeCom and takes the change in; WeCom is answered at once.
+A meeting_change event (modify_meeting, cancel_meeting) asks the sync to read the meeting from
+WeCom (actions.request_pull), so that the run takes the change in; WeCom is answered at once.
 """
 
 import logging
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
-from django.db.models import F
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -28,15 +24,11 @@ from wecom.callbacks import (
     StaleTimestamp,
 )
 
-from . import tasks
-from .models import Meeting, Status, SyncState
+from . import actions
 
 logger = logging.getLogger("meetings.callbacks")
 
 MEETING_CHANGES = ("modify_meeting", "cancel_meeting")
-# A meeting waiting for a person keeps waiting: a stray run must not restart its tries
-# behind their back (see sync.reconcile); their Retry or choice reads WeCom anew anyway.
-WAITING = (SyncState.FAILED, SyncState.CONFLICT)
 
 
 def _crypto():
@@ -81,7 +73,7 @@ def wecom_callback(request):
         change = message.get("ChangeType", "")
         meetingid = message.get("MeetingId", "")
         if change in MEETING_CHANGES and meetingid:
-            queue_pull(meetingid, change)
+            actions.request_pull(meetingid, change)
         else:
             logger.info("WeCom callback: meeting_change %r ignored", change)
     else:
@@ -91,55 +83,3 @@ def wecom_callback(request):
     # WeCom retries a callback that is not answered within five seconds: answer first, the
     # worker does the rest.
     return _text("success")
-
-
-def queue_pull(meetingid, change=""):
-    """Have the sync read the meeting from WeCom soon. Returns the meeting's pk, or None when
-    nothing was queued (unknown meeting, or one the sync leaves alone)."""
-    with transaction.atomic():
-        meeting = (
-            Meeting.objects.select_for_update(of=("self",))
-            .select_related("reminders")
-            .filter(meetingid=meetingid)
-            .first()
-        )
-        if meeting is None:
-            # Meetings made in WeCom by others reach us too; an import brings them in.
-            logger.info("WeCom callback: %s for unknown meeting %s ignored", change, meetingid)
-            return None
-        if meeting.sync_state in WAITING:
-            logger.info(
-                "WeCom callback: %s for meeting %s left to a person (%s)",
-                change, meetingid, meeting.sync_state,
-            )
-            return None
-        if not _syncable(meeting):
-            # The reconcile run only works on meetings still to come; on others it would
-            # record a failure for a change nobody made here.
-            logger.info(
-                "WeCom callback: %s for meeting %s ignored, no longer scheduled here",
-                change, meetingid,
-            )
-            return None
-        if meeting.version <= meeting.synced_version:
-            # A synced meeting has nothing to reconcile, so a run would not read WeCom. One
-            # more desired version (the same content) makes it read, merge and take in what
-            # changed there; it also refuses a form loaded before the change, as take_in
-            # does, and leaves the sweep to queue it again should the broker be down.
-            Meeting.objects.filter(pk=meeting.pk).update(
-                version=F("version") + 1, sync_state=SyncState.PENDING, sync_tries=0,
-                next_attempt_at=None,
-            )
-        # Otherwise an edit is on its way and its run reads WeCom anyway.
-        transaction.on_commit(partial(tasks.enqueue, meeting.pk))
-    logger.info("WeCom callback: %s for meeting %s, sync queued", change, meetingid)
-    return meeting.pk
-
-
-def _syncable(meeting):
-    if meeting.status != Status.SCHEDULED:
-        return False
-    reminders = getattr(meeting, "reminders", None)
-    if reminders is not None and reminders.is_repeat:
-        return True
-    return meeting.start > timezone.now()

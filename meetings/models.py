@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Length
+from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -128,8 +128,10 @@ class Meeting(models.Model):
     cancel_sub_meetingids = models.JSONField(
         _("occurrences to cancel"), default=list, blank=True
     )
-    # The occurrences of a recurring meeting as get_info last listed them:
-    # [{"sub_meetingid": …, "start": unix, "end": unix, "status": 1…5}].
+    # The occurrences of a recurring meeting as get_info last listed them (at import, after
+    # every write and every pull): [{"sub_meetingid": …, "start": unix, "end": unix,
+    # "deleted": bool}]. WeCom names an occurrence by its start, so a series that moves
+    # renames them; the cancels above follow their occurrence by date (sync.plan).
     sub_meetings = models.JSONField(_("occurrences"), default=list, blank=True)
 
     # The desired version grows with every saved edit; WeCom has it once synced_version
@@ -142,8 +144,14 @@ class Meeting(models.Model):
         db_index=True,
     )
     synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
-    # Why the last try failed, in the administrator's words, and the field it concerns.
+    # Why the last try failed, in the site's language for the record, and the field it
+    # concerns; `sync_problem` holds the same as a code with parameters (meetings.problems),
+    # which the pages render in the reader's language.
     sync_error = models.TextField(_("sync problem"), blank=True)
+    sync_problem = models.JSONField(_("sync problem (code)"), null=True, blank=True)
+    # A read of WeCom asked for (a callback said the meeting changed there). It is no new
+    # desired version: a read that finds nothing new leaves open edit forms valid.
+    pull_requested = models.BooleanField(_("read from WeCom requested"), default=False)
     sync_error_field = models.CharField(_("field concerned"), max_length=64, blank=True)
     sync_errcode = models.IntegerField(_("WeCom errcode"), null=True, blank=True)
     sync_tries = models.PositiveSmallIntegerField(_("tries for this version"), default=0)
@@ -202,11 +210,22 @@ class Meeting(models.Model):
         """The occurrence WeCom listed under this sub_meetingid, or None."""
         return next((o for o in self.sub_meetings if o["sub_meetingid"] == sub_meetingid), None)
 
+    @staticmethod
+    def occurrence_status(occurrence, now=None):
+        """An occurrence's status in the meeting's words. get_info flags only whether it
+        exists (sub_meetings[].status 0) or was deleted (1); its times say the rest."""
+        if occurrence.get("deleted"):
+            return Status.CANCELLED
+        now = (now or timezone.now()).timestamp()
+        if now < occurrence["start"]:
+            return Status.SCHEDULED
+        return Status.IN_PROGRESS if now < occurrence["end"] else Status.ENDED
+
     def can_cancel(self, occurrence):
         """Whether this occurrence is still to come and not already being cancelled."""
         return (
             self.is_editable
-            and occurrence["status"] == Status.SCHEDULED
+            and self.occurrence_status(occurrence) == Status.SCHEDULED
             and occurrence["sub_meetingid"] not in self.cancel_sub_meetingids
         )
 
@@ -421,6 +440,21 @@ class SyncAttempt(models.Model):
         return f"{self.meetingid} v{self.version} {self.path}: {self.outcome}"
 
 
+class AuditEventQuerySet(models.QuerySet):
+    def with_outcome(self):
+        """Each event with `effective_outcome`: that of its newest settlement (a sync_result
+        event pointing at it), its own when it has none. The one place that says how an
+        action ended."""
+        newest = (
+            AuditEvent.objects.filter(settles=models.OuterRef("pk"))
+            .order_by("-at", "-pk")
+            .values("outcome")[:1]
+        )
+        return self.annotate(
+            effective_outcome=Coalesce(models.Subquery(newest), models.F("outcome"))
+        )
+
+
 class AuditEvent(models.Model):
     """Who did what to which meeting, when, from where, and how it ended: one row per action,
     written by the action itself in its own transaction. The database refuses to change or
@@ -480,6 +514,8 @@ class AuditEvent(models.Model):
         "self", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
         related_name="settlements", verbose_name=_("settles"),
     )
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -118,11 +118,12 @@ def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _occurrence_row(meeting, occurrence):
     """One occurrence as the detail page lists it, from the meeting's own columns only."""
     requested = occurrence["sub_meetingid"] in meeting.cancel_sub_meetingids
-    scheduled = occurrence["status"] == Status.SCHEDULED
+    status = meeting.occurrence_status(occurrence)
+    scheduled = status == Status.SCHEDULED
     return {
         "sub_meetingid": occurrence["sub_meetingid"],
         "when": local_span(occurrence["start"], occurrence["end"]),
-        "status": Status.label_of(occurrence["status"]),
+        "status": Status.label_of(status),
         "cancel_requested": requested and scheduled,
         "cancellable": meeting.can_cancel(occurrence),
     }
@@ -205,7 +206,10 @@ def meeting_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not meeting.is_editable:
         refusal = readonly_reason(meeting)
     elif sub_meetingid is not None and occurrence is None:
-        refusal = _("WeCom does not list this occurrence of the meeting.")
+        refusal = _(
+            "WeCom no longer lists this occurrence (the series may have moved). "
+            "Choose it again from the occurrences listed now."
+        )
     elif occurrence is not None and not meeting.can_cancel(occurrence):
         refusal = _("Only an occurrence still to come can be cancelled.")
     else:

@@ -15,7 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from meetings import payloads
+from meetings import payloads, problems
 from meetings.models import (
     AutoRecordType,
     EnterMute,
@@ -28,6 +28,7 @@ from meetings.models import (
     Status,
     WatermarkType,
 )
+from wecom.errors import WeComError
 
 register = template.Library()
 
@@ -279,3 +280,26 @@ def describe_sections(body, calendars=None):
         rows.append((label(path), describe(path, reminders["remind_before"])))
     sections.append((SECTION_LEGENDS["recurrence"], rows))
     return sections
+
+
+@register.filter
+def problem_words(stored):
+    """A stored sync problem (meetings.problems) as a sentence in the active language; ""
+    for none."""
+    if not stored:
+        return ""
+    code, params = stored.get("code"), dict(stored.get("params") or {})
+    if code == "wecom":
+        # WeCom's refusal (or silence) means what its errcode means.
+        return str(WeComError("", stored.get("errcode")).message)
+    template = problems.MESSAGES.get(code)
+    if template is None:
+        return ""
+    for name in problems.MOMENTS:
+        if name in params:
+            params[name] = local_datetime(int(params[name]))
+    if code == "not_scheduled":
+        params["status"] = Status.label_of(params.get("status"))
+    if code == "not_held":
+        params["fields"] = ", ".join(str(label(leaf)) for leaf in params.get("fields") or [])
+    return str(template).format(**params)

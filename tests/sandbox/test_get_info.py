@@ -74,7 +74,8 @@ def test_it_lists_the_occurrences_of_a_recurring_meeting(sandbox, info):
             "sub_meetingid": str(start + week * 7 * 86400),
             "start_time": start + week * 7 * 86400,
             "end_time": start + week * 7 * 86400 + 1800,
-            "status": 1,
+            # The occurrence's own flag: 0 exists (page 93708), not the meeting status.
+            "status": 0,
         }
         for week in range(4)
     ]
@@ -84,7 +85,8 @@ def test_it_lists_the_occurrences_of_a_recurring_meeting(sandbox, info):
 
     sandbox.set_now(start + 7 * 86400 + 60)
     answer = info(meetingid)
-    assert [sub["status"] for sub in answer["sub_meetings"]] == [3, 2, 1, 1]
+    # Running or over shows in the times, not in the flag: every occurrence still exists.
+    assert [sub["status"] for sub in answer["sub_meetings"]] == [0, 0, 0, 0]
     assert answer["current_sub_meetingid"] == str(start + 7 * 86400)
     assert answer["remain_sub_meetings"] == 3
 

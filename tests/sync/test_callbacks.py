@@ -10,7 +10,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from meetings import callback_views
 from meetings.models import Meeting, Status, SyncState
 from wecom.callbacks import CallbackCrypto, meeting_change_xml
 from wecom.sandbox.state import DEFAULT_CALLBACK_AES_KEY, DEFAULT_CALLBACK_TOKEN
@@ -85,7 +84,7 @@ def test_it_refuses_a_callback_signed_outside_the_replay_window(crypto):
 
 def test_it_acknowledges_and_ignores_an_unknown_meeting(crypto, caplog, monkeypatch):
     queued = []
-    monkeypatch.setattr(callback_views.tasks, "enqueue", queued.append)
+    monkeypatch.setattr("meetings.tasks.enqueue", queued.append)
     with caplog.at_level(logging.INFO, logger="meetings.callbacks"):
         response = post_event(crypto, "hyNOTOURS")
     assert response.status_code == 200

@@ -3,6 +3,7 @@
 import pytest
 
 from meetings import sync
+from meetings.sync import policy
 
 BASE = {
     "title": "周会",
@@ -119,7 +120,7 @@ def test_it_backs_off_exponentially_with_jitter_and_a_cap(settings, tries):
     settings.SYNC_BACKOFF_BASE = 2
     settings.SYNC_BACKOFF_MAX = 20
     nominal = min(20, 2 * 2 ** (tries - 1))
-    delays = [sync.backoff(tries) for _ in range(50)]
+    delays = [policy.backoff(tries) for _ in range(50)]
     assert all(nominal / 2 <= d <= nominal for d in delays)
     assert len(set(delays)) > 1
 

@@ -28,6 +28,8 @@ from . import fields, series
 from .errors import Reject
 
 SCHEDULED, IN_PROGRESS, ENDED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5
+# An occurrence's own flag in get_info's sub_meetings[] (see `_sub_meetings`).
+SUB_EXISTS, SUB_DELETED = 0, 1
 
 SETTINGS_FLAGS = (
     "enable_waiting_room",
@@ -572,26 +574,29 @@ def _reminders_info(meeting):
 
 
 def _sub_meetings(meeting, now):
-    """Every occurrence at once (at most 200), so has_more_sub_meeting is always 0."""
+    """Every occurrence at once (at most 200), so has_more_sub_meeting is always 0.
+
+    An occurrence's `status` is its own flag, 0 exists and 1 deleted, not the meeting status
+    1-5: get_info page 93708 and its sample; SKIT.FlurlHttpClient.Wechat
+    `CgibinMeetingGetInfoResponse.Types.SubMeeting.Status`. Whether an occurrence is running or
+    over follows from its start_time and end_time."""
     duration = meeting["meeting_duration"]
     cancelled = set(meeting["cancelled_sub_meetingids"])
     subs = []
     for start in series.starts(meeting):
         sub_meetingid = str(start)
-        if meeting["cancelled"] or sub_meetingid in cancelled:
-            sub_status = CANCELLED
-        else:
-            sub_status = _status_of([start], duration, now)
+        deleted = meeting["cancelled"] or sub_meetingid in cancelled
         subs.append(
             {
                 "sub_meetingid": sub_meetingid,
                 "start_time": start,
                 "end_time": start + duration,
-                "status": sub_status,
+                "status": SUB_DELETED if deleted else SUB_EXISTS,
             }
         )
-    running = [sub for sub in subs if sub["status"] == IN_PROGRESS]
-    ahead = [sub for sub in subs if sub["status"] == SCHEDULED]
+    live = [sub for sub in subs if sub["status"] == SUB_EXISTS]
+    running = [sub for sub in live if sub["start_time"] <= now < sub["end_time"]]
+    ahead = [sub for sub in live if sub["start_time"] > now]
     current = (running or ahead or [{"sub_meetingid": ""}])[0]
     return {
         "sub_meetings": subs,

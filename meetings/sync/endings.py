@@ -1,0 +1,321 @@
+"""How a run ends: the only code that writes a meeting's sync state (sync_state, the confirmed
+state and version, the problem shown, the tries, the next try) and that settles the audit
+record's pending actions with what WeCom holds.
+
+Every ending releases the lease. When an edit arrived while the run was out, the ending
+leaves the meeting pending for a run of the newer version instead of writing an outcome
+about an older one (see `Lease.release`).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone, translation
+
+from .. import audit, payloads, problems
+from ..models import AuditEvent, Meeting, SyncState
+from ..templatetags.meeting_words import problem_words
+from .merge import groups_of
+
+logger = logging.getLogger("meetings.sync")
+
+# What a run ended with, for the task and the tests.
+SYNCED = "synced"
+NOTHING = "nothing"
+BUSY = "busy"
+GONE = "gone"
+RETRY = "retry"
+FAILED = "failed"
+CONFLICT = "conflict"
+AGAIN = "again"
+# The detail of the record's event for changes made in WeCom that a run took in.
+TAKEN_IN = "changed in WeCom, taken in by the sync"
+
+
+@dataclass
+class Result:
+    outcome: str
+    # Seconds until the next run should start; None when no run is needed.
+    retry_in: float | None = None
+    detail: str = ""
+
+
+def _no_problem():
+    return {
+        "sync_error": "", "sync_error_field": "", "sync_errcode": None, "sync_problem": None,
+        "sync_tries": 0, "next_attempt_at": None,
+    }
+
+
+def words(problem):
+    """The problem's sentence in the site's language: the administrators' language, for the
+    record and the CSV (the pages render sync_problem in the reader's language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return problem_words(problem.stored())
+
+
+def _problem_fields(problem, field_name=""):
+    words_now = words(problem)
+    return {
+        "sync_error": words_now, "sync_error_field": field_name or "",
+        "sync_errcode": problem.errcode, "sync_problem": problem.stored(),
+    }
+
+
+# --- what a person's action writes: the meeting waits for a run ---------------------------
+
+
+def waiting(pk, **extra):
+    """A new decision (an edit, a cancel, a Retry): the meeting waits for a run, with a fresh
+    count of tries and no problem shown. `extra` carries the action's own change (the version
+    it bumps)."""
+    Meeting.objects.filter(pk=pk).update(sync_state=SyncState.PENDING, **_no_problem(), **extra)
+
+
+def settled_conflict(pk, *, synced_state, remaining, version_up):
+    """A person chose between their value and WeCom's: the chosen WeCom values are the base
+    now, and once no conflict is left the meeting waits for a run."""
+    Meeting.objects.filter(pk=pk).update(
+        synced_state=synced_state, conflict=remaining,
+        sync_state=SyncState.CONFLICT if remaining else SyncState.PENDING,
+        version=F("version") + 1 if version_up else F("version"),
+        sync_tries=0, next_attempt_at=None,
+    )
+
+
+def pull_requested(pk):
+    """A read of WeCom is asked for; an edit on its way reads WeCom anyway."""
+    Meeting.objects.filter(pk=pk).update(
+        pull_requested=True, next_attempt_at=None,
+        sync_state=Case(
+            When(synced_version__gte=F("version"), then=Value(SyncState.PENDING)),
+            default=F("sync_state"),
+        ),
+    )
+
+
+class Ending:
+    def __init__(self, lease, version=None, tries=0):
+        self.lease = lease
+        self.pk = lease.pk
+        self.version = version
+        self.tries = tries
+
+    # --- WeCom holds what was decided ---
+
+    def synced(self, state, *, attempts=(), lost=(), extra=None):
+        """WeCom holds `state` (read back, or read and found equal): the version this run
+        read is done. `lost` holds occurrence cancels that could not be carried out
+        (problems.Problem each, with the occurrence's start): the rest is done, and the
+        meeting shows the first of them as failed."""
+        fields = {
+            "synced_state": state, "synced_version": self.version, "synced_at": timezone.now(),
+            "conflict": {}, "pull_requested": False, **_no_problem(), **(extra or {}),
+        }
+        current = {**fields, "sync_state": SyncState.SYNCED}
+        if lost:
+            current.update(sync_state=SyncState.FAILED, **_problem_fields(lost[0]))
+        stored = self.lease.release(
+            self.version, current, {**fields, "sync_state": SyncState.PENDING},
+        )
+        if stored is None:
+            return Result(BUSY, detail="lease lost")
+        self._settle(AuditEvent.Outcome.OK, attempts=attempts, lost=lost)
+        if stored != self.version:
+            # Edited while the call was out: WeCom has the version read, the newer one
+            # follows at once.
+            return Result(AGAIN, retry_in=0)
+        if lost:
+            return Result(FAILED, detail=words(lost[0]))
+        return Result(SYNCED)
+
+    def nothing(self, detail):
+        """Nothing to do, and nothing to write but the release."""
+        self.lease.release(self.version, {}, {})
+        return Result(NOTHING, detail=detail)
+
+    def already_synced(self):
+        self.lease.release(
+            self.version,
+            {"sync_state": SyncState.SYNCED, "pull_requested": False, **_no_problem()}, {},
+        )
+        return Result(NOTHING, detail="already synced")
+
+    # --- not done, and why ---
+
+    def failed(self, problem, *, field_name="", counted=True):
+        """Stop: a person must act (Retry, a new edit, another time). The record's pending
+        actions of this version fail with the same reason."""
+        fields = {
+            "sync_state": SyncState.FAILED, "next_attempt_at": None, "pull_requested": False,
+            "sync_tries": F("sync_tries") + 1 if counted else F("sync_tries"),
+            **_problem_fields(problem, field_name),
+        }
+        stored = self.lease.release(
+            self.version, fields, {"sync_state": SyncState.PENDING, "next_attempt_at": None},
+        )
+        if stored is not None and stored != self.version:
+            # A newer edit may well fix what WeCom refused: it gets its own run.
+            return Result(AGAIN, retry_in=0)
+        if stored is not None:
+            self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
+        return Result(FAILED, detail=words(problem))
+
+    def retry(self, delay, problem=None, *, counted=True):
+        """Try again in `delay` seconds; the pending actions stay pending."""
+        at = timezone.now() + timedelta(seconds=delay)
+        fields = {"sync_state": SyncState.RETRYING, "next_attempt_at": at}
+        if problem is not None:
+            fields.update(_problem_fields(problem))
+        moved = dict(fields)
+        if counted:
+            fields["sync_tries"] = F("sync_tries") + 1
+            # A newer edit starts its own count (edit_meeting set it to 0).
+            moved["sync_tries"] = 1
+        self.lease.release(self.version, fields, moved)
+        return Result(RETRY, retry_in=delay, detail=words(problem) if problem else "")
+
+    def conflict(self, conflicts):
+        stored = self.lease.release(
+            self.version,
+            {"sync_state": SyncState.CONFLICT, "conflict": conflicts, "pull_requested": False,
+             **_no_problem()},
+            {"sync_state": SyncState.PENDING},
+        )
+        if stored is not None and stored != self.version:
+            return Result(AGAIN, retry_in=0)
+        if stored is not None:
+            self._settle(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts))
+        return Result(CONFLICT, detail=", ".join(conflicts))
+
+    def again(self):
+        """Release and run once more at once (the meeting moved on: created, adopted, a
+        change taken in, an intent WeCom did not hold yet)."""
+        self.lease.release(self.version, {}, {})
+        return Result(AGAIN, retry_in=0)
+
+    def unexpected(self):
+        from .policy import backoff, max_tries
+
+        problem = problems.Problem("unexpected")
+        try:
+            if self.tries + 1 >= max_tries():
+                return self.failed(problem)
+            return self.retry(backoff(self.tries + 1), problem)
+        except Exception:
+            logger.exception("meeting %s: could not record the interruption", self.pk)
+            return Result(RETRY, retry_in=backoff(self.tries + 1))
+
+    # --- a meeting made here gets WeCom's ID ---
+
+    def took_id(self, *, meetingid, meeting_code, meeting_link, excess_users=None,
+                adopted=False):
+        """Store WeCom's ID before anything else: from here on the meeting is updated, never
+        created again. A meeting found in WeCom and taken over (`adopted`) has WeCom's state
+        as its base (synced_state None), so the next run sends what was decided here since.
+        False when the lease was lost."""
+        fields = {"meetingid": meetingid, "meeting_code": meeting_code,
+                  "meeting_link": meeting_link}
+        if excess_users is not None:
+            fields["excess_users"] = excess_users
+        if adopted:
+            with transaction.atomic():
+                kept = self.lease.keep(**fields, synced_state=None)
+            logger.info("meeting %s: found in WeCom as %s, created before", self.pk, meetingid)
+            return kept
+        stored = Meeting.objects.filter(pk=self.pk, meetingid__isnull=True).update(**fields)
+        if not stored:
+            logger.error("meeting %s: created as %s but already had an ID", self.pk, meetingid)
+        logger.info("meeting %s: created in WeCom as %s", self.pk, meetingid)
+        return True
+
+    # --- changes made in WeCom ---
+
+    def take_in(self, merged):
+        """Write the leaves changed only in WeCom into the desired state, unless an edit
+        arrived since this run read it (then nothing is written: False). The version goes up,
+        so that a form loaded before cannot silently put back the value WeCom just changed;
+        a read that finds nothing new never gets here, and leaves open forms alone."""
+        with transaction.atomic():
+            meeting = (
+                Meeting.objects.select_for_update(of=("self",))
+                .select_related("settings", "reminders")
+                .prefetch_related("participants")
+                .filter(pk=self.pk, lease_owner=self.lease.owner, version=self.version)
+                .first()
+            )
+            if meeting is None:
+                return False
+            before = payloads.desired_body(meeting)
+            payloads.apply_body(meeting, groups_of(merged.body, merged.taken))
+            Meeting.objects.filter(pk=self.pk).update(version=F("version") + 1)
+            meeting.refresh_from_db()
+            # Nobody here made this change, but the record must show it: who changed what is
+            # the auditors' question, and "someone in WeCom" is part of the answer.
+            audit.record(
+                AuditEvent.Action.IMPORT, meeting=meeting, detail=TAKEN_IN,
+                changes=audit.change_rows(
+                    payloads.changes(before, payloads.desired_body(meeting))
+                ),
+            )
+        self.version += 1
+        logger.info("meeting %s: took in %s from WeCom", self.pk, ", ".join(merged.taken))
+        return True
+
+    def status_changed(self, old, new):
+        """WeCom's own status for the meeting (ended, cancelled there…), recorded as news."""
+        with transaction.atomic():
+            if self.lease.keep(status=new) and old != new:
+                audit.record(
+                    AuditEvent.Action.IMPORT, meeting=Meeting.objects.get(pk=self.pk),
+                    detail=TAKEN_IN, changes=[{"field": "status", "old": old, "new": new}],
+                )
+
+    # --- the record ---
+
+    def _settle(self, outcome, *, detail="", attempts=(), lost=()):
+        """Append a sync_result event for each action of this meeting, up to the version
+        this run carried, that is not already settled that way. A cancel of an occurrence in
+        `lost` fails with its reason even when the rest is done; a done settlement names the
+        attempts that confirmed it."""
+        lost_dates = {p.params.get("date"): p for p in lost}
+        events = (
+            AuditEvent.objects.with_outcome()
+            .filter(meeting_id=self.pk, action__in=audit.CAUSES_SYNC,
+                    version__lte=self.version)
+            .exclude(outcome=AuditEvent.Outcome.REFUSED)
+        )
+        if outcome != AuditEvent.Outcome.OK:
+            # A failure or a conflict concerns what is still waiting; done stays done.
+            events = events.filter(effective_outcome=AuditEvent.Outcome.PENDING)
+        meeting = Meeting.objects.filter(pk=self.pk).first()
+        confirmed_by = ", ".join(f"#{pk}" for pk in attempts)
+        for event in events.exclude(effective_outcome=outcome):
+            this_outcome, this_detail = outcome, detail
+            problem = lost_dates.get(_occurrence_date(event)) if lost else None
+            if problem is not None:
+                this_outcome, this_detail = AuditEvent.Outcome.FAILED, words(problem)
+            elif this_outcome == outcome == AuditEvent.Outcome.OK and confirmed_by:
+                this_detail = f"WeCom holds it (attempts {confirmed_by})"
+            if this_outcome == event.effective_outcome:
+                continue
+            audit.record(
+                AuditEvent.Action.SYNC_RESULT, meeting=meeting, outcome=this_outcome,
+                detail=this_detail, settles=event,
+            )
+
+
+def _occurrence_date(event):
+    """The local date of the occurrence a cancel event names ("" for any other event)."""
+    if event.action != AuditEvent.Action.CANCEL:
+        return ""
+    for row in event.changes or ():
+        if row.get("field") == "occurrence":
+            from .plan import local_date
+
+            return local_date(int(row["old"]))
+    return ""

@@ -1,0 +1,113 @@
+"""A run's claim on one meeting, kept in the meeting's own row: one worker at a time works on
+a meeting, and a worker that dies loses its claim when the lease runs out."""
+
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from ..models import Meeting, SyncState
+
+logger = logging.getLogger("meetings.sync")
+
+
+def lease_seconds():
+    """How long a claim lasts. It must outlive one call to WeCom, a token refresh and the
+    re-send after it, so that a live worker never loses its claim in the middle of a call."""
+    default = 3 * (settings.WECOM_CONNECT_TIMEOUT + settings.WECOM_READ_TIMEOUT) + 10
+    return getattr(settings, "SYNC_LEASE_SECONDS", default)
+
+
+def new_owner():
+    """A claim's owner: unique per run, and naming the host and process for an operator."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
+
+
+def claim(pk, owner, now):
+    """Take the meeting's lease, or return False when someone holds an unexpired one. One
+    conditional UPDATE, so that two workers can never both succeed. A meeting on its way
+    to WeCom shows as syncing from here; one waiting for a person keeps its state."""
+    taken = (
+        Meeting.objects.filter(pk=pk)
+        .filter(Q(lease_expires__isnull=True) | Q(lease_expires__lte=now) | Q(lease_owner=owner))
+        .update(
+            lease_owner=owner,
+            lease_expires=now + timedelta(seconds=lease_seconds()),
+            sync_state=Case(
+                When(
+                    sync_state__in=(SyncState.PENDING, SyncState.RETRYING),
+                    then=Value(SyncState.SYNCING),
+                ),
+                default=F("sync_state"),
+            ),
+        )
+    )
+    return taken == 1
+
+
+class Lease:
+    def __init__(self, pk, owner):
+        self.pk = pk
+        self.owner = owner
+        self.expires = timezone.now() + timedelta(seconds=lease_seconds())
+
+    def keep(self, **fields):
+        """Write `fields` while the claim is still ours; False when it was lost."""
+        return Meeting.objects.filter(pk=self.pk, lease_owner=self.owner).update(**fields) == 1
+
+    def extend(self):
+        """Renew the lease before a write when less than half of it is left."""
+        now = timezone.now()
+        if self.expires - now > timedelta(seconds=lease_seconds() / 2):
+            return True
+        self.expires = now + timedelta(seconds=lease_seconds())
+        return self.keep(lease_expires=self.expires)
+
+    def release(self, version, if_current, if_moved):
+        """Release with the fields for the version this run read, or with `if_moved` when an
+        edit arrived meanwhile. Returns the version now stored, or None when the lease was
+        lost (another worker has taken over and decides)."""
+        with transaction.atomic():
+            row = (
+                Meeting.objects.select_for_update()
+                .filter(pk=self.pk, lease_owner=self.owner)
+                .values("version")
+                .first()
+            )
+            if row is None:
+                return None
+            fields = if_current if row["version"] == version else if_moved
+            Meeting.objects.filter(pk=self.pk).update(lease_owner="", lease_expires=None, **fields)
+            return row["version"]
+
+
+def sweep(now=None):
+    """Free the leases of dead workers and list the meetings that need a run now: desired
+    version ahead of the confirmed one (or a pull asked for), not waiting for a person
+    (failed, conflict), due, and claimed by nobody. A lost message, a broker that was down at
+    save time or a killed worker all end here."""
+    now = now or timezone.now()
+    expired = Q(lease_expires__lte=now)
+    recovered = Meeting.objects.filter(expired, sync_state=SyncState.SYNCING).update(
+        lease_owner="", lease_expires=None, sync_state=SyncState.PENDING
+    )
+    Meeting.objects.filter(expired).update(lease_owner="", lease_expires=None)
+    if recovered:
+        logger.warning(
+            "sweep: %d meetings were left by a worker that stopped", recovered
+        )
+    due = (
+        Meeting.objects.filter(Q(version__gt=F("synced_version")) | Q(pull_requested=True))
+        .exclude(sync_state__in=(SyncState.FAILED, SyncState.CONFLICT))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(lease_expires__isnull=True) | Q(lease_expires__lte=now))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    return list(due)
