@@ -31,9 +31,12 @@ def detail_url(meeting):
 
 
 
-def occurrence(sub_meetingid, days_ahead, status=Status.SCHEDULED):
+def occurrence(sub_meetingid, days_ahead, deleted=False):
+    # As get_info lists them: whether the occurrence exists or was deleted (sub_meetings[]
+    # .status 0/1); whether it is over follows from its times.
     start = local_unix(days_ahead=days_ahead, hour=10)
-    return {"sub_meetingid": sub_meetingid, "start": start, "end": start + 3600, "status": status}
+    return {"sub_meetingid": sub_meetingid, "start": start, "end": start + 3600,
+            "deleted": deleted}
 
 
 def weekly_meeting(**fields):
@@ -43,7 +46,7 @@ def weekly_meeting(**fields):
         reminders=WEEKLY, **fields,
     )
     meeting.sub_meetings = [
-        occurrence("sub-1", 7, Status.ENDED),
+        occurrence("sub-1", -7),
         occurrence("sub-2", 14),
         occurrence("sub-3", 21),
     ]
@@ -88,7 +91,8 @@ def test_it_asks_before_cancelling_one_occurrence(admin):
 @pytest.mark.parametrize(
     "sub_meetingid, reason",
     [
-        ("sub-404", "WeCom does not list this occurrence of the meeting."),
+        ("sub-404", "WeCom no longer lists this occurrence (the series may have moved). "
+                    "Choose it again from the occurrences listed now."),
         ("sub-1", "Only an occurrence still to come can be cancelled."),
     ],
     ids=["unknown", "ended"],
@@ -125,7 +129,8 @@ def test_it_cancels_the_whole_meeting(admin):
     assert saved.cancel_requested
     assert saved.sync_state == SyncState.PENDING
     event = AuditEvent.objects.get(action=AuditEvent.Action.CANCEL)
-    assert event.outcome == AuditEvent.Outcome.OK
+    # Decided here, done only once WeCom holds it: the worker settles it.
+    assert event.outcome == AuditEvent.Outcome.PENDING
     assert event.actor_username == "office"
 
 

@@ -121,9 +121,10 @@ def test_a_new_administrators_day(page, browser, live_server, worker, sandbox, c
     expect(second.locator("a[href*='/cancel/']")).to_have_count(0)
     expect(occurrences.nth(2).locator("a[href*='/cancel/']")).to_have_count(1)
     meeting.refresh_from_db()
-    assert [o["status"] for o in meeting.sub_meetings] == [1, 4, 1, 1]
+    assert [o["deleted"] for o in meeting.sub_meetings] == [False, True, False, False]
     info = sandbox.call("meeting/get_info", {"meetingid": meeting.meetingid})
-    assert [s["status"] for s in info["sub_meetings"]] == [1, 4, 1, 1]
+    # WeCom's own flag: 0 exists, 1 deleted (get_info page 93708).
+    assert [s["status"] for s in info["sub_meetings"]] == [0, 1, 0, 0]
 
     # Evening: the organiser changes the description in the WeCom client; WeCom calls back.
     sandbox.patch_meeting(meeting.meetingid, description="请提前准备周报")
