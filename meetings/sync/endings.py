@@ -20,6 +20,8 @@ from .. import audit, payloads, problems
 from ..models import AuditEvent, Meeting, SyncState
 from ..templatetags.meeting_words import problem_words
 from .merge import groups_of
+from .plan import local_date
+from .policy import backoff, max_tries
 
 logger = logging.getLogger("meetings.sync")
 
@@ -199,8 +201,6 @@ class Ending:
         return Result(AGAIN, retry_in=0)
 
     def unexpected(self):
-        from .policy import backoff, max_tries
-
         problem = problems.Problem("unexpected")
         try:
             if self.tries + 1 >= max_tries():
@@ -315,7 +315,5 @@ def _occurrence_date(event):
         return ""
     for row in event.changes or ():
         if row.get("field") == "occurrence":
-            from .plan import local_date
-
             return local_date(int(row["old"]))
     return ""

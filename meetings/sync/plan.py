@@ -10,6 +10,8 @@ get_info's `sub_meetings` as stored: [{"sub_meetingid", "start", "end", "deleted
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.utils import timezone
+
 from .. import payloads, rules
 from .merge import ABSENT, Merge, body_from_leaves, leaves, merge, same, to_send
 
@@ -137,8 +139,6 @@ def _date(unix, tz):
 def local_date(unix, tz=None):
     """The occurrence's date where the administrators are, as text (what a cancel event and a
     lost cancel's problem are matched by)."""
-    from django.utils import timezone
-
     return _date(unix, tz or timezone.get_current_timezone()).isoformat()
 
 
