@@ -20,7 +20,7 @@ def test_it_logs_every_wecom_call_in_order_with_secrets_masked(sandbox, meeting)
         ("GET", "gettoken", 0),
         ("POST", "meeting/update", 0),
         ("POST", "meeting/update", 400042),
-        ("POST", "meeting/get_info", 47001),
+        ("POST", "meeting/get_info", 40058),
     ]
     assert log[0]["query"] == {"corpid": "wwsandbox", "corpsecret": "***"}
     assert log[1]["query"] == {"access_token": "***"}
