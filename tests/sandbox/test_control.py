@@ -86,7 +86,8 @@ def test_it_refuses_a_directory_it_cannot_use(sandbox, payload):
 def test_it_reads_and_changes_the_config(sandbox):
     config = sandbox.control("GET", "config")["config"]
     assert config == {
-        "invitee_cap": 100, "token_lifetime": 7200, "latency": 0, "excess_users": [],
+        "invitee_cap": 100, "token_lifetime": 7200, "latency": 0, "create_seconds": 0.1,
+        "excess_users": [],
         "callback_url": None, "callback_token": DEFAULT_CALLBACK_TOKEN,
         "callback_aes_key": DEFAULT_CALLBACK_AES_KEY,
     }

@@ -1,4 +1,5 @@
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -187,6 +188,25 @@ def test_it_counts_a_create_held_by_the_latency_as_being_processed(sandbox):
         sandbox.configure(latency=0)
         assert sandbox.call("meeting/create", request, token=token)["errcode"] == 400301
         assert first.result()["errcode"] == 0
+    assert len(stored(sandbox)) == 1
+
+
+def test_identical_creates_sent_together_meet_400301_without_any_fault(sandbox):
+    # 98148: 400301 while "the same meeting" is still being created. WeCom takes a moment to
+    # create one (config create_seconds, on by default), so two identical creates sent at
+    # the same time give one meeting and one 400301, with no latency or fault configured.
+    assert sandbox.control("GET", "config")["config"]["create_seconds"] > 0
+    token = sandbox.token()
+    request = body(sandbox)
+    together = threading.Barrier(2)
+
+    def send():
+        together.wait()
+        return sandbox.call("meeting/create", request, token=token)["errcode"]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        errcodes = sorted(pool.map(lambda _: send(), range(2)))
+    assert errcodes == [0, 400301]
     assert len(stored(sandbox)) == 1
 
 

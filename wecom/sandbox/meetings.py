@@ -12,9 +12,10 @@ leaves the meeting exactly as it was.
 
 create refuses "the same meeting" (same admin_userid, title and meeting_start) unless the body
 says skip_duplicate_check: true. Once one is stored, and for DUPLICATE_WINDOW seconds after,
-another answers 400302 (already created). While one is still being processed, held by the
-configured latency or a `delay` fault before it is applied (see `hold_create` and the server's
-`handle_wecom`), another answers 400301 (being created) at once and creates nothing. Only a
+another answers 400302 (already created). While one is still being processed, held by
+WeCom's own processing time (config "create_seconds"), the configured latency or a `delay`
+fault before it is applied (see `hold_create` and the server's `handle_wecom`), another
+answers 400301 (being created) at once and creates nothing. Only a
 create that would succeed counts as being processed: one that fails validation, or that a
 fault drops or answers without applying it, holds nothing.
 """
