@@ -1,3 +1,8 @@
+"""meeting/create: the contract of https://developer.work.weixin.qq.com/document/path/98148
+(the update body plus admin_userid; 400301 / 400302 for "the same meeting"), with the
+errcodes of 90313. SKIT's CgibinMeetingCreateRequest/Response and silenceper/wechat's
+work/meeting MeetingCreate* carry the same fields."""
+
 import re
 import threading
 import time

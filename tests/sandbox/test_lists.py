@@ -1,4 +1,7 @@
-"""meeting/get_user_meetingid, meeting/set_invitees and meeting/get_invitees."""
+"""meeting/get_user_meetingid (https://developer.work.weixin.qq.com/document/path/98714),
+meeting/set_invitees (98162) and meeting/get_invitees (98160); request and answer shapes as in
+SKIT's CgibinMeetingSetInviteesRequest / GetInviteesResponse samples and silenceper/wechat's
+GetUserMeetingID*."""
 
 import pytest
 

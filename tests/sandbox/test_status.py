@@ -1,4 +1,7 @@
-"""Which meetings can be changed or cancelled, by the simulated clock."""
+"""Which meetings can be changed or cancelled, by the simulated clock: meeting/cancel
+(https://developer.work.weixin.qq.com/document/path/98153), update's "only meetings still to
+start" (98154), get_info's status 1-5 (98149), errcodes 400041 / 400221 / 400224 / 730003
+from 90313."""
 
 import pytest
 

@@ -1,3 +1,7 @@
+"""gettoken (https://developer.work.weixin.qq.com/document/path/91039) and what every call
+checks first: the access_token (40014 / 42001 / 41001), the method (43001 / 43002) and a JSON
+body (40058), codes from 90313 as go-workwx's errcodes/mod.go lists them."""
+
 import requests
 
 

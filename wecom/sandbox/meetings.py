@@ -96,6 +96,8 @@ _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 def create(s, body):
+    """98148: update's body plus admin_userid; answers meetingid, meeting_code, meeting_link
+    and excess_users when some invitees have no meeting account."""
     base, changes, _key = _check_create(s, body)
     now = s.now()
     meeting = {"meetingid": _new_meetingid(s), **base, **changes}
@@ -139,6 +141,8 @@ def release_create(s, token):
 
 
 def update(s, body):
+    """98154: only a meeting still to start (400221), every field checked before any is
+    stored."""
     meeting = _lookup(s, body)
     _check_open(s, meeting, "meeting_started_update")
     changes = _validate(s, body, meeting, creating=False)
@@ -152,6 +156,8 @@ def update(s, body):
 
 
 def cancel(s, body):
+    """98153: a whole meeting, or with sub_meetingid one occurrence (730003 for one it does
+    not have); only what is still to start (400224), not twice (400041)."""
     meeting = _lookup(s, body)
     sub_meetingid = _sub_meetingid(body)
     now = s.now()
@@ -225,6 +231,7 @@ def get_info(s, body):
 
 
 def get_user_meetingid(s, body):
+    """98714: one member's meetings, at most 100 a page and 180 days between the times."""
     userid = fields.string(body.get("userid"), "userid")
     fields.check_userids(s.directory, [userid])
     offset = _cursor(body)
@@ -289,6 +296,7 @@ def set_invitees(s, body):
 
 
 def get_invitees(s, body):
+    """98160: the invitee list a page at a time, with has_more and next_cursor."""
     meeting = _lookup(s, body)
     offset = _cursor(body)
     page = meeting["invitees"][offset:offset + INVITEES_PAGE]
@@ -351,6 +359,7 @@ def _validate(s, body, base, creating):
     admin = base["admin_userid"]
     changes = {}
 
+    # 98154: title 1 to 255 characters (400042); create requires it (98148).
     if "title" in body:
         title = fields.string(body["title"], "title")
         if not 1 <= len(title) <= TITLE_MAX:
@@ -359,6 +368,8 @@ def _validate(s, body, base, creating):
     elif creating:
         raise Reject("param_invalid", "title is required")
 
+    # 98154: start in the future (400222), duration 300 to 86399 s (400035), both or neither;
+    # a one-off meeting whose start has passed must be given a new one.
     if ("meeting_start" in body) != ("meeting_duration" in body):
         raise Reject("time_pair")
     if "meeting_start" in body:
@@ -375,6 +386,8 @@ def _validate(s, body, base, creating):
     elif not series.is_recurring(base) and base["meeting_start"] <= now:
         raise Reject("time_required")
 
+    # 98154: description at most 500, location 18 Chinese characters or 36 letters (400237,
+    # 90313), cal_id at most 64 bytes and one of this app's calendars (400036).
     if "description" in body:
         description = fields.string(body["description"], "description")
         if len(description) > DESCRIPTION_MAX:
@@ -393,6 +406,8 @@ def _validate(s, body, base, creating):
             raise Reject("calendar_unknown", cal_id)
         changes["cal_id"] = cal_id
 
+    # 98154: every userid valid and visible (40003 / 60111), at most 100 or the purchased
+    # capacity up to 300 (400020).
     if "invitees" in body:
         userids = fields.userid_object(body["invitees"], "invitees")
         fields.check_userids(s.directory, userids)
@@ -418,6 +433,9 @@ def _validate(s, body, base, creating):
 
 
 def _settings(s, body, base, invitees, invitees_sent):
+    """98154's Settings table: flags are JSON booleans, the choices and formats as listed
+    there (400030 password, 400031 other settings, 400027 more than 10 hosts, 400025
+    remind_scope)."""
     admin = base["admin_userid"]
     sent = {}
     raw = fields.obj(body["settings"], "settings") if "settings" in body else {}
@@ -485,6 +503,7 @@ def _check_among_invitees(settings, invitees):
 
 
 def _reminders(body, base, start, duration, start_changed):
+    """98154's Reminders table (400026 repeat_type, 400227 custom repeat, 400032 end)."""
     sent = {}
     raw = fields.obj(body["reminders"], "reminders") if "reminders" in body else {}
     for key, value in raw.items():
