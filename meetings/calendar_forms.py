@@ -155,6 +155,22 @@ class CalendarForm(forms.Form):
             raise forms.ValidationError(problems)
         return shares
 
+    def clean(self):
+        cleaned = super().clean()
+        admins, shares = cleaned.get("admins"), cleaned.get("shares")
+        if admins and shares is not None:
+            # oa/calendar/add (https://developer.work.weixin.qq.com/document/path/93647): a
+            # calendar's administrators are chosen among the members it is shared with.
+            shared = {share["userid"].lower() for share in shares}
+            outside = [userid for userid in admins if userid.lower() not in shared]
+            if outside:
+                self.add_error(
+                    "admins",
+                    _("Share the calendar with every administrator first: %(userids)s.")
+                    % {"userids": ", ".join(outside)},
+                )
+        return cleaned
+
     @property
     def rows(self):
         """Each visible field with WeCom's value of it, or None where there is nothing to show

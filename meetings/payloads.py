@@ -7,6 +7,8 @@ the rules check it, the worker sends parts of it, and `synced_state` stores WeCo
 
 from datetime import UTC, datetime
 
+from wecom import recurrence
+
 from . import rules
 from .models import MeetingSettings, Participant, Reminders
 
@@ -52,23 +54,40 @@ def desired_body(meeting):
     return rules.prune(body)
 
 
+# get_info (https://developer.work.weixin.qq.com/document/path/98149) names one setting
+# differently in its example than create and update do: the cloud-recording option comes back
+# as participant_join_auto_record there, as attendee_join_auto_record in SKIT's model.
+SETTINGS_ALIASES = {"participant_join_auto_record": "attendee_join_auto_record"}
+
+
 def body_from_info(info):
-    """Normalise a get_info answer into update-body shape: invitees come back as
-    `attendees.member[]`, `repeat_until` as a numeric string, and optional fields may be
-    missing altogether (then they are missing here too, not invented)."""
-    body = {field: info[field] for field in BASIC_FIELDS if field in info}
+    """Normalise a get_info answer (98149) into update-body shape.
+
+    Only fields the page documents are read; any other is ignored. Invitees come back as
+    `attendees.member[]` (each with its own join status and figures, which are not ours);
+    `repeat_until` as a number or a numeric string. WeCom answers the whole settings object,
+    its defaults included, and leaves out what is empty: a text field it does not answer
+    (description, location, cal_id) is empty, and without `need_password` there is no
+    password, so none of those reads as a change made in WeCom. A repeat end that is only the
+    one WeCom fills in for a series without one (200 meetings, monthly 50: 98154) is no end
+    chosen by anyone, and is left out as the app leaves it out."""
+    body = {field: info.get(field) or "" for field in BASIC_FIELDS}
     for field in TIME_FIELDS:
         if info.get(field) not in (None, ""):
             body[field] = int(info[field])
     members = (info.get("attendees") or {}).get("member") or []
     body["invitees"] = {"userid": _unique(m.get("userid") for m in members if m.get("userid"))}
 
+    answered = info.get("settings") or {}
     settings = {}
-    for name, value in (info.get("settings") or {}).items():
+    for name, value in answered.items():
+        name = SETTINGS_ALIASES.get(name, name)
         if name in SETTINGS_SCALARS:
             settings[name] = value
         elif name in SETTINGS_LISTS:
             settings[name] = {"userid": _unique((value or {}).get("userid") or [])}
+    if answered.get("need_password") is False:
+        settings["password"] = ""
     body["settings"] = settings
 
     reminders = {}
@@ -79,8 +98,32 @@ def body_from_info(info):
             reminders[name] = sorted(int(v) for v in value)
         else:
             reminders[name] = int(value)
+    _drop_filled_in_end(reminders, body.get("meeting_start"), body.get("meeting_duration"))
     body["reminders"] = reminders
     return body
+
+
+def _drop_filled_in_end(reminders, start, duration):
+    """Leave out the end WeCom fills in for a series that was given none: a count of the
+    most meetings a series may hold, or the date of the last of them."""
+    if not reminders.get("is_repeat") or start is None or duration is None:
+        return
+    repeat_type = reminders.get("repeat_type", recurrence.REPEAT_DAILY)
+    if reminders.get("repeat_until_type", recurrence.UNTIL_DATE) == recurrence.UNTIL_COUNT:
+        if reminders.get("repeat_until_count") == recurrence.occurrence_cap(repeat_type):
+            del reminders["repeat_until_count"]
+        return
+    if "repeat_until" not in reminders:
+        return
+    # An end at or past the cap's last meeting is clamped to it (98154), which is what no end
+    # gives too; whether WeCom answers that meeting's start or a later moment of its day is
+    # not documented, so any moment from that start on counts.
+    open_ended = {k: v for k, v in reminders.items() if k != "repeat_until"}
+    series = recurrence.occurrences(
+        from_unix(start), duration, open_ended, tz=recurrence.WECOM_ZONE
+    )
+    if reminders["repeat_until"] >= int(series.last.timestamp()):
+        del reminders["repeat_until"]
 
 
 def apply_body(meeting, body):

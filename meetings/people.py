@@ -155,7 +155,10 @@ def read_export(raw):
 
 
 def sandbox_people(base_url, timeout=10):
-    """The sandbox's demo directory, from its control API."""
+    """The sandbox's demo directory, from its control API.
+
+    Only the demo set-up calls this: WeCom has no such endpoint, and a real deployment fills
+    the directory from the admin console's member export instead."""
     answer = requests.get(f"{base_url.rstrip('/')}/__sandbox__/people", timeout=timeout)
     answer.raise_for_status()
     return answer.json()["people"]

@@ -222,11 +222,14 @@ class CallbackCrypto:
         return query, body
 
 
-def meeting_change_xml(corp_id, meetingid, change_type, create_time=None):
-    """The decrypted form of a meeting_change event."""
+def meeting_change_xml(corp_id, meetingid, change_type, changed_by, create_time=None):
+    """The decrypted form of a meeting_change event (modify_meeting / cancel_meeting, 99081).
+    FromUserName is the member who made the change, a userid: these events come from a
+    person editing the meeting, not from the system ("sys" is for events such as the
+    directory's)."""
     return message_xml({
         "ToUserName": corp_id,
-        "FromUserName": "sys",
+        "FromUserName": changed_by,
         "CreateTime": int(time.time()) if create_time is None else create_time,
         "MsgType": "event",
         "Event": "meeting_change",

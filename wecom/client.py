@@ -87,10 +87,19 @@ class WeComClient:
             "meeting/cancel", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
         )
 
-    def meeting_get_info(self, meetingid, sub_meetingid=None) -> dict:
-        return self.call(
-            "meeting/get_info", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
+    def meeting_get_info(self, meetingid=None, sub_meetingid=None, *, meeting_code=None) -> dict:
+        """98149's answer for a meetingid, or for a meeting_code (会议号) when no id is known.
+        The page's example answer does not echo the meetingid: it is filled in here when it
+        was asked for, so callers need not rely on WeCom repeating it."""
+        if (meetingid is None) == (meeting_code is None):
+            raise ValueError("give a meetingid or a meeting_code")
+        answer = self.call(
+            "meeting/get_info",
+            _present(meetingid=meetingid, meeting_code=meeting_code, sub_meetingid=sub_meetingid),
         )
+        if meetingid is not None:
+            answer.setdefault("meetingid", meetingid)
+        return answer
 
     def meeting_get_user_meetingid(
         self, userid, cursor="0", limit=USER_MEETINGID_LIMIT, begin_time=None, end_time=None,

@@ -156,6 +156,7 @@ ERRCODES = {
         PermanentError, "invitees",
         _("There are too many invitees for this meeting."),
     ),
+    # 90313: a body that is not JSON, a value too long or a required one left empty.
     40058: Meaning(
         PermanentError, None,
         _("WeCom rejected a value as invalid, too long, or missing."),
@@ -235,6 +236,37 @@ ERRCODES = {
     730011: Meaning(PermanentError, "meetingid", _("WeCom does not know this meeting.")),
     90602: Meaning(PermanentError, "meetingid", _("WeCom does not know this meeting.")),
     730008: Meaning(PermanentError, None, _("The meeting has been deleted in WeCom.")),
+    # The meeting pages' own codes (98148 create, 98149 get_info, 98153 cancel, 98154
+    # update), listed on 90313 and summed up in docs/wecom.md.
+    400040: Meaning(
+        PermanentError, "admin_userid",
+        _("The organiser is missing or cannot hold meetings in WeCom."),
+    ),
+    400228: Meaning(
+        PermanentError, "reminders.repeat_until_count",
+        _("A series can hold 1 to 200 meetings, or 1 to 50 when it repeats monthly."),
+    ),
+    400237: Meaning(
+        PermanentError, "location",
+        _("The location is too long: at most 18 Chinese characters or 36 letters."),
+    ),
+    730003: Meaning(
+        PermanentError, "sub_meetingid", _("WeCom does not know this occurrence of the meeting."),
+    ),
+    730004: Meaning(
+        PermanentError, "meeting_code", _("No meeting in WeCom has this meeting number."),
+    ),
+    # The calendar pages (93647 add, 97716 update, 97718 del), codes from 90313.
+    90457: Meaning(PermanentError, "cal_id", _("WeCom does not know this calendar.")),
+    90459: Meaning(PermanentError, "cal_id", _("The calendar has been deleted in WeCom.")),
+    90466: Meaning(
+        PermanentError, "cal_id",
+        _("This calendar belongs to another app and cannot be changed here."),
+    ),
+    90473: Meaning(
+        PermanentError, "color",
+        _("Enter a colour as # and six hexadecimal digits, such as #0055FF."),
+    ),
 }
 
 # 45033 is about concurrency, not a window: a short pause is enough.

@@ -25,6 +25,7 @@ still works.
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, FR, MO, MONTHLY, SA, SU, TH, TU, WE, WEEKLY, rrule
 
@@ -38,6 +39,9 @@ CUSTOM_REPEAT_TYPES = (REPEAT_DAILY, REPEAT_WEEKLY, REPEAT_MONTHLY)
 UNTIL_DATE = 0
 UNTIL_COUNT = 1
 UNTIL_TYPES = (UNTIL_DATE, UNTIL_COUNT)
+
+# WeCom reads weekdays and days of the month on China's wall clock, whoever calls.
+WECOM_ZONE = ZoneInfo("Asia/Shanghai")
 
 MAX_OCCURRENCES = 200
 MAX_MONTHLY_OCCURRENCES = 50

@@ -34,7 +34,7 @@ def typed(**changes):
         "color": "#33AA77",
         "description": "产品部的例会\n和评审",
         "admins": "zhangsan, lisi",
-        "shares": "wangwu 1\nlisi 3",
+        "shares": "wangwu 1\nlisi 3\nzhangsan 1",
         **changes,
     }
 
@@ -93,7 +93,8 @@ def test_it_adds_a_calendar_in_wecom_and_offers_it_to_meetings(admin, sandbox):
     assert stored["description"] == "产品部的例会\n和评审"
     assert stored["admins"] == ["zhangsan", "lisi"]
     assert stored["shares"] == [
-        {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3}
+        {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3},
+        {"userid": "zhangsan", "permission": 1},
     ]
 
     listed = admin.get(LIST).content.decode()
@@ -130,7 +131,10 @@ def test_it_sends_the_whole_calendar_when_one_field_is_edited(admin, sandbox):
         "color": "#33AA77",
         "description": "只改说明",
         "admins": ["zhangsan", "lisi"],
-        "shares": [{"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3}],
+        "shares": [
+            {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3},
+            {"userid": "zhangsan", "permission": 1},
+        ],
     }
     # Nothing the app does not manage (who may see the calendar) is wiped by the overwrite.
     assert request["body"]["skip_public_range"] == 1
@@ -173,6 +177,17 @@ def test_it_refuses_a_bad_colour_and_four_admins_without_asking_wecom(admin, san
     assert sandbox.requests("oa/calendar/add") == []
     assert not Calendar.objects.exists()
     assert calendar_events() == []
+
+
+def test_it_refuses_an_administrator_the_calendar_is_not_shared_with(admin, sandbox):
+    # 93647: administrators are chosen among the shares; WeCom would refuse the calendar.
+    response = admin.post(NEW, typed(admins="zhangsan, lisi, zhaoliu"))
+    assert response.status_code == 200
+    assert field_errors(response, "admins") == [
+        "Share the calendar with every administrator first: zhaoliu."
+    ]
+    assert sandbox.requests("oa/calendar/add") == []
+    assert not Calendar.objects.exists()
 
 
 def test_it_refuses_a_share_permission_other_than_1_or_3(admin, sandbox):
@@ -304,6 +319,8 @@ def test_it_shows_a_change_made_in_wecom_since_the_page_was_opened_and_writes_no
     changed_in_wecom(
         sandbox, calendar.cal_id, summary="改名的日历", color="#000000",
         description="产品部的例会\n和评审", admins=["zhangsan", "lisi"],
+        # An administrator stays among the shares (93647); wangwu's share is gone.
+        shares=[{"userid": "lisi", "permission": 3}, {"userid": "zhangsan", "permission": 1}],
     )
     events = len(calendar_events())
 
@@ -319,13 +336,16 @@ def test_it_shows_a_change_made_in_wecom_since_the_page_was_opened_and_writes_no
     assert in_wecom(response, "summary") == "改名的日历"
     assert in_wecom(response, "color") == "#000000"
     assert in_wecom(response, "description") == "产品部的例会<br>和评审"
-    assert in_wecom(response, "shares") == "<em>empty</em>"
+    assert in_wecom(response, "shares") == "lisi 3<br>zhangsan 1"
     assert in_wecom(response, "admins") is None
 
     assert wecom_calls(sandbox) == ["oa/calendar/get"]
     assert sandbox_calendars(sandbox)[calendar.cal_id]["summary"] == "改名的日历"
     calendar.refresh_from_db()
-    assert (calendar.summary, calendar.color, calendar.shares) == ("改名的日历", "#000000", [])
+    assert (calendar.summary, calendar.color, calendar.shares) == (
+        "改名的日历", "#000000",
+        [{"userid": "lisi", "permission": 3}, {"userid": "zhangsan", "permission": 1}],
+    )
     (refreshed,) = calendar_events()[events:]
     assert refreshed.outcome == AuditEvent.Outcome.OK
     assert refreshed.detail.endswith("refreshed from WeCom")
@@ -341,7 +361,8 @@ def test_it_shows_a_change_made_in_wecom_since_the_page_was_opened_and_writes_no
         "产品部日历", "#33AA77", "只改说明"
     )
     assert stored["shares"] == [
-        {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3}
+        {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3},
+        {"userid": "zhangsan", "permission": 1},
     ]
     assert calendar_events()[-1].detail.endswith("updated")
 

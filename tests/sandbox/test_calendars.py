@@ -1,3 +1,7 @@
+"""oa/calendar/*: the contract of the add (https://developer.work.weixin.qq.com/document/path/93647),
+update (97716), get (97717) and del (97718) pages, with the errcodes of 90313 as go-workwx's
+errcodes/mod.go lists them (90457 bad cal_id, 90459 deleted, 90473 bad colour)."""
+
 import pytest
 
 
@@ -18,7 +22,7 @@ def test_it_adds_gets_updates_and_deletes_a_calendar(sandbox):
     answer = add(
         sandbox,
         description="全体会议",
-        admins=["zhangsan"],
+        admins=["lisi"],
         shares=[{"userid": "lisi", "permission": 1}, {"userid": "wangwu", "permission": 3}],
         is_public=1,
         public_range={"userids": ["zhaoliu"], "partyids": [1]},
@@ -36,18 +40,26 @@ def test_it_adds_gets_updates_and_deletes_a_calendar(sandbox):
     assert calendar["is_public"] == 1
     assert calendar["is_corp_calendar"] == 0
 
-    update = {"calendar": {"cal_id": cal_id, "summary": "新名字", "color": "#00FF00"}}
+    update = {
+        "calendar": {
+            "cal_id": cal_id, "summary": "新名字", "color": "#00FF00",
+            "public_range": {"partyids": [2]},
+        },
+    }
     assert sandbox.call("oa/calendar/update", update)["errcode"] == 0
     [calendar] = get(sandbox, cal_id)
     # A full overwrite: what the update leaves out is gone, except what cannot change.
     assert calendar == {
         "cal_id": cal_id, "summary": "新名字", "color": "#00FF00",
+        "public_range": {"userids": [], "partyids": [2]},
         "is_public": 1, "is_corp_calendar": 0,
     }
 
     assert sandbox.call("oa/calendar/del", {"cal_id": cal_id})["errcode"] == 0
     assert get(sandbox, cal_id) == []
-    assert sandbox.call("oa/calendar/del", {"cal_id": cal_id})["errcode"] == 400036
+    # 90313: 90459 "日历已删除" once it is gone.
+    assert sandbox.call("oa/calendar/del", {"cal_id": cal_id})["errcode"] == 90459
+    assert sandbox.call("oa/calendar/update", update)["errcode"] == 90459
 
 
 @pytest.mark.parametrize(
@@ -56,11 +68,27 @@ def test_it_adds_gets_updates_and_deletes_a_calendar(sandbox):
         pytest.param({"summary": ""}, 40058, id="summary empty"),
         pytest.param({"summary": "日" * 129}, 40058, id="summary 129"),
         pytest.param({"summary": None}, 40058, id="summary missing"),
-        pytest.param({"color": "red"}, 40058, id="color a name"),
-        pytest.param({"color": "#FFF"}, 40058, id="color short"),
+        # 90313: 90473 "颜色参数异常".
+        pytest.param({"color": "red"}, 90473, id="color a name"),
+        pytest.param({"color": "#FFF"}, 90473, id="color short"),
         pytest.param({"color": None}, 40058, id="color missing"),
         pytest.param({"description": "d" * 513}, 40058, id="description 513"),
-        pytest.param({"admins": ["lisi", "wangwu", "zhaoliu", "sunqi"]}, 40058, id="4 admins"),
+        pytest.param(
+            {"admins": ["lisi", "wangwu", "zhaoliu", "sunqi"],
+             "shares": [{"userid": u} for u in ("lisi", "wangwu", "zhaoliu", "sunqi")]},
+            40058, id="4 admins",
+        ),
+        # 93647: admins are chosen among the calendar's shares.
+        pytest.param({"admins": ["lisi"]}, 40058, id="admin not shared"),
+        pytest.param(
+            {"admins": ["lisi"], "shares": [{"userid": "wangwu"}]}, 40058, id="admin elsewhere",
+        ),
+        # 93647: a public calendar says whom it is public to.
+        pytest.param({"is_public": 1}, 40058, id="public to nobody"),
+        pytest.param(
+            {"is_public": 1, "public_range": {"userids": [], "partyids": []}}, 40058,
+            id="public range empty",
+        ),
         pytest.param({"admins": ["nobody"]}, 60111, id="admin unknown"),
         pytest.param({"shares": [{"userid": "lisi", "permission": 2}]}, 40058, id="permission"),
         pytest.param({"shares": [{"userid": "l i"}]}, 40003, id="share not a userid"),
@@ -74,8 +102,10 @@ def test_it_rejects_a_bad_calendar(sandbox, calendar, errcode):
 
 
 def test_it_accepts_the_limits_of_a_calendar(sandbox):
+    admins = ["lisi", "wangwu", "zhaoliu"]
     answer = add(
-        sandbox, summary="日" * 128, description="d" * 512, admins=["lisi", "wangwu", "zhaoliu"],
+        sandbox, summary="日" * 128, description="d" * 512, admins=admins,
+        shares=[{"userid": userid} for userid in admins],
     )
     assert answer["errcode"] == 0
 
@@ -107,11 +137,20 @@ def test_it_keeps_the_public_range_when_told_to_skip_it(sandbox):
     assert get(sandbox, cal_id)[0]["public_range"] == {"userids": ["lisi"], "partyids": []}
 
 
-def test_it_answers_400036_for_a_calendar_it_did_not_create(sandbox):
+def test_it_answers_90457_for_a_calendar_it_never_made(sandbox):
+    # 90313: 90457 "日历ID异常" on update and del; get leaves the id out.
     body = {"calendar": {"cal_id": "wcElsewhere", "summary": "x", "color": "#000000"}}
-    assert sandbox.call("oa/calendar/update", body)["errcode"] == 400036
-    assert sandbox.call("oa/calendar/del", {"cal_id": "wcElsewhere"})["errcode"] == 400036
+    assert sandbox.call("oa/calendar/update", body)["errcode"] == 90457
+    assert sandbox.call("oa/calendar/del", {"cal_id": "wcElsewhere"})["errcode"] == 90457
     assert get(sandbox, "wcElsewhere") == []
+
+
+def test_an_update_keeps_a_public_calendar_public_to_someone(sandbox):
+    cal_id = add(sandbox, is_public=1, public_range={"userids": ["lisi"]})["cal_id"]
+    # update overwrites: leaving public_range out (without skip_public_range) empties it.
+    body = {"calendar": {"cal_id": cal_id, "summary": "x", "color": "#000000"}}
+    assert sandbox.call("oa/calendar/update", body)["errcode"] == 40058
+    assert get(sandbox, cal_id)[0]["public_range"] == {"userids": ["lisi"], "partyids": []}
 
 
 def test_it_refuses_a_meeting_on_a_deleted_calendar(sandbox, meeting):

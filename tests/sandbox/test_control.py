@@ -20,7 +20,7 @@ def test_it_logs_every_wecom_call_in_order_with_secrets_masked(sandbox, meeting)
         ("GET", "gettoken", 0),
         ("POST", "meeting/update", 0),
         ("POST", "meeting/update", 400042),
-        ("POST", "meeting/get_info", 47001),
+        ("POST", "meeting/get_info", 40058),
     ]
     assert log[0]["query"] == {"corpid": "wwsandbox", "corpsecret": "***"}
     assert log[1]["query"] == {"access_token": "***"}
@@ -86,7 +86,8 @@ def test_it_refuses_a_directory_it_cannot_use(sandbox, payload):
 def test_it_reads_and_changes_the_config(sandbox):
     config = sandbox.control("GET", "config")["config"]
     assert config == {
-        "invitee_cap": 100, "token_lifetime": 7200, "latency": 0, "excess_users": [],
+        "invitee_cap": 100, "token_lifetime": 7200, "latency": 0, "create_seconds": 0.1,
+        "excess_users": [],
         "callback_url": None, "callback_token": DEFAULT_CALLBACK_TOKEN,
         "callback_aes_key": DEFAULT_CALLBACK_AES_KEY,
     }

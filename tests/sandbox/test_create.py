@@ -1,4 +1,10 @@
+"""meeting/create: the contract of https://developer.work.weixin.qq.com/document/path/98148
+(the update body plus admin_userid; 400301 / 400302 for "the same meeting"), with the
+errcodes of 90313. SKIT's CgibinMeetingCreateRequest/Response and silenceper/wechat's
+work/meeting MeetingCreate* carry the same fields."""
+
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,7 +45,8 @@ def test_it_gives_every_meeting_its_own_id_and_code(sandbox):
 @pytest.mark.parametrize(
     ("admin", "errcode"),
     [
-        pytest.param(None, 40058, id="missing"),
+        # 90313: 400040 for a create without its admin_userid.
+        pytest.param(None, 400040, id="missing"),
         pytest.param(7, 40058, id="a number"),
         pytest.param("zhang san", 40003, id="not a userid"),
         pytest.param("nobody", 60111, id="unknown"),
@@ -186,6 +193,25 @@ def test_it_counts_a_create_held_by_the_latency_as_being_processed(sandbox):
         sandbox.configure(latency=0)
         assert sandbox.call("meeting/create", request, token=token)["errcode"] == 400301
         assert first.result()["errcode"] == 0
+    assert len(stored(sandbox)) == 1
+
+
+def test_identical_creates_sent_together_meet_400301_without_any_fault(sandbox):
+    # 98148: 400301 while "the same meeting" is still being created. WeCom takes a moment to
+    # create one (config create_seconds, on by default), so two identical creates sent at
+    # the same time give one meeting and one 400301, with no latency or fault configured.
+    assert sandbox.control("GET", "config")["config"]["create_seconds"] > 0
+    token = sandbox.token()
+    request = body(sandbox)
+    together = threading.Barrier(2)
+
+    def send():
+        together.wait()
+        return sandbox.call("meeting/create", request, token=token)["errcode"]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        errcodes = sorted(pool.map(lambda _: send(), range(2)))
+    assert errcodes == [0, 400301]
     assert len(stored(sandbox)) == 1
 
 

@@ -1,4 +1,7 @@
-"""meeting/get_user_meetingid, meeting/set_invitees and meeting/get_invitees."""
+"""meeting/get_user_meetingid (https://developer.work.weixin.qq.com/document/path/98714),
+meeting/set_invitees (98162) and meeting/get_invitees (98160); request and answer shapes as in
+SKIT's CgibinMeetingSetInviteesRequest / GetInviteesResponse samples and silenceper/wechat's
+GetUserMeetingID*."""
 
 import pytest
 
@@ -140,3 +143,36 @@ def test_it_rejects_a_bad_set_invitees(sandbox, meeting, invitees, errcode):
     body = {"meetingid": meeting, "invitees": invitees}
     assert sandbox.call("meeting/set_invitees", body)["errcode"] == errcode
     assert sandbox.meeting(meeting)["invitees"] == ["zhangsan", "lisi", "wangwu"]
+
+
+@pytest.mark.parametrize(
+    ("roles", "errcode"),
+    [
+        pytest.param({"hosts": {"userid": ["wangwu"]}}, 400029, id="host"),
+        pytest.param(
+            {"remind_scope": 4, "ring_users": {"userid": ["wangwu"]}}, 400037, id="ring user",
+        ),
+    ],
+)
+def test_set_invitees_keeps_hosts_and_ring_users_among_the_invitees(
+    sandbox, meeting, roles, errcode
+):
+    # 98154 refuses a host (400029) or a ringing member (400037) who is not an invitee, and
+    # 90313 gives those codes for the meeting, not for update alone: the twin that replaces
+    # the whole list (98162) keeps the same rule instead of dropping them unseen.
+    assert sandbox.call("meeting/update", {"meetingid": meeting, "settings": roles})[
+        "errcode"
+    ] == 0
+    body = {"meetingid": meeting, "invitees": [{"userid": "zhangsan"}, {"userid": "lisi"}]}
+    assert sandbox.call("meeting/set_invitees", body)["errcode"] == errcode
+    assert sandbox.meeting(meeting)["invitees"] == ["zhangsan", "lisi", "wangwu"]
+    # The same list once wangwu is no longer a host or ringing member is taken.
+    cleared = {"hosts": {"userid": []}, "remind_scope": 2, "ring_users": {"userid": []}}
+    assert sandbox.call("meeting/update", {"meetingid": meeting, "settings": cleared})[
+        "errcode"
+    ] == 0
+    assert sandbox.call("meeting/set_invitees", body)["errcode"] == 0
+    # And update refuses the same thing its twin refuses.
+    assert sandbox.call("meeting/update", {"meetingid": meeting, "settings": roles})[
+        "errcode"
+    ] == errcode

@@ -1,4 +1,7 @@
-"""Which meetings can be changed or cancelled, by the simulated clock."""
+"""Which meetings can be changed or cancelled, by the simulated clock: meeting/cancel
+(https://developer.work.weixin.qq.com/document/path/98153), update's "only meetings still to
+start" (98154), get_info's status 1-5 (98149), errcodes 400041 / 400221 / 400224 / 730003
+from 90313."""
 
 import pytest
 
@@ -91,7 +94,8 @@ def test_it_cancels_one_occurrence_of_a_recurring_meeting(sandbox, info):
     assert [sub["status"] for sub in details["sub_meetings"]] == [0, 1, 0]
     assert details["remain_sub_meetings"] == 2
     assert cancel(sandbox, meetingid, sub_meetingid=second) == 400041
-    assert cancel(sandbox, meetingid, sub_meetingid="123") == 40058
+    # 98153 / 90313: 730003 for a sub_meetingid the meeting does not have.
+    assert cancel(sandbox, meetingid, sub_meetingid="123") == 730003
 
 
 def test_it_refuses_to_cancel_an_occurrence_that_has_begun(sandbox, info):
@@ -118,7 +122,8 @@ def test_it_cancels_a_whole_recurring_meeting_without_sub_meetingid(sandbox, inf
 
 def test_it_refuses_a_sub_meetingid_for_a_one_off_meeting(sandbox, meeting):
     start = sandbox.meeting(meeting)["meeting_start"]
-    assert cancel(sandbox, meeting, sub_meetingid=str(start)) == 40058
+    # A one-off meeting has no occurrences: the id names none of its (730003).
+    assert cancel(sandbox, meeting, sub_meetingid=str(start)) == 730003
 
 
 def test_it_wants_a_new_start_once_a_scheduled_one_off_meeting_start_passed(sandbox, meeting):

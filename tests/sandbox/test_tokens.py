@@ -1,3 +1,7 @@
+"""gettoken (https://developer.work.weixin.qq.com/document/path/91039) and what every call
+checks first: the access_token (40014 / 42001 / 41001), the method (43001 / 43002) and a JSON
+body (40058), codes from 90313 as go-workwx's errcodes/mod.go lists them."""
+
 import requests
 
 
@@ -79,12 +83,14 @@ def test_it_drops_every_token_when_asked(sandbox):
     assert sandbox.call("meeting/get_info", {}, token=token)["errcode"] == 40014
 
 
-def test_it_answers_47001_for_a_body_that_is_not_json(sandbox):
+def test_it_answers_40058_for_a_body_that_is_not_json(sandbox):
+    # https://developer.work.weixin.qq.com/document/path/90313, 40058: "json不合法" is the
+    # first cause it lists (go-workwx errcodes/mod.go carries the same text).
     params = {"access_token": sandbox.token()}
     response = post(sandbox, "meeting/update", params, data=b'{"meetingid": ')
     assert response.status_code == 200
-    assert response.json()["errcode"] == 47001
-    assert post(sandbox, "meeting/update", params, data=b"").json()["errcode"] == 47001
+    assert response.json()["errcode"] == 40058
+    assert post(sandbox, "meeting/update", params, data=b"").json()["errcode"] == 40058
 
 
 def test_it_answers_40058_for_json_that_is_not_an_object(sandbox):

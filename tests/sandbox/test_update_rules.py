@@ -1,4 +1,7 @@
-"""Every rule of meeting/update, each broken once and each valid shape accepted."""
+"""Every rule of meeting/update, each broken once and each valid shape accepted: the
+contract of https://developer.work.weixin.qq.com/document/path/98154 (copied in
+/work/shared/docs/wecom), errcodes from 90313, field shapes as in SKIT's
+CgibinMeetingUpdateRequest and silenceper/wechat's work/meeting Settings and Reminders."""
 
 import pytest
 
@@ -22,9 +25,10 @@ REJECTED = [
     ("duration a float", {"meeting_start": Later(7200), "meeting_duration": 3600.0}, 40058),
     ("start a boolean", {"meeting_start": True, "meeting_duration": 3600}, 40058),
     ("description 501 characters", {"description": "x" * 501}, 40058),
-    ("location 19 CJK", {"location": "广" * 19}, 40058),
-    ("location 37 letters", {"location": "a" * 37}, 40058),
-    ("location 17 CJK and 3 letters", {"location": "广" * 17 + "abc"}, 40058),
+    # 98154: 18 Chinese characters or 36 letters; 90313 answers 400237 beyond.
+    ("location 19 CJK", {"location": "广" * 19}, 400237),
+    ("location 37 letters", {"location": "a" * 37}, 400237),
+    ("location 17 CJK and 3 letters", {"location": "广" * 17 + "abc"}, 400237),
     ("cal_id 65 bytes", {"cal_id": "c" * 65}, 40058),
     ("cal_id unknown", {"cal_id": "wcNotCreatedHere"}, 400036),
     ("invitees a list", {"invitees": ["lisi"]}, 40058),
@@ -105,22 +109,23 @@ REJECTED = [
         {"reminders": {"is_repeat": 1, "repeat_until_type": 0, "repeat_until": Later(1800)}},
         400032,
     ),
+    # 98154: 200 occurrences at most (monthly 50); 90313: 400228 for a count outside that.
     (
         "repeat_until_count 0",
         {"reminders": {"is_repeat": 1, "repeat_until_type": 1, "repeat_until_count": 0}},
-        400032,
+        400228,
     ),
     (
         "repeat_until_count 201 daily",
         {"reminders": {"is_repeat": 1, "repeat_type": 0, "repeat_until_type": 1,
                        "repeat_until_count": 201}},
-        400032,
+        400228,
     ),
     (
         "repeat_until_count 51 monthly",
         {"reminders": {"is_repeat": 1, "repeat_type": 2, "repeat_until_type": 1,
                        "repeat_until_count": 51}},
-        400032,
+        400228,
     ),
     ("remind_before a string", {"reminders": {"remind_before": "900"}}, 40058),
     ("reminders a string", {"reminders": "daily"}, 40058),

@@ -31,7 +31,7 @@ def crypto(sandbox, settings):
 
 
 def post_event(crypto, meetingid, change="modify_meeting", timestamp=None):
-    message = meeting_change_xml(crypto.receiveid, meetingid, change)
+    message = meeting_change_xml(crypto.receiveid, meetingid, change, "zhangsan")
     query, body = crypto.seal_event(message, agent_id=1000002, timestamp=timestamp)
     # A client with no session: WeCom is nobody's user.
     return Client().post(f"{URL}?{urlencode(query)}", data=body, content_type="text/xml")
@@ -55,7 +55,7 @@ def test_it_refuses_a_forged_signature_with_403_and_logs_no_payload(crypto, capl
     secret_text = "the-handshake-plaintext"
     echostr, query = crypto.seal(secret_text)
     forged = {**query, "msg_signature": "0" * 40, "echostr": echostr}
-    message = meeting_change_xml(crypto.receiveid, "hySECRET", "modify_meeting")
+    message = meeting_change_xml(crypto.receiveid, "hySECRET", "modify_meeting", "zhangsan")
     event_query, body = crypto.seal_event(message)
     encrypted = body.split("<Encrypt><![CDATA[")[1].split("]]>")[0]
 

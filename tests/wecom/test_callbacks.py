@@ -142,7 +142,9 @@ def test_it_refuses_a_timestamp_outside_the_replay_window():
 
 def test_it_round_trips_a_sealed_event():
     crypto = CallbackCrypto(TOKEN, ENCODING_AES_KEY, CORP_ID)
-    message = callbacks.meeting_change_xml(CORP_ID, "hyABC", "modify_meeting", 1_700_000_000)
+    message = callbacks.meeting_change_xml(
+        CORP_ID, "hyABC", "modify_meeting", "lisi", create_time=1_700_000_000
+    )
     query, body = crypto.seal_event(message, agent_id=1000002, timestamp=1_700_000_000)
     assert "<Encrypt><![CDATA[" in body
     encrypted = body.split("<Encrypt><![CDATA[")[1].split("]]>")[0]
@@ -153,7 +155,8 @@ def test_it_round_trips_a_sealed_event():
     fields = crypto.open_event(query, body.encode(), now=1_700_000_001)
     assert fields == {
         "ToUserName": CORP_ID,
-        "FromUserName": "sys",
+        # 99081: the member who changed the meeting, not "sys".
+        "FromUserName": "lisi",
         "CreateTime": "1700000000",
         "MsgType": "event",
         "Event": "meeting_change",
@@ -220,6 +223,20 @@ def test_it_has_the_sandbox_send_a_signed_event_after_a_patch(sandbox, receiver,
     assert (fields["Event"], fields["ChangeType"], fields["MeetingId"]) == (
         "meeting_change", change, meetingid
     )
+    # 99081: the member who made the change; the organiser when nobody else is named.
+    assert fields["FromUserName"] == "zhangsan"
+
+
+def test_it_has_the_sandbox_name_the_member_who_made_the_change(sandbox, receiver):
+    meetingid = sandbox.create_meeting()
+    sandbox.configure(
+        callback_url=receiver.url, callback_token=TOKEN, callback_aes_key=ENCODING_AES_KEY
+    )
+    sandbox.control("PATCH", f"meetings/{meetingid}?by=lisi", {"title": "李四改的"})
+    path, body = receiver.received.get(timeout=5)
+    query = dict(parse_qsl(urlsplit(path).query))
+    fields = CallbackCrypto(TOKEN, ENCODING_AES_KEY, sandbox.corp_id).open_event(query, body)
+    assert fields["FromUserName"] == "lisi"
 
 
 def test_it_has_the_sandbox_send_nothing_without_a_callback_url(sandbox, receiver):

@@ -44,6 +44,19 @@ def test_it_creates_reads_updates_and_cancels_a_meeting(sandbox, wecom):
     assert sandbox.requests("meeting/cancel")[0]["body"] == {"meetingid": meetingid}
 
 
+def test_it_reads_a_meeting_by_its_number(sandbox, wecom):
+    meetingid = sandbox.create_meeting()
+    code = sandbox.meeting(meetingid)["meeting_code"]
+    # 98149: meetingid or meeting_code; an unknown code answers 730004 (90313).
+    assert wecom.meeting_get_info(meeting_code=code)["meetingid"] == meetingid
+    assert sandbox.requests("meeting/get_info")[-1]["body"] == {"meeting_code": code}
+    with pytest.raises(PermanentError) as caught:
+        wecom.meeting_get_info(meeting_code="100000000")
+    assert (caught.value.errcode, caught.value.field) == (730004, "meeting_code")
+    with pytest.raises(ValueError):
+        wecom.meeting_get_info()
+
+
 def test_it_walks_user_meetingids_in_windows_of_180_days(sandbox, wecom, monkeypatch):
     monkeypatch.setattr(client_module, "USER_MEETINGID_LIMIT", 2)
     begin = sandbox.now()

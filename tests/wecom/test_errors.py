@@ -73,6 +73,16 @@ def test_it_treats_unknown_errcodes_as_permanent():
         (400032, "reminders.repeat_until"),
         (400033, "reminders.repeat_interval"),
         (400036, "cal_id"),
+        # 90313's codes for the meeting pages' own rules.
+        (400040, "admin_userid"),
+        (400228, "reminders.repeat_until_count"),
+        (400237, "location"),
+        (730003, "sub_meetingid"),
+        (730004, "meeting_code"),
+        # ...and for the calendar pages'.
+        (90457, "cal_id"),
+        (90459, "cal_id"),
+        (90473, "color"),
         (-1, None),
         (40058, None),
     ],
@@ -87,6 +97,30 @@ def test_it_explains_each_errcode_to_the_administrator():
         assert str(err.message) == "The meeting password must be 4 to 6 digits."
         for errcode, meaning in errors.ERRCODES.items():
             assert str(meaning.message), errcode
+
+
+@pytest.mark.parametrize(
+    ("errcode", "english", "chinese"),
+    [
+        (400237, "The location is too long: at most 18 Chinese characters or 36 letters.",
+         "地点过长：最多 18 个汉字或 36 个字母。"),
+        (730003, "WeCom does not know this occurrence of the meeting.",
+         "企业微信中找不到这场周期会议中的这一场。"),
+        (90473, "Enter a colour as # and six hexadecimal digits, such as #0055FF.", None),
+    ],
+)
+def test_it_explains_the_meeting_and_calendar_pages_codes_in_both_languages(
+    errcode, english, chinese
+):
+    err = error_for("meeting/update", errcode, "")
+    assert type(err) is PermanentError
+    with translation.override("en"):
+        assert str(err.message) == english
+    with translation.override("zh-hans"):
+        translated = str(err.message)
+    assert translated != english
+    if chinese is not None:
+        assert translated == chinese
 
 
 def test_it_gives_45009_the_rest_of_the_minute(monkeypatch):

@@ -26,7 +26,15 @@ ENDPOINTS = {
 HOLDS = {
     "meeting/create": (meetings.hold_create, meetings.release_create),
 }
+# path -> the config key of the seconds WeCom itself takes to apply such a call (see the
+# "create_seconds" setting in state.py), on top of the link's latency.
+PROCESSING = {"meeting/create": "create_seconds"}
 GETTOKEN = "gettoken"
+
+
+def processing_seconds(sandbox, path):
+    key = PROCESSING.get(path)
+    return sandbox.config[key] if key else 0
 
 
 def knows(path):

@@ -1,9 +1,12 @@
 """oa/calendar/*: the calendars this app creates, which its meetings may name in cal_id.
 
-Rules from docs/wecom/api-notes.md (docs 93647, 97716, 97717, 97718): summary 1 to 128
-characters and a #RRGGBB color are required, description at most 512, at most 3 admins,
-shares with permission 1 (view) or 3 (free/busy only); update overwrites the whole calendar
-but never is_public or is_corp_calendar.
+Rules from the add (93647), update (97716), get (97717) and del (97718) pages, summed up in
+docs/wecom.md: summary 1 to 128 characters and a #RRGGBB color are required (90473 for a
+colour that is not one), description at most 512, at most 3 admins who are among the shares,
+shares with permission 1 (view) or 3 (free/busy only), a public calendar says who it is
+public to; update overwrites the whole calendar but never is_public or is_corp_calendar.
+An id this app never made answers 90457 and a deleted one 90459 (90313, go-workwx
+errcodes/mod.go).
 """
 
 import re
@@ -30,6 +33,7 @@ def add(s, body):
     calendar = {"cal_id": _new_cal_id(s), **calendar}
     for flag in FIXED:
         calendar.setdefault(flag, 0)
+    _check_public(calendar)
     s.calendars[calendar["cal_id"]] = calendar
     s.changed()
     return {"cal_id": calendar["cal_id"], "fail_result": {"shares": failed}}
@@ -50,6 +54,7 @@ def update(s, body):
         calendar.pop("public_range", None)
         if "public_range" in stored:
             calendar["public_range"] = stored["public_range"]
+    _check_public(calendar)
     s.calendars[calendar["cal_id"]] = calendar
     s.changed()
     return {"fail_result": {"shares": failed}}
@@ -68,6 +73,7 @@ def get(s, body):
 def delete(s, body):
     calendar = _lookup(s, body.get("cal_id"))
     del s.calendars[calendar["cal_id"]]
+    s.deleted_calendars.append(calendar["cal_id"])
     s.changed()
     return {}
 
@@ -77,7 +83,9 @@ def _lookup(s, cal_id):
         raise Reject("param_invalid", "cal_id is required")
     calendar = s.calendars.get(fields.string(cal_id, "cal_id"))
     if calendar is None:
-        raise Reject("calendar_unknown", cal_id)
+        if cal_id in s.deleted_calendars:
+            raise Reject("calendar_deleted", cal_id)
+        raise Reject("cal_id_invalid", cal_id)
     return calendar
 
 
@@ -90,7 +98,7 @@ def _read(s, raw):
     calendar["summary"] = summary
     color = fields.string(raw.get("color"), "calendar.color")
     if not COLOR.fullmatch(color):
-        raise Reject("param_invalid", "calendar.color must be #RRGGBB")
+        raise Reject("color_invalid", color)
     calendar["color"] = color
     if "description" in raw:
         description = fields.string(raw["description"], "calendar.description")
@@ -145,7 +153,19 @@ def _read(s, raw):
             public_range.get("partyids", []), "calendar.public_range.partyids"
         )
         calendar["public_range"] = {"userids": userids, "partyids": partyids}
+    # 93647: the admins are chosen among the members the calendar is shared with.
+    shared = {share["userid"] for share in calendar.get("shares", [])}
+    for admin in calendar.get("admins", []):
+        if admin not in shared:
+            raise Reject("param_invalid", f"calendar.admins: {admin} is not among the shares")
     return calendar, failed
+
+
+def _check_public(calendar):
+    """93647: a public calendar is public to the members and departments of its public_range;
+    one that names nobody is refused rather than made public to no one."""
+    if calendar.get("is_public") == 1 and not any(calendar.get("public_range", {}).values()):
+        raise Reject("param_invalid", "calendar.is_public=1 needs a public_range")
 
 
 def _new_cal_id(s):

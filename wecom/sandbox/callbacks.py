@@ -22,9 +22,9 @@ CANCEL = "cancel_meeting"
 TIMEOUT = 5
 
 
-def meeting_changed(sandbox, meetingid, change_type):
-    """Queue a meeting_change event for `meetingid` if a callback_url is configured; the
-    thread sending it, or None."""
+def meeting_changed(sandbox, meetingid, change_type, changed_by):
+    """Queue a meeting_change event for `meetingid`, sent by the member `changed_by`, if a
+    callback_url is configured; the thread sending it, or None."""
     config = sandbox.config
     url = config.get("callback_url")
     if not url:
@@ -35,7 +35,9 @@ def meeting_changed(sandbox, meetingid, change_type):
     # WeCom stamps its callbacks with the real time: the sandbox's movable clock would make
     # every callback sent after `advance` look like a replay.
     now = int(time.time())
-    message = meeting_change_xml(sandbox.corp_id, meetingid, change_type, create_time=now)
+    message = meeting_change_xml(
+        sandbox.corp_id, meetingid, change_type, changed_by, create_time=now
+    )
     query, body = crypto.seal_event(message, agent_id=sandbox.agent_id, timestamp=now)
     thread = threading.Thread(
         target=_post,

@@ -17,7 +17,8 @@ WeCom call and never subject to faults.
     GET    meetings           every stored meeting, with its current status
     GET    meetings/<id>      one stored meeting
     PATCH  meetings/<id>      change it directly, bypassing the rules (meetings.patch); with
-                              config callback_url set, a meeting_change event goes there
+                              config callback_url set, a meeting_change event goes there,
+                              from the member ?by=<userid> (the meeting's admin by default)
     GET    calendars          every stored calendar
     DELETE tokens             drop every access_token, as WeCom may do early
 
@@ -39,7 +40,7 @@ def handle(server, method, path, query, raw_body):
     sandbox = server.sandbox
     with sandbox.lock:
         if path.startswith("meetings/"):
-            return _meeting(sandbox, method, path[len("meetings/"):], payload)
+            return _meeting(sandbox, method, path[len("meetings/"):], payload, query)
         routes = ROUTES.get(path)
         if routes is None:
             return 404, {"error": f"no control endpoint {path!r}"}
@@ -140,7 +141,7 @@ def _forget_tokens(server, payload, query):
     return {"tokens": []}
 
 
-def _meeting(sandbox, method, meetingid, payload):
+def _meeting(sandbox, method, meetingid, payload, query):
     if meetingid not in sandbox.meetings:
         return 404, {"error": f"no meeting {meetingid!r}"}
     if method == "GET":
@@ -151,8 +152,11 @@ def _meeting(sandbox, method, meetingid, payload):
         except ValueError as exc:
             return 400, {"error": str(exc)}
         cancelled = isinstance(payload, dict) and payload.get("status") == meetings.CANCELLED
+        # Whoever edits a meeting in the WeCom client is a member: the admin, unless the
+        # call names another.
+        changed_by = query.get("by") or meeting["admin_userid"]
         callbacks.meeting_changed(
-            sandbox, meetingid, callbacks.CANCEL if cancelled else callbacks.MODIFY
+            sandbox, meetingid, callbacks.CANCEL if cancelled else callbacks.MODIFY, changed_by
         )
         return 200, meetings.view(sandbox, meeting)
     return 405, {"error": "meetings/<meetingid> takes GET, PATCH"}

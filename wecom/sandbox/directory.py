@@ -37,6 +37,18 @@ def demo_directory():
     }
 
 
+def department_id(directory, userid):
+    """The id of the member's department, as get_info's main_department (98149) carries it:
+    1 is the company itself, and each department named in the directory takes the next
+    number in order of first appearance."""
+    named = (person["department"] for person in directory.values() if person["department"])
+    departments = list(dict.fromkeys(named))
+    person = directory.get(userid)
+    if person is None or not person["department"]:
+        return 1
+    return departments.index(person["department"]) + 2
+
+
 def is_userid(value):
     return isinstance(value, str) and USERID.fullmatch(value) is not None
 

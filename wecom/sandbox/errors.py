@@ -1,10 +1,13 @@
 """The errcode each broken rule is answered with: one table, read top to bottom.
 
-Codes come from the table in docs/wecom/api-notes.md (WeCom's global list, doc 90313). Where
-that table offers a code for the rule, the most specific one is used; where it offers none
-(a value too long, of the wrong JSON type, a day number out of range), WeCom's catch-all
-40058 "invalid parameter" stands in, as WeCom itself answers for such values. Where a rule
-could take one of several codes the choice is noted beside it.
+Codes come from WeCom's global errcode page
+(https://developer.work.weixin.qq.com/document/path/90313), cross-checked against go-workwx's
+table generated from it (xen0n/go-workwx errcodes/mod.go) and summed up in docs/wecom.md.
+Where the page offers a code for the rule, the most specific one is used; where it offers
+none (a value of the wrong JSON type, a day number out of range), WeCom's catch-all 40058
+"invalid parameter" stands in: the page names it for a body that is not JSON, a value too
+long and a required value left empty. Where a rule could take one of several codes the
+choice is noted beside it.
 """
 
 RULES = {
@@ -14,7 +17,8 @@ RULES = {
     "token_missing":           (41001, "access_token missing"),
     "token_invalid":           (40014, "invalid access_token"),
     "token_expired":           (42001, "access_token expired"),
-    "json_invalid":            (47001, "data format error"),
+    # 90313, 40058 cause 1: "json不合法" is answered with 40058, not 47001.
+    "json_invalid":            (40058, "invalid parameter, the body is not valid JSON"),
     "get_required":            (43001, "require GET method"),
     "post_required":           (43002, "require POST method"),
     # 40058 is also what every wrong JSON type, missing required field and too-long text
@@ -24,6 +28,8 @@ RULES = {
     # --- members -----------------------------------------------------------------------------
     "userid_invalid":          (40003, "invalid userid"),
     "userid_unknown":          (60111, "userid not found"),
+    # 90313: 400040, create's admin_userid missing or not a member who may hold meetings.
+    "admin_required":          (400040, "invalid admin_userid"),
     "invitees_over_cap":       (400020, "too many invitees"),
     # --- the meeting's basic fields ----------------------------------------------------------
     "title_length":            (400042, "invalid title length, 1 to 255 characters"),
@@ -33,6 +39,9 @@ RULES = {
                                         "meeting_duration"),
     "start_past":              (400222, "meeting_start must be later than now"),
     "duration_range":          (400035, "invalid meeting_duration, 300 to 86399 seconds"),
+    # 98154: a location of at most 18 Chinese characters or 36 letters; 90313: 400237.
+    "location_too_long":       (400237, "location too long, at most 18 Chinese characters "
+                                        "or 36 letters"),
     "calendar_unknown":        (400036, "no permission on cal_id"),
     # --- settings ----------------------------------------------------------------------------
     "password_invalid":        (400030, "invalid password, 4 to 6 digits"),
@@ -51,17 +60,26 @@ RULES = {
     # (400031), since these are reminders.
     "repeat_days_invalid":     (40058, "invalid parameter, repeat day out of range"),
     "repeat_until_invalid":    (400032, "invalid repeat_until"),
+    # 98154: at most 200 occurrences (monthly 50); 90313: 400228 for a count outside them.
+    "repeat_count_invalid":    (400228, "invalid repeat_until_count"),
     # --- the meeting as a whole --------------------------------------------------------------
     # Of 730005 / 730010 / 730011 / 90602, 730011 ("bad meetingid") is the one that says the
     # meeting is simply unknown to this app.
     "meeting_unknown":         (730011, "invalid meetingid"),
-    "sub_meeting_unknown":     (40058, "invalid parameter, unknown sub_meetingid"),
+    # 90313: 730003 for a sub_meetingid the meeting does not have (98153 cancel, 98149
+    # get_info), 730004 for a meeting_code that names no meeting (98149).
+    "sub_meeting_unknown":     (730003, "invalid sub_meetingid"),
+    "meeting_code_unknown":    (730004, "invalid meeting_code"),
     "meeting_cancelled":       (400041, "meeting has been cancelled"),
     "meeting_started_update":  (400221, "meeting in progress or ended, cannot update"),
     "meeting_started_cancel":  (400224, "meeting in progress or ended, cannot cancel"),
     "duplicate_create":        (400302, "meeting already created, set skip_duplicate_check "
                                         "to create it again"),
     "create_in_progress":      (400301, "the same meeting is being created, wait 5 minutes"),
+    # --- calendars (oa/calendar/*, 93647 / 97716 / 97718; codes from 90313) --------------
+    "cal_id_invalid":          (90457, "invalid cal_id"),
+    "calendar_deleted":        (90459, "calendar has been deleted"),
+    "color_invalid":           (90473, "invalid color, #RRGGBB"),
 }
 
 # Answers that no rule of the sandbox produces but a fault may inject (`kind: errcode`).

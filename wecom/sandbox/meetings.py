@@ -12,9 +12,10 @@ leaves the meeting exactly as it was.
 
 create refuses "the same meeting" (same admin_userid, title and meeting_start) unless the body
 says skip_duplicate_check: true. Once one is stored, and for DUPLICATE_WINDOW seconds after,
-another answers 400302 (already created). While one is still being processed, held by the
-configured latency or a `delay` fault before it is applied (see `hold_create` and the server's
-`handle_wecom`), another answers 400301 (being created) at once and creates nothing. Only a
+another answers 400302 (already created). While one is still being processed, held by
+WeCom's own processing time (config "create_seconds"), the configured latency or a `delay`
+fault before it is applied (see `hold_create` and the server's `handle_wecom`), another
+answers 400301 (being created) at once and creates nothing. Only a
 create that would succeed counts as being processed: one that fails validation, or that a
 fault drops or answers without applying it, holds nothing.
 """
@@ -24,7 +25,7 @@ import re
 import secrets
 import string
 
-from . import fields, series
+from . import directory, fields, series
 from .errors import Reject
 
 SCHEDULED, IN_PROGRESS, ENDED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5
@@ -97,6 +98,8 @@ _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 def create(s, body):
+    """98148: update's body plus admin_userid; answers meetingid, meeting_code, meeting_link
+    and excess_users when some invitees have no meeting account."""
     base, changes, _key = _check_create(s, body)
     now = s.now()
     meeting = {"meetingid": _new_meetingid(s), **base, **changes}
@@ -140,6 +143,8 @@ def release_create(s, token):
 
 
 def update(s, body):
+    """98154: only a meeting still to start (400221), every field checked before any is
+    stored."""
     meeting = _lookup(s, body)
     _check_open(s, meeting, "meeting_started_update")
     changes = _validate(s, body, meeting, creating=False)
@@ -153,6 +158,8 @@ def update(s, body):
 
 
 def cancel(s, body):
+    """98153: a whole meeting, or with sub_meetingid one occurrence (730003 for one it does
+    not have); only what is still to start (400224), not twice (400041)."""
     meeting = _lookup(s, body)
     sub_meetingid = _sub_meetingid(body)
     now = s.now()
@@ -175,11 +182,15 @@ def cancel(s, body):
 
 
 def get_info(s, body):
+    """98149's answer: every field WeCom fills in, defaults included, whatever was sent."""
     if body.get("meetingid") is None and body.get("meeting_code") is not None:
         code = fields.string(body["meeting_code"], "meeting_code")
         meeting = next((m for m in s.meetings.values() if m["meeting_code"] == code), None)
         if meeting is None:
-            raise Reject("meeting_unknown", f"meeting_code {code}")
+            raise Reject("meeting_code_unknown", code)
+    elif body.get("meetingid") is None:
+        # 98149: "meetingid和meeting_code必须填一个".
+        raise Reject("param_invalid", "meetingid or meeting_code is required")
     else:
         meeting = _lookup(s, body)
     now = s.now()
@@ -195,19 +206,18 @@ def get_info(s, body):
     for optional in ("description", "location"):
         if optional in meeting:
             info[optional] = meeting[optional]
+    info["main_department"] = directory.department_id(s.directory, meeting["admin_userid"])
     info["status"] = status(s, meeting, now)
+    # 98149 meeting_type: 0 one-off, 1 recurring (2, 3, 5, 6 are kinds this app never makes).
     info["meeting_type"] = 1 if recurring else 0
-    info["attendees"] = {
-        "member": [{"userid": userid, "status": 1} for userid in meeting["invitees"]]
-    }
+    info["attendees"] = {"member": [_attendee(userid) for userid in meeting["invitees"]]}
     info["settings"] = _settings_info(meeting)
-    if "cal_id" in meeting:
+    if meeting.get("cal_id"):
         info["cal_id"] = meeting["cal_id"]
-    reminders = _reminders_info(meeting)
-    if reminders:
-        info["reminders"] = reminders
+    info["reminders"] = _reminders_info(meeting)
     info["meeting_code"] = meeting["meeting_code"]
     info["meeting_link"] = meeting["meeting_link"]
+    info["has_vote"] = False
     if recurring:
         info.update(_sub_meetings(meeting, now))
     sub_meetingid = _sub_meetingid(body)
@@ -223,6 +233,7 @@ def get_info(s, body):
 
 
 def get_user_meetingid(s, body):
+    """98714: one member's meetings, at most 100 a page and 180 days between the times."""
     userid = fields.string(body.get("userid"), "userid")
     fields.check_userids(s.directory, [userid])
     offset = _cursor(body)
@@ -262,6 +273,11 @@ def get_user_meetingid(s, body):
 
 
 def set_invitees(s, body):
+    """98162: the whole list is replaced. What holds the meeting together holds here as on
+    update (98154): the admin takes part (the page asks for the list to include them), and
+    every host and ringing member must stay an invitee. 90313 names 400029 and 400037 for
+    the meeting, not for one endpoint, so a list that drops one is refused as update refuses
+    it, rather than dropping the host unseen."""
     meeting = _lookup(s, body)
     _check_open(s, meeting, "meeting_started_update")
     items = fields.array(body.get("invitees"), "invitees")
@@ -274,6 +290,7 @@ def set_invitees(s, body):
         raise Reject("invitees_over_cap", f"at most {SET_INVITEES_MAX}")
     if meeting["admin_userid"] not in userids:
         raise Reject("param_invalid", "invitees must include the admin_userid")
+    _check_among_invitees(meeting["settings"], userids)
     meeting["invitees"] = userids
     meeting["updated_at"] = s.now()
     s.changed()
@@ -281,6 +298,7 @@ def set_invitees(s, body):
 
 
 def get_invitees(s, body):
+    """98160: the invitee list a page at a time, with has_more and next_cursor."""
     meeting = _lookup(s, body)
     offset = _cursor(body)
     page = meeting["invitees"][offset:offset + INVITEES_PAGE]
@@ -343,6 +361,7 @@ def _validate(s, body, base, creating):
     admin = base["admin_userid"]
     changes = {}
 
+    # 98154: title 1 to 255 characters (400042); create requires it (98148).
     if "title" in body:
         title = fields.string(body["title"], "title")
         if not 1 <= len(title) <= TITLE_MAX:
@@ -351,6 +370,8 @@ def _validate(s, body, base, creating):
     elif creating:
         raise Reject("param_invalid", "title is required")
 
+    # 98154: start in the future (400222), duration 300 to 86399 s (400035), both or neither;
+    # a one-off meeting whose start has passed must be given a new one.
     if ("meeting_start" in body) != ("meeting_duration" in body):
         raise Reject("time_pair")
     if "meeting_start" in body:
@@ -367,6 +388,8 @@ def _validate(s, body, base, creating):
     elif not series.is_recurring(base) and base["meeting_start"] <= now:
         raise Reject("time_required")
 
+    # 98154: description at most 500, location 18 Chinese characters or 36 letters (400237,
+    # 90313), cal_id at most 64 bytes and one of this app's calendars (400036).
     if "description" in body:
         description = fields.string(body["description"], "description")
         if len(description) > DESCRIPTION_MAX:
@@ -375,7 +398,7 @@ def _validate(s, body, base, creating):
     if "location" in body:
         location = fields.string(body["location"], "location")
         if fields.display_width(location) > LOCATION_WIDTH_MAX:
-            raise Reject("text_too_long", "location, at most 18 Chinese characters or 36 letters")
+            raise Reject("location_too_long")
         changes["location"] = location
     if "cal_id" in body:
         cal_id = fields.string(body["cal_id"], "cal_id")
@@ -385,6 +408,8 @@ def _validate(s, body, base, creating):
             raise Reject("calendar_unknown", cal_id)
         changes["cal_id"] = cal_id
 
+    # 98154: every userid valid and visible (40003 / 60111), at most 100 or the purchased
+    # capacity up to 300 (400020).
     if "invitees" in body:
         userids = fields.userid_object(body["invitees"], "invitees")
         fields.check_userids(s.directory, userids)
@@ -410,6 +435,9 @@ def _validate(s, body, base, creating):
 
 
 def _settings(s, body, base, invitees, invitees_sent):
+    """98154's Settings table: flags are JSON booleans, the choices and formats as listed
+    there (400030 password, 400031 other settings, 400027 more than 10 hosts, 400025
+    remind_scope)."""
     admin = base["admin_userid"]
     sent = {}
     raw = fields.obj(body["settings"], "settings") if "settings" in body else {}
@@ -458,14 +486,8 @@ def _settings(s, body, base, invitees, invitees_sent):
     if {"allow_unmute_self", "mute_all"} & sent.keys():
         if settings.get("allow_unmute_self") is False and settings.get("mute_all") is not True:
             raise Reject("settings_invalid", "allow_unmute_self=false requires mute_all=true")
-    if "hosts" in sent or invitees_sent:
-        for userid in settings.get("hosts", {}).get("userid", []):
-            if userid not in invitees:
-                raise Reject("host_not_invitee", userid)
-    if "ring_users" in sent or invitees_sent:
-        for userid in settings.get("ring_users", {}).get("userid", []):
-            if userid not in invitees:
-                raise Reject("ring_user_not_invitee", userid)
+    if {"hosts", "ring_users"} & sent.keys() or invitees_sent:
+        _check_among_invitees(settings, invitees)
     # The page: with the host key on and none given, "将自动分配一个6位数字的密钥".
     if settings.get("enable_host_key") is True and not settings.get("host_key"):
         settings["host_key"] = _random(string.digits, 6)
@@ -474,7 +496,16 @@ def _settings(s, body, base, invitees, invitees_sent):
     return settings
 
 
+def _check_among_invitees(settings, invitees):
+    """98154: hosts must be invitees (400029) and so must the members who ring (400037)."""
+    for key, rule in (("hosts", "host_not_invitee"), ("ring_users", "ring_user_not_invitee")):
+        for userid in settings.get(key, {}).get("userid", []):
+            if userid not in invitees:
+                raise Reject(rule, userid)
+
+
 def _reminders(body, base, start, duration, start_changed):
+    """98154's Reminders table (400026 repeat_type, 400227 custom repeat, 400032 end)."""
     sent = {}
     raw = fields.obj(body["reminders"], "reminders") if "reminders" in body else {}
     for key, value in raw.items():
@@ -536,7 +567,7 @@ def _check_repeat(reminders, start, duration):
     if reminders.get("repeat_until_type", 0) == 1:
         count = reminders.get("repeat_until_count")
         if count is not None and not 1 <= count <= cap:
-            raise Reject("repeat_until_invalid", f"repeat_until_count must be 1 to {cap}")
+            raise Reject("repeat_count_invalid", f"repeat_until_count must be 1 to {cap}")
     elif "repeat_until" in reminders:
         if reminders["repeat_until"] <= start:
             raise Reject("repeat_until_invalid", "repeat_until must be after meeting_start")
@@ -549,32 +580,91 @@ def _check_repeat(reminders, start, duration):
 # --- get_info's shape --------------------------------------------------------------------
 
 
+# What get_info answers for a setting nobody set (98149 answers the whole object). Sources:
+# the update page 98154 names watermark_type 0, allow_external_user true and remind_scope 2
+# as defaults; the others are Tencent Meeting's defaults, which WeCom's meetings run on
+# (allow_enter_before_host, enable_enter_mute 2 "after six people", allow_unmute_self,
+# enable_host_pause_auto_record and enable_doc_upload_permission on, the rest off). The
+# field names are those of SKIT.FlurlHttpClient.Wechat's CgibinMeetingGetInfoResponse and
+# silenceper/wechat's work/meeting Settings.
+SETTINGS_DEFAULTS = {
+    "enable_waiting_room": False,
+    "allow_enter_before_host": True,
+    "enable_enter_mute": 2,
+    "allow_unmute_self": True,
+    "mute_all": False,
+    "allow_external_user": True,
+    "enable_screen_watermark": False,
+    "watermark_type": 0,
+    "auto_record_type": "none",
+    "attendee_join_auto_record": False,
+    "enable_host_pause_auto_record": True,
+    "enable_doc_upload_permission": True,
+    "enable_enroll": False,
+    "enable_host_key": False,
+    "remind_scope": 2,
+}
+# 98154: repeat_until_type defaults to 0; repeat_type 0 (daily) is the first of its choices.
+REMINDERS_DEFAULTS = {"repeat_type": 0, "is_custom_repeat": 0, "repeat_until_type": 0}
+# Per member of attendees.member[] (98149; wecom-cli's get_meeting reference: 1 took part,
+# 2 did not). Nobody joins a sandbox meeting, so every invitee "did not" and the figures are 0.
+NOT_JOINED = 2
+
+
+def _attendee(userid):
+    return {
+        "userid": userid,
+        "status": NOT_JOINED,
+        "first_join_time": 0,
+        "last_quit_time": 0,
+        "total_join_count": 0,
+        "cumulative_time": 0,
+    }
+
+
 def _settings_info(meeting):
-    settings = copy.deepcopy(meeting["settings"])
+    stored = copy.deepcopy(meeting["settings"])
+    settings = {**SETTINGS_DEFAULTS, **stored}
     settings["need_password"] = bool(settings.get("password"))
-    # Before anyone joins, the admin is the meeting's one host.
+    if not settings["need_password"]:
+        settings.pop("password", None)
+    if not settings["enable_host_key"]:
+        settings.pop("host_key", None)
+    for key in ("hosts", "ring_users"):
+        settings.setdefault(key, {"userid": []})
+    # Before anyone joins, the admin is the meeting's one host; nobody is co-host.
     settings["current_hosts"] = {"userid": [meeting["admin_userid"]]}
+    settings["co_hosts"] = {"userid": []}
     return settings
 
 
 def _reminders_info(meeting):
     reminders = copy.deepcopy(meeting["reminders"])
-    if reminders.get("is_repeat") == 1:
-        # An end that was never given is the cap's, and get_info says so.
-        if reminders.get("repeat_until_type", 0) == 1:
-            reminders.setdefault("repeat_until_count", series.cap(reminders.get("repeat_type", 0)))
-        elif "repeat_until" not in reminders:
-            reminders["repeat_until"] = series.last_allowed_start(
-                meeting["meeting_start"], meeting["meeting_duration"], reminders
-            )
-    if "repeat_until" in reminders:
-        # WeCom answers this one uint32 as a numeric string.
-        reminders["repeat_until"] = str(reminders["repeat_until"])
+    if reminders.get("is_repeat") != 1:
+        # A one-off meeting: only whether it repeats and its reminders mean anything.
+        return {"is_repeat": 0, "remind_before": reminders.get("remind_before", [])}
+    reminders = {**REMINDERS_DEFAULTS, **reminders}
+    reminders.setdefault("remind_before", [])
+    # An end that was never given is the cap's (98154: "默认设置为最大结束时间"), and get_info
+    # says so.
+    if reminders["repeat_until_type"] == 1:
+        reminders.setdefault("repeat_until_count", series.cap(reminders["repeat_type"]))
+    elif "repeat_until" not in reminders:
+        reminders["repeat_until"] = series.last_allowed_start(
+            meeting["meeting_start"], meeting["meeting_duration"], reminders
+        )
+    # repeat_until is a number, as in 98149's example and SKIT's model (a long) and sample.
     return reminders
 
 
 def _sub_meetings(meeting, now):
     """Every occurrence at once (at most 200), so has_more_sub_meeting is always 0.
+
+    Items carry what 98149 and SKIT's MeetingInfoSubMeeting list: sub_meetingid, start_time,
+    end_time, status, title and repeat_id. One series has one segment, described in
+    sub_repeat_list (98149; SKIT's SubRepeat, silenceper's SubRepeatInfo): WeCom splits a
+    series into several only when one occurrence is changed on its own, which no endpoint
+    of this app does.
 
     An occurrence's `status` is its own flag, 0 exists and 1 deleted, not the meeting status
     1-5: get_info page 93708 and its sample; SKIT.FlurlHttpClient.Wechat
@@ -582,6 +672,7 @@ def _sub_meetings(meeting, now):
     over follows from its start_time and end_time."""
     duration = meeting["meeting_duration"]
     cancelled = set(meeting["cancelled_sub_meetingids"])
+    repeat_id = f"{meeting['meetingid']}-1"
     subs = []
     for start in series.starts(meeting):
         sub_meetingid = str(start)
@@ -592,17 +683,28 @@ def _sub_meetings(meeting, now):
                 "start_time": start,
                 "end_time": start + duration,
                 "status": SUB_DELETED if deleted else SUB_EXISTS,
+                "title": meeting["title"],
+                "repeat_id": repeat_id,
             }
         )
     live = [sub for sub in subs if sub["status"] == SUB_EXISTS]
     running = [sub for sub in live if sub["start_time"] <= now < sub["end_time"]]
     ahead = [sub for sub in live if sub["start_time"] > now]
     current = (running or ahead or [{"sub_meetingid": ""}])[0]
+    rule = _reminders_info(meeting)
+    segment = {"repeat_id": repeat_id}
+    for key in (
+        "repeat_type", "is_custom_repeat", "repeat_interval", "repeat_day_of_week",
+        "repeat_day_of_month", "repeat_until_type", "repeat_until_count", "repeat_until",
+    ):
+        if key in rule:
+            segment[key] = rule[key]
     return {
         "sub_meetings": subs,
         "has_more_sub_meeting": 0,
         "remain_sub_meetings": len(running) + len(ahead),
         "current_sub_meetingid": current["sub_meetingid"],
+        "sub_repeat_list": [segment],
     }
 
 
@@ -682,8 +784,8 @@ def _lookup(s, body):
 
 
 def _admin_userid(s, body):
-    if body.get("admin_userid") is None:
-        raise Reject("param_invalid", "admin_userid is required")
+    if body.get("admin_userid") in (None, ""):
+        raise Reject("admin_required", "admin_userid is required")
     admin = fields.string(body["admin_userid"], "admin_userid")
     fields.check_userids(s.directory, [admin])
     return admin

@@ -6,9 +6,10 @@
     server.stop()
 
 Every WeCom call is logged (see `requests`), may be slowed by the configured latency and may
-meet an injected fault (faults.py) before the rules in api.py answer it. While latency or a
-delay holds a call that will then be applied, it counts as being processed (api.hold): an
-identical meeting/create meanwhile answers 400301.
+meet an injected fault (faults.py) before the rules in api.py answer it. A meeting/create
+also takes WeCom's own processing time (config "create_seconds", on by default). While
+latency, processing or a delay holds a call that will then be applied, it counts as being
+processed (api.hold): an identical meeting/create meanwhile answers 400301.
 """
 
 import json
@@ -154,10 +155,16 @@ class SandboxServer:
             # one that a fault answers or drops would never end its mark.
             release = None
             applies = fault is None or fault.kind == "delay" or fault.after
-            if applies and latency + delay > 0:
+            processing = api.processing_seconds(sandbox, path) if applies else 0
+            if applies and latency + delay + processing > 0:
                 release = api.hold(sandbox, method, path, query, raw_body)
+            if release is None:
+                # Only a call that will be applied takes WeCom's processing time: one refused
+                # anyway (a duplicate meanwhile, say) is answered at once.
+                processing = 0
         self.pause(latency)
         self.pause(delay)
+        self.pause(processing)
 
         if fault is not None and not fault.after:
             if fault.kind == "errcode":

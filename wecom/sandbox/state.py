@@ -27,6 +27,10 @@ DEFAULT_CONFIG = {
     "token_lifetime": 7200,
     # Seconds added to every WeCom call, to see how the app behaves on a slow link.
     "latency": 0,
+    # Seconds WeCom takes to create a meeting, even on a fast link. An identical create
+    # arriving meanwhile answers 400301 (98148: "会议正在创建中"), so that answer arises from
+    # ordinary timing and not only from an injected delay.
+    "create_seconds": 0.1,
     # Userids "without a valid meeting account": create and update report them back.
     "excess_users": [],
     # Where meeting_change events go when a meeting changes through the control API (None:
@@ -87,6 +91,9 @@ class Sandbox:
             self.directory = demo_directory()
             self.meetings = {}
             self.calendars = {}
+            # The cal_ids of deleted calendars: update and del answer 90459 for them, not the
+            # 90457 of an id that never was (90313).
+            self.deleted_calendars = []
             # access_token -> the unix time it expires; expired ones stay so that they answer
             # 42001 rather than 40014.
             self.tokens = {}
@@ -140,9 +147,9 @@ class Sandbox:
             if key == "invitee_cap" or key == "token_lifetime":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ValueError(f"{key} must be a whole number of at least 1")
-            elif key == "latency":
+            elif key in ("latency", "create_seconds"):
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                    raise ValueError("latency must be a number of seconds, 0 or more")
+                    raise ValueError(f"{key} must be a number of seconds, 0 or more")
             elif key == "excess_users":
                 if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
                     raise ValueError("excess_users must be a list of userids")
@@ -180,6 +187,7 @@ class Sandbox:
             "directory": list(self.directory.values()),
             "meetings": self.meetings,
             "calendars": self.calendars,
+            "deleted_calendars": self.deleted_calendars,
         }
 
     def save(self):
@@ -202,6 +210,8 @@ class Sandbox:
             self.directory = {person["userid"]: person for person in data["directory"]}
             self.meetings = dict(data["meetings"])
             self.calendars = dict(data["calendars"])
+            # Absent from files written before calendars were remembered once deleted.
+            self.deleted_calendars = list(data.get("deleted_calendars", []))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             # Starting empty would overwrite a demo's meetings at the first change.
             raise ValueError(
