@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import actions, audit, sync
+from . import audit, sync
 from .models import AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
 from .templatetags.meeting_words import label
 
@@ -292,22 +292,5 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class AuditedUserAdmin(UserAdmin):
-    FLAGS = ("is_staff", "is_superuser", "is_active")
-
-    def save_model(self, request, obj, form, change):
-        before = {}
-        if change:
-            before = User.objects.filter(pk=obj.pk).values(*self.FLAGS).first() or {}
-        with audit.acting(request.user, audit.client_ip(request)):
-            super().save_model(request, obj, form, change)
-            flipped = [
-                (name, before.get(name), getattr(obj, name))
-                for name in self.FLAGS
-                if before.get(name, False) != getattr(obj, name)
-            ]
-            actions.record_role_change(obj, flags=flipped)
-
-    def save_related(self, request, form, formsets, change):
-        # The group changes arrive as signals; this names who made them.
-        with audit.acting(request.user, audit.client_ip(request)):
-            super().save_related(request, form, formsets, change)
+    """Django's user admin: every change of who may do what is recorded by meetings.signals,
+    with the person signed in here as the actor (AuditAdminSite.admin_view names them)."""

@@ -8,9 +8,10 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self):
-        from . import audit
+        from . import audit, signals
 
         audit.connect_signals()
+        signals.connect()
 
 
 class MeetingsAdminConfig(admin_apps.AdminConfig):

@@ -3,7 +3,7 @@
 Only `meetings.actions` writes events (through `record`); this module knows how an event is
 shaped (who, from where, the changes without secrets) and how a sync attempt finds the event
 that caused it. The signal handlers turn Django's login, logout and group changes into calls
-of the matching actions.
+of the matching actions; meetings.signals records role changes.
 """
 
 import contextvars
@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import connections, transaction
-from django.db.models.signals import m2m_changed
 from django.utils import timezone
 
 from .models import AuditEvent
@@ -270,31 +269,7 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     actions.record_login_failed(username, source_ip=client_ip(request))
 
 
-def _groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    from django.contrib.auth.models import Group
-
-    from . import actions
-
-    if action not in ("post_add", "post_remove", "pre_clear") or reverse:
-        return
-    if action == "pre_clear":
-        # After the clear the names are gone; the groups being removed are read first.
-        names = list(instance.groups.values_list("name", flat=True))
-        action = "post_remove"
-    else:
-        names = list(Group.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True))
-    if names:
-        actions.record_role_change(
-            instance, added=names if action == "post_add" else (),
-            removed=names if action == "post_remove" else (),
-        )
-
-
 def connect_signals():
     user_logged_in.connect(_logged_in, dispatch_uid="meetings.audit.logged_in")
     user_logged_out.connect(_logged_out, dispatch_uid="meetings.audit.logged_out")
     user_login_failed.connect(_login_failed, dispatch_uid="meetings.audit.login_failed")
-    m2m_changed.connect(
-        _groups_changed, sender=get_user_model().groups.through,
-        dispatch_uid="meetings.audit.groups_changed",
-    )
