@@ -498,7 +498,10 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["meeting", "-at"], name="auditevent_meeting_at")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.meetingid}"
+        # The page title of an event in the admin: in the zone every other time is shown in.
+        local = timezone.localtime(self.at)
+        return (f"{local:%Y-%m-%d %H:%M:%S} {timezone.get_current_timezone_name()} "
+                f"{self.actor_username} {self.get_action_display()} {self.meetingid}").rstrip()
 
     def save(self, *args, **kwargs):
         # Every new event joins the hash chain, however it is written (the actions, the
