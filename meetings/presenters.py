@@ -293,6 +293,11 @@ DETAILS = (
     "calendar %(cal_id)s (%(summary)s): refreshed from WeCom",
     "calendar %(cal_id)s (%(summary)s): not saved: %(error)s",
     "saved by someone else since version %(loaded)s was loaded (now %(now)s)",
+    # A retry's detail: how the sync had stopped.
+    "failed: %(error)s",
+    "conflict: %(error)s",
+    "failed",
+    "conflict",
 )
 
 
@@ -304,7 +309,11 @@ def _detail_pattern(template):
     return re.compile(f"^{regex}$", re.DOTALL)
 
 
-_DETAIL_PATTERNS = [(_detail_pattern(template), template) for template in DETAILS]
+# The longest wording first: "user %(user)s created" before "user %(user)s".
+_DETAIL_PATTERNS = [
+    (_detail_pattern(template), template)
+    for template in sorted(DETAILS, key=lambda t: -len(re.sub(r"%\(\w+\)s", "", t)))
+]
 
 
 def detail_words(detail):
