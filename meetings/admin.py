@@ -1,8 +1,10 @@
 """The auditors' view: audit events, sync attempts and meetings, read-only for everyone.
 
 Nobody adds, changes or deletes anything here, superusers included: the record is written by
-the actions alone (and the database refuses the rest anyway, see migration 0003). Superusers
-also administer users here; their group and flag changes are recorded as role changes.
+the actions alone (and the database refuses the rest anyway, see migrations 0003 and 0008).
+Superusers also administer users and groups here, with Django's own pages: every change of
+who may do what is recorded by meetings.signals, with the person signed in here as the actor
+(AuditAdminSite.admin_view names them).
 """
 
 import csv
@@ -10,8 +12,6 @@ import json
 from datetime import UTC
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -46,14 +46,6 @@ class ReadOnlyInline(ReadOnly):
     max_num = 0
     can_delete = False
     show_change_link = False
-
-
-def _words(value):
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
 
 
 def changes_table(changes, names=None):
@@ -136,13 +128,13 @@ def export_columns():
         (_("action (as stored)"), lambda e, n: e.action),
         (_("meeting"), lambda e, n: e.title or (e.meeting.title if e.meeting else "")),
         (_("meeting ID"), lambda e, n: event_meetingid(e)),
-        (_("version"), lambda e, n: _words(e.version)),
+        (_("version"), lambda e, n: presenters.raw_value(e.version)),
         (_("outcome"), lambda e, n: outcome_words(e.effective_outcome)),
         (_("outcome (as stored)"), lambda e, n: e.effective_outcome),
         (_("outcome when written"), lambda e, n: e.outcome),
         (_("settled by event"), lambda e, n: e.settled_by or ""),
         (_("settles event"), lambda e, n: e.settles_id or ""),
-        (_("WeCom errcode"), lambda e, n: _words(e.answer_errcode)),
+        (_("WeCom errcode"), lambda e, n: presenters.raw_value(e.answer_errcode)),
         (_("WeCom errmsg"), lambda e, n: e.answer_errmsg or ""),
         (_("source address"), lambda e, n: e.source_ip or ""),
         (_("changes"), lambda e, n: "; ".join(
@@ -262,7 +254,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
                 (
                     reverse("admin:meetings_syncattempt_change", args=[a.pk]),
                     presenters.zoned(a.started_at), a.path, a.get_outcome_display(),
-                    _words(a.errcode), a.errmsg,
+                    presenters.raw_value(a.errcode), a.errmsg,
                 )
                 for a in attempts
             ),
@@ -415,15 +407,3 @@ def _json_block(value):
     if not value:
         return "—"
     return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
-
-
-# --- users: superusers give and take roles here, and each change is recorded ----------------
-
-User = get_user_model()
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class AuditedUserAdmin(UserAdmin):
-    """Django's user admin: every change of who may do what is recorded by meetings.signals,
-    with the person signed in here as the actor (AuditAdminSite.admin_view names them)."""

@@ -480,7 +480,7 @@ class AuditEvent(models.Model):
         "self", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
         related_name="settlements", verbose_name=_("settles"),
     )
-    # The hash chain (meetings.audit.chain_hash): each event's hash covers its content and
+    # The hash chain (meetings.chain): each event's hash covers its content and
     # the hash of the event before it, so a row changed, removed or slipped in by someone who
     # can write the table directly shows up in `manage.py verify_audit`. Nullable so that
     # SQLite adds the columns in place instead of rebuilding the table and its triggers.
@@ -508,7 +508,7 @@ class AuditEvent(models.Model):
         # worker's settlements, a shell): sealing takes the chain's lock, so concurrent
         # writers append one after the other. bulk_create would skip this: do not use it here.
         if self._state.adding:
-            from .audit import sealed
+            from .chain import sealed
 
             with sealed(self, using=kwargs.get("using") or router.db_for_write(AuditEvent)):
                 return super().save(*args, **kwargs)

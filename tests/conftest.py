@@ -79,7 +79,7 @@ def _audit_chain_intact(request):
     yield
     if request.node.get_closest_marker("audit_tampered"):
         return
-    from meetings.audit import verify_chain
+    from meetings.chain import verify_chain
     from meetings.models import AuditEvent
 
     report = verify_chain(AuditEvent.objects.order_by("pk"))

@@ -1,6 +1,6 @@
 """The audit record as a hash chain, and append-only without a way around in production.
 
-Each event gets `prev_hash` and `hash` (see meetings.audit.chain_hash); the events already
+Each event gets `prev_hash` and `hash` (see meetings.chain.chain_hash); the events already
 stored are chained here in id order. Migrations run as the database's owner, which may set
 the triggers aside for that one backfill.
 
@@ -12,7 +12,7 @@ triggers set aside inside the flush's own transaction (tests/fixtures/audit_flus
 
 from django.db import migrations, models
 
-from meetings import audit
+from meetings import chain
 
 MESSAGE = "audit records are append-only"
 ATTEMPT_FIXED = ("meeting_id", "meetingid", "version", "path", "started_at", "request", "event_id")
@@ -58,10 +58,10 @@ POSTGRES_TABLES = ("meetings_auditevent", "meetings_syncattempt")
 
 def _backfill(apps):
     AuditEvent = apps.get_model("meetings", "AuditEvent")
-    previous = audit.GENESIS
+    previous = chain.GENESIS
     for event in AuditEvent.objects.order_by("pk").iterator(chunk_size=1000):
         event.prev_hash = previous
-        previous = audit.chain_hash(event)
+        previous = chain.chain_hash(event)
         AuditEvent.objects.filter(pk=event.pk).update(prev_hash=event.prev_hash, hash=previous)
 
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from meetings import actions, audit
+from meetings import actions, chain
 from meetings.models import AuditEvent
-from tests.fixtures.audit_flush import OWNER, as_owner, chain
+from tests.fixtures.audit_flush import OWNER, as_owner, migration
 
 TABLE = AuditEvent._meta.db_table
 postgres_only = pytest.mark.skipif(
@@ -46,11 +46,11 @@ def as_owner_without_triggers(*sqls):
                 statement(sql, params)
             statement(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
         else:
-            for name in chain.SQLITE_TRIGGERS:
+            for name in migration.SQLITE_TRIGGERS:
                 statement(f"DROP TRIGGER IF EXISTS {name}")
             for sql, params in sqls:
                 statement(sql, params)
-            for sql in chain.SQLITE_TRIGGERS.values():
+            for sql in migration.SQLITE_TRIGGERS.values():
                 statement(sql)
 
 
@@ -63,10 +63,10 @@ def events(people):
 @pytest.mark.django_db
 def test_each_event_is_chained_to_the_one_before(events):
     stored = list(AuditEvent.objects.order_by("pk"))
-    assert stored[0].prev_hash == audit.GENESIS
+    assert stored[0].prev_hash == chain.GENESIS
     for before, event in zip(stored, stored[1:], strict=False):
         assert event.prev_hash == before.hash
-        assert event.hash == audit.chain_hash(event)
+        assert event.hash == chain.chain_hash(event)
     assert verify() == "intact"
 
 
@@ -135,7 +135,7 @@ def test_the_triggers_survive_every_migration():
         }
     else:
         sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-        wanted = set(chain.SQLITE_TRIGGERS)
+        wanted = set(migration.SQLITE_TRIGGERS)
     with connection.cursor() as cursor:
         cursor.execute(sql)
         assert {row[0] for row in cursor.fetchall()} >= wanted
@@ -169,7 +169,7 @@ def test_verify_audit_names_an_event_inserted_in_the_middle(events):
         actor_username="wang.admin", action="login", at=events[1].at, outcome="ok",
         prev_hash=events[1].hash, changes=[], detail="", title="", meetingid="",
     )
-    forged.hash = audit.chain_hash(forged)
+    forged.hash = chain.chain_hash(forged)
     as_owner_without_triggers(
         (f"UPDATE {TABLE} SET id = id + 1000 WHERE id > %s", [events[1].pk]),
         (f"INSERT INTO {TABLE} (id, actor_username, action, meetingid, title, at, changes, "
@@ -191,7 +191,7 @@ def test_verify_audit_names_a_back_dated_event_appended_with_a_good_hash(events)
         actor_username="li.audit", action="login", at=events[0].at - timedelta(days=7),
         outcome="ok", prev_hash=events[-1].hash, changes=[], detail="", title="", meetingid="",
     )
-    forged.hash = audit.chain_hash(forged)
+    forged.hash = chain.chain_hash(forged)
     statement(
         f"INSERT INTO {TABLE} (actor_username, action, meetingid, title, at, changes, outcome, "
         "detail, prev_hash, hash) VALUES (%s, %s, '', '', %s, '[]', 'ok', '', %s, %s)",

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from meetings.audit import verify_chain
+from meetings.chain import verify_chain
 from meetings.models import AuditEvent
 
 
