@@ -2,8 +2,9 @@
 
 Only `meetings.actions` writes events (through `record`); this module knows how an event is
 shaped (who, from where, the changes without secrets) and how a sync attempt finds the event
-that caused it. The signal handlers turn Django's login, logout and group changes into calls
-of the matching actions; meetings.signals records role changes.
+that caused it. The signal handlers turn Django's login and logout signals into calls of the
+matching actions; meetings.signals records role changes, and meetings.chain seals each event
+into the hash chain.
 """
 
 import contextvars
