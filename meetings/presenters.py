@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from meetings import payloads
+from meetings import payloads, signals
 from meetings.models import (
     AutoRecordType,
     EnterMute,
@@ -281,12 +281,12 @@ DETAILS = (
     "changed in WeCom, taken in by the sync",
     "whole meeting",
     "occurrence %(sub_meetingid)s",
-    "user %(user)s",
-    "user %(user)s created",
-    "user %(user)s deleted",
-    "group %(group)s",
-    "group %(group)s created",
-    "group %(group)s deleted",
+    signals.USER,
+    signals.USER_CREATED,
+    signals.USER_DELETED,
+    signals.GROUP,
+    signals.GROUP_CREATED,
+    signals.GROUP_DELETED,
     "calendar %(cal_id)s (%(summary)s): added",
     "calendar %(cal_id)s (%(summary)s): updated",
     "calendar %(cal_id)s (%(summary)s): deleted",
