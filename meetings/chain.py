@@ -112,9 +112,13 @@ def verify_chain(events):
                 return ChainReport(len(order), expected_prev, ChainBreak(
                     inserted, f"event {inserted} was inserted: event {event.pk} follows "
                               f"event {order[positions[event.prev_hash]]}, not it"))
-            after = f" (after event {previous.pk})" if previous else " (the first ones)"
-            return ChainReport(len(order), expected_prev, ChainBreak(
-                event.pk, f"an event is missing before event {event.pk}{after}"))
+            if previous is None:
+                words = f"an event is missing before event {event.pk} (the first ones)"
+            else:
+                # Or the event before was rewritten together with a fresh hash of its own.
+                words = (f"an event is missing before event {event.pk} (after event "
+                         f"{previous.pk}), or event {previous.pk} was rewritten")
+            return ChainReport(len(order), expected_prev, ChainBreak(event.pk, words))
         if previous is not None and event.at < previous.at:
             return ChainReport(len(order), expected_prev, ChainBreak(
                 event.pk, f"event {event.pk} is dated before event {previous.pk}, which it "
