@@ -385,19 +385,13 @@ def record_login_failed(username, *, source_ip=None):
 
 
 @transaction.atomic
-def record_role_change(user, *, added=(), removed=(), flags=()):
-    """Groups given or taken and staff/superuser flags flipped, for `user`. Called from the
-    signal of a group change (in the transaction of that change) and by grant_role; the
-    actor is whoever the surrounding `audit.acting` block names."""
+def record_account_change(detail, rows):
+    """Who may do what changed (see meetings.signals, which calls this for every path): the
+    rows say what, before and after; the actor is whoever the surrounding `audit.acting`
+    block names."""
     actor, source_ip = audit.current_actor()
-    rows = [{"field": "group", "old": "", "new": name} for name in added]
-    rows += [{"field": "group", "old": name, "new": ""} for name in removed]
-    rows += [{"field": name, "old": old, "new": new} for name, old, new in flags]
-    if not rows:
-        return None
     return audit.record(
-        Action.ROLE_CHANGE, actor=actor, changes=rows, source_ip=source_ip,
-        detail=f"user {user.get_username()}",
+        Action.ROLE_CHANGE, actor=actor, changes=rows, source_ip=source_ip, detail=detail,
     )
 
 
@@ -408,7 +402,7 @@ ROLES = {"administrator": "会议管理员", "auditor": "审计员"}
 def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
     """Give (or with `remove` take) a role: "administrator", "auditor" (or their group
     names) or "superuser". Auditors are staff, so that the admin lets them in; the flags
-    and groups changed are recorded as one event each."""
+    and groups changed are recorded as one event each (meetings.signals)."""
     from django.contrib.auth.models import Group
 
     group_name = ROLES.get(role, role)
@@ -431,10 +425,10 @@ def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
             for name, value in flags.items() if getattr(user, name) != value
         ]
         if changed:
+            # Recorded by meetings.signals, as every flag change is.
             for name, _old, value in changed:
                 setattr(user, name, value)
             user.save(update_fields=[name for name, _old, _new in changed])
-            record_role_change(user, flags=changed)
     return user
 
 

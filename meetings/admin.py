@@ -1,25 +1,26 @@
 """The auditors' view: audit events, sync attempts and meetings, read-only for everyone.
 
 Nobody adds, changes or deletes anything here, superusers included: the record is written by
-the actions alone (and the database refuses the rest anyway, see migration 0003). Superusers
-also administer users here; their group and flag changes are recorded as role changes.
+the actions alone (and the database refuses the rest anyway, see migrations 0003 and 0008).
+Superusers also administer users and groups here, with Django's own pages: every change of
+who may do what is recorded by meetings.signals, with the person signed in here as the actor
+(AuditAdminSite.admin_view names them).
 """
 
 import csv
 import json
+from datetime import UTC
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import actions, audit, sync
+from . import audit, presenters, sync
 from .models import AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
-from .templatetags.meeting_words import label
 
 
 class ReadOnly:
@@ -46,48 +47,56 @@ class ReadOnlyInline(ReadOnly):
     show_change_link = False
 
 
-def _words(value):
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def _field_name(path):
-    try:
-        return str(label(path))
-    except (FieldDoesNotExist, KeyError, ValueError):
-        return path
-
-
-def changes_table(changes):
-    if not changes:
+def changes_table(changes, names=None):
+    """An event's changes as the edit page says them, with the raw value (what WeCom, or the
+    record, holds) beside each."""
+    lines = presenters.change_lines(changes, names)
+    if not lines:
         return "—"
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        (
-            (
-                _field_name(row.get("field", "")),
-                _words(row.get("old")),
-                "→",
-                _("changed") if row.get("secret") else _words(row.get("new")),
-            )
-            for row in changes
-        ),
+        "<tr><td>{}</td><td>{}</td><td>→</td><td>{}</td>"
+        '<td><code class="raw">{} → {}</code></td></tr>',
+        ((label, old, new, raw_old, raw_new) for label, old, new, raw_old, raw_new, _f in lines),
     )
     return format_html(
         '<table class="audit-changes"><thead><tr><th>{}</th><th>{}</th><th></th><th>{}</th>'
-        "</tr></thead><tbody>{}</tbody></table>",
-        _("Field"), _("Old"), _("New"), rows,
+        "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+        _("Field"), _("Old"), _("New"), _("As stored"), rows,
     )
 
 
-EXPORT_COLUMNS = (
-    "at", "actor_username", "action", "meetingid", "title", "version", "outcome", "source_ip",
-    "changes", "detail",
-)
+def with_outcomes(queryset):
+    """Events with their effective outcome (that of their newest settlement, their own when
+    none settled them), the settling event and WeCom's last answer to the attempts they
+    caused."""
+    newest = AuditEvent.objects.filter(settles=OuterRef("pk")).order_by("-at", "-pk")
+    answer = SyncAttempt.objects.filter(event=OuterRef("pk")).order_by("-started_at", "-pk")
+    return queryset.with_outcome().annotate(
+        settled_by=Subquery(newest.values("pk")[:1]),
+        answer_errcode=Subquery(answer.values("errcode")[:1]),
+        answer_errmsg=Subquery(answer.values("errmsg")[:1]),
+    )
+
+
+def outcome_words(code):
+    try:
+        return str(AuditEvent.Outcome(code).label)
+    except ValueError:
+        return code or "—"
+
+
+class EffectiveOutcomeFilter(admin.SimpleListFilter):
+    title = _("outcome")
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return AuditEvent.Outcome.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(effective_outcome=self.value())
+        return queryset
 
 
 class _Echo:
@@ -95,47 +104,141 @@ class _Echo:
         return value
 
 
+# A cell a spreadsheet would read as a formula (or a DDE command) starts with one of these;
+# a leading apostrophe makes it text, the way a person types such a value by hand.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value):
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def export_columns():
+    """(heading, value of an event) for each CSV column: the readable value, then the raw
+    one."""
+    return (
+        (_("event"), lambda e, n: e.pk),
+        (_("time"), lambda e, n: presenters.zoned(e.at)),
+        (_("time (UTC)"), lambda e, n: e.at.astimezone(UTC).isoformat()),
+        (_("actor"), lambda e, n: e.actor_username),
+        (_("action"), lambda e, n: e.get_action_display()),
+        (_("action (as stored)"), lambda e, n: e.action),
+        (_("meeting"), lambda e, n: e.title or (e.meeting.title if e.meeting else "")),
+        (_("meeting ID"), lambda e, n: event_meetingid(e)),
+        (_("version"), lambda e, n: presenters.raw_value(e.version)),
+        (_("outcome"), lambda e, n: outcome_words(e.effective_outcome)),
+        (_("outcome (as stored)"), lambda e, n: e.effective_outcome),
+        (_("outcome when written"), lambda e, n: e.outcome),
+        (_("settled by event"), lambda e, n: e.settled_by or ""),
+        (_("settles event"), lambda e, n: e.settles_id or ""),
+        (_("WeCom errcode"), lambda e, n: presenters.raw_value(e.answer_errcode)),
+        (_("WeCom errmsg"), lambda e, n: e.answer_errmsg or ""),
+        (_("source address"), lambda e, n: e.source_ip or ""),
+        (_("changes"), lambda e, n: "; ".join(
+            f"{label}: {old} → {new}"
+            for label, old, new, *_raw in presenters.change_lines(e.changes, n)
+        )),
+        (_("changes (as stored)"), lambda e, n: json.dumps(e.changes, ensure_ascii=False)),
+        (_("detail"), lambda e, n: presenters.detail_words(e.detail)),
+        (_("detail (as stored)"), lambda e, n: e.detail),
+        (_("hash"), lambda e, n: e.hash or ""),
+    )
+
+
+def event_meetingid(event):
+    """The WeCom ID of the event's meeting: the event's own copy, or, for an event written
+    before WeCom gave the meeting one (its creation), the meeting's now."""
+    if event.meetingid:
+        return event.meetingid
+    return event.meeting.meetingid if event.meeting is not None else ""
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = (
-        "at", "actor_username", "action", "meeting_column", "effective_outcome", "source_ip",
+        "at_column", "actor_username", "action_column", "meeting_column", "outcome_column",
+        "source_ip",
     )
     list_filter = (
         "action",
         ("actor_username", admin.AllValuesFieldListFilter),
-        "outcome",
+        EffectiveOutcomeFilter,
         "at",
     )
     date_hierarchy = "at"
     # The meeting's own ID too: events written before WeCom gave it one (its creation) are
     # found with the rest of its story.
     search_fields = ("meetingid", "meeting__meetingid", "title", "actor_username")
-    # Every column is a copy on the event itself: one query per page, whatever its length.
-    list_select_related = ()
+    # The meeting (for its WeCom ID once known) in the same query as the events.
+    list_select_related = ("meeting",)
     list_per_page = 50
     fields = (
-        "at", "actor_username", "action", "meeting_column", "version", "outcome",
-        "effective_outcome", "source_ip", "changes_table", "detail", "attempts_list",
+        "at_column", "actor_username", "action_column", "meeting_column", "version",
+        "outcome_column", "source_ip", "changes_table", "detail_column", "settles_column",
+        "attempts_list", "hash", "prev_hash",
     )
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_outcome()
+        return with_outcomes(super().get_queryset(request))
 
-    @admin.display(description=_("Effective outcome"), ordering="effective_outcome")
-    def effective_outcome(self, event):
-        """How the action ended as WeCom holds it: its newest settlement's outcome."""
-        return AuditEvent.Outcome(event.effective_outcome).label
+    @admin.display(description=_("time"), ordering="at")
+    def at_column(self, event):
+        return presenters.zoned(event.at)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_column(self, event):
+        return event.get_action_display()
 
     @admin.display(description=_("meeting"), ordering="meetingid")
     def meeting_column(self, event):
-        if not event.meetingid:
+        meetingid = event_meetingid(event)
+        if event.meeting is None and not meetingid:
             return "—"
-        return f"{event.title} ({event.meetingid})" if event.title else event.meetingid
+        title = event.title or (event.meeting.title if event.meeting else "")
+        shown = format_html(
+            "{} ({})", title, meetingid or _("not yet created in WeCom")
+        ) if title else meetingid
+        if event.meeting is None:
+            return shown
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:meetings_meeting_change", args=[event.meeting_id]), shown,
+        )
+
+    @admin.display(description=_("outcome"), ordering="effective_outcome")
+    def outcome_column(self, event):
+        words = outcome_words(getattr(event, "effective_outcome", event.outcome))
+        settled_by = getattr(event, "settled_by", None)
+        if not settled_by:
+            return words
+        return format_html(
+            '{} (<a href="{}">{}</a>)', words,
+            reverse("admin:meetings_auditevent_change", args=[settled_by]),
+            _("settled by event %(pk)s") % {"pk": settled_by},
+        )
 
     @admin.display(description=_("changes"))
     def changes_table(self, event):
         return changes_table(event.changes)
+
+    @admin.display(description=_("detail"))
+    def detail_column(self, event):
+        words = presenters.detail_words(event.detail)
+        if words == (event.detail or "—"):
+            return words
+        return format_html('{} <code class="raw">{}</code>', words, event.detail)
+
+    @admin.display(description=_("settles"))
+    def settles_column(self, event):
+        if not event.settles_id:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:meetings_auditevent_change", args=[event.settles_id]),
+            _("event %(pk)s") % {"pk": event.settles_id},
+        )
 
     @admin.display(description=_("sync attempts it caused"))
     def attempts_list(self, event):
@@ -144,12 +247,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
             return "—"
         return format_html_join(
             "",
-            '<div><a href="{}">{} {} · {} · errcode {}</a></div>',
+            '<div><a href="{}">{} {} · {} · errcode {} {}</a></div>',
             (
                 (
                     reverse("admin:meetings_syncattempt_change", args=[a.pk]),
-                    f"{a.started_at:%Y-%m-%d %H:%M:%S}", a.path, a.get_outcome_display(),
-                    _words(a.errcode),
+                    presenters.zoned(a.started_at), a.path, a.get_outcome_display(),
+                    presenters.raw_value(a.errcode), a.errmsg,
                 )
                 for a in attempts
             ),
@@ -164,22 +267,24 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return [export, *super().get_urls()]
 
     def export_csv(self, request):
-        """The change list as filtered and searched, as CSV, streamed row by row."""
+        """The change list as filtered and searched, as CSV, streamed row by row: each value
+        in words and as stored, times in the site's zone (named) and in UTC, the outcome as
+        it stands now and WeCom's answer. No cell can start a formula."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
-        events = changelist.get_queryset(request).iterator(chunk_size=1000)
+        events = changelist.get_queryset(request).select_related("meeting").iterator(
+            chunk_size=1000
+        )
         writer = csv.writer(_Echo())
+        columns = export_columns()
+        names = presenters.NameBook()
 
         def lines():
             yield "\ufeff"  # so that Excel reads the Chinese titles as UTF-8
-            yield writer.writerow(EXPORT_COLUMNS)
+            yield writer.writerow([cell(heading) for heading, _value in columns])
             for event in events:
-                yield writer.writerow([
-                    event.at.isoformat(), event.actor_username, event.action, event.meetingid,
-                    event.title, _words(event.version), event.outcome, event.source_ip or "",
-                    json.dumps(event.changes, ensure_ascii=False), event.detail,
-                ])
+                yield writer.writerow([cell(value(event, names)) for _h, value in columns])
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
@@ -189,7 +294,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(SyncAttempt)
 class SyncAttemptAdmin(ReadOnlyAdmin):
     list_display = (
-        "started_at", "meetingid", "version", "path", "outcome", "errcode", "duration_ms",
+        "started_column", "meetingid", "version", "path", "outcome", "errcode", "duration_ms",
         "event_column",
     )
     list_filter = ("outcome", "path", "started_at")
@@ -198,10 +303,14 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ("event",)
     list_per_page = 50
     fields = (
-        "started_at", "meetingid", "version", "path", "outcome", "errcode", "errmsg",
+        "started_column", "meetingid", "version", "path", "outcome", "errcode", "errmsg",
         "duration_ms", "event_column", "request_json",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("started"), ordering="started_at")
+    def started_column(self, attempt):
+        return presenters.zoned(attempt.started_at)
 
     @admin.display(description=_("caused by"))
     def event_column(self, attempt):
@@ -211,7 +320,7 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">{} · {} · {}</a>',
             reverse("admin:meetings_auditevent_change", args=[event.pk]),
-            event.get_action_display(), event.actor_username, f"{event.at:%Y-%m-%d %H:%M:%S}",
+            event.get_action_display(), event.actor_username, presenters.zoned(event.at),
         )
 
     @admin.display(description=_("request"))
@@ -250,14 +359,18 @@ class RemindersInline(ReadOnlyInline, admin.StackedInline):
 class EventInline(ReadOnlyInline, admin.TabularInline):
     model = AuditEvent
     fk_name = "meeting"
-    fields = ("at", "actor_username", "action", "outcome", "changes_table")
+    fields = ("at_column", "actor_username", "action_column", "outcome_column", "changes_table")
     readonly_fields = fields
     ordering = ("-at", "-pk")
     show_change_link = True
 
-    @admin.display(description=_("changes"))
-    def changes_table(self, event):
-        return changes_table(event.changes)
+    def get_queryset(self, request):
+        return with_outcomes(super().get_queryset(request))
+
+    at_column = AuditEventAdmin.at_column
+    action_column = AuditEventAdmin.action_column
+    outcome_column = AuditEventAdmin.outcome_column
+    changes_table = AuditEventAdmin.changes_table
 
 
 @admin.register(Meeting)
@@ -292,32 +405,3 @@ def _json_block(value):
     if not value:
         return "—"
     return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
-
-
-# --- users: superusers give and take roles here, and each change is recorded ----------------
-
-User = get_user_model()
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class AuditedUserAdmin(UserAdmin):
-    FLAGS = ("is_staff", "is_superuser", "is_active")
-
-    def save_model(self, request, obj, form, change):
-        before = {}
-        if change:
-            before = User.objects.filter(pk=obj.pk).values(*self.FLAGS).first() or {}
-        with audit.acting(request.user, audit.client_ip(request)):
-            super().save_model(request, obj, form, change)
-            flipped = [
-                (name, before.get(name), getattr(obj, name))
-                for name in self.FLAGS
-                if before.get(name, False) != getattr(obj, name)
-            ]
-            actions.record_role_change(obj, flags=flipped)
-
-    def save_related(self, request, form, formsets, change):
-        # The group changes arrive as signals; this names who made them.
-        with audit.acting(request.user, audit.client_ip(request)):
-            super().save_related(request, form, formsets, change)

@@ -17,10 +17,14 @@ class AuditAdminSite(admin.AdminSite):
         inner = super().admin_view(view, cacheable)
 
         def guarded(request, *args, **kwargs):
+            from . import audit
+
             # Django would show such a person another log-in form; the answer is "not for
             # you", and their own log-in stays as it is.
             if request.user.is_authenticated and not self.has_permission(request):
                 raise PermissionDenied
-            return inner(request, *args, **kwargs)
+            # Whatever a view changes (users, groups, passwords), the record names who did.
+            with audit.acting(request.user, audit.client_ip(request)):
+                return inner(request, *args, **kwargs)
 
         return update_wrapper(guarded, inner)

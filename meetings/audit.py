@@ -3,7 +3,8 @@
 Only `meetings.actions` and the sync's endings write events (through `record`); this module
 knows how an event is shaped (who, from where, the changes without secrets) and how a sync
 attempt finds the event that caused it. It imports only the models: the receivers that turn
-Django's signals into actions live in `meetings.signals`.
+Django's signals into actions live in `meetings.signals`, and `meetings.chain` seals each event
+into the hash chain.
 """
 
 import contextvars
@@ -122,16 +123,4 @@ def causing_event_id(meeting_pk, version):
         .order_by("-pk")
         .values_list("pk", flat=True)
         .first()
-    )
-
-
-def register_sqlite_functions(sender, connection, **kwargs):
-    """The function the SQLite triggers ask whether a DELETE is the test suite's flush. It
-    answers from a flag on this connection that only the tests' flush sets, so that in a
-    running site every DELETE of the record is refused."""
-    if connection.vendor != "sqlite":
-        return
-    connection.connection.create_function(
-        "meetings_audit_flush", 0, lambda: int(bool(getattr(connection, "audit_flush_allowed",
-                                                            False)))
     )

@@ -9,7 +9,7 @@ constraints too, so that nothing that bypasses the form stores an impossible mee
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
@@ -514,6 +514,16 @@ class AuditEvent(models.Model):
         "self", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
         related_name="settlements", verbose_name=_("settles"),
     )
+    # The hash chain (meetings.chain): each event's hash covers its content and
+    # the hash of the event before it, so a row changed, removed or slipped in by someone who
+    # can write the table directly shows up in `manage.py verify_audit`. Nullable so that
+    # SQLite adds the columns in place instead of rebuilding the table and its triggers.
+    prev_hash = models.CharField(  # noqa: DJ001
+        _("hash of the previous event"), max_length=64, null=True, blank=True, editable=False
+    )
+    hash = models.CharField(  # noqa: DJ001
+        _("hash"), max_length=64, null=True, blank=True, editable=False
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -524,7 +534,21 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["meeting", "-at"], name="auditevent_meeting_at")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.meetingid}"
+        # The page title of an event in the admin: in the zone every other time is shown in.
+        local = timezone.localtime(self.at)
+        return (f"{local:%Y-%m-%d %H:%M:%S} {timezone.get_current_timezone_name()} "
+                f"{self.actor_username} {self.get_action_display()} {self.meetingid}").rstrip()
+
+    def save(self, *args, **kwargs):
+        # Every new event joins the hash chain, however it is written (the actions, the
+        # worker's settlements, a shell): sealing takes the chain's lock, so concurrent
+        # writers append one after the other. bulk_create would skip this: do not use it here.
+        if self._state.adding:
+            from .chain import sealed
+
+            with sealed(self, using=kwargs.get("using") or router.db_for_write(AuditEvent)):
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)
 
 
 class Person(models.Model):

@@ -1,4 +1,5 @@
 import importlib
+import secrets
 
 import pytest
 from django.core.cache import caches
@@ -9,6 +10,27 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.audit_flush",
 ]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL, the test database is made and migrated by its owner (DATABASE_URL's
+    user), then every test and every worker runs as the application's role, which may not
+    rewrite the audit record: the rights a deployment has, not the owner's."""
+    from django.db import connection
+
+    from meetings.management.commands.create_app_role import grant_app_role
+    from tests.fixtures.audit_flush import as_app_role
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    role = f"{connection.settings_dict['NAME']}_app"[:63]
+    password = secrets.token_urlsafe(18)
+    with django_db_blocker.unblock():
+        grant_app_role(role, password)
+        with as_app_role(connection, role, password):
+            yield
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +65,22 @@ def _roles(request):
                     content_type__app_label="meetings", codename__in=codenames
                 )
             )
+
+
+@pytest.fixture(autouse=True)
+def _audit_chain_intact(request):
+    """After a transactional test (web requests, worker threads and processes writing side by
+    side), the audit record is still one unbroken chain."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if request.node.get_closest_marker("audit_tampered"):
+        return
+    from meetings.chain import verify_chain
+    from meetings.models import AuditEvent
+
+    report = verify_chain(AuditEvent.objects.order_by("pk"))
+    assert report.broken is None, report.broken.message

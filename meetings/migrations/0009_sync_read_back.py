@@ -19,7 +19,7 @@ def occurrences_flagged(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("meetings", "0007_audit_settlements"),
+        ("meetings", "0008_audit_chain"),
     ]
 
     operations = [

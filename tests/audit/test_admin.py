@@ -95,7 +95,7 @@ def test_it_filters_and_searches_the_events(client_for, edited, people):
 
 
 def test_it_exports_the_filtered_list_as_csv(client_for, edited, people):
-    client = client_for("auditor")
+    client = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
     url = reverse("admin:meetings_auditevent_export")
 
     response = client.get(url, {"action__exact": "edit"})
@@ -103,8 +103,8 @@ def test_it_exports_the_filtered_list_as_csv(client_for, edited, people):
     assert response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [(r["action"], r["meetingid"], r["actor_username"]) for r in rows] == [
-        ("edit", "hyaudit01", "wang.admin")
+    assert [(r["action"], r["action (as stored)"], r["meeting ID"], r["actor"]) for r in rows] == [
+        ("Edit", "edit", "hyaudit01", "wang.admin")
     ]
     assert "例会" in rows[0]["changes"]
 

@@ -17,7 +17,9 @@ def refused(write):
         with transaction.atomic():
             write()
     except DatabaseError as err:
-        assert "append-only" in str(err)
+        # The triggers' words, or on PostgreSQL the app role's missing right: the tests run
+        # as that role, and tests/audit/test_tamper.py tries the triggers as the owner too.
+        assert "append-only" in str(err) or "permission denied" in str(err)
         return True
     return False
 

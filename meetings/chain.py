@@ -1,0 +1,129 @@
+"""The audit record as a hash chain.
+
+Each event's hash covers what it says and the hash of the event before it (by id), so that
+whoever writes the table behind the application's back (a changed row, a deleted one, one
+slipped in) leaves a break that `manage.py verify_audit` names. The chain is only as good as
+a copy of its head kept elsewhere: verify_audit prints it.
+
+Nothing here imports the models: AuditEvent.save seals each new event with `sealed`, and
+migration 0008 chains the events stored before it with `chain_hash`.
+"""
+
+import hashlib
+import ipaddress
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.db import connections, transaction
+from django.utils import timezone
+
+GENESIS = "0" * 64
+# pg_advisory_xact_lock key ("meet" in ASCII): held from reading the chain's last hash to the
+# commit of the transaction that appends after it, so concurrent writers (web threads, worker
+# processes) line up instead of forking the chain. SQLite serialises writers by itself.
+CHAIN_LOCK = 0x6D656574
+
+
+def chain_content(event):
+    """What an event's hash covers, normalised as the database gives it back."""
+    return {
+        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "action": event.action,
+        "meeting_id": event.meeting_id,
+        "meetingid": event.meetingid,
+        "title": event.title,
+        "version": event.version,
+        "changes": json.loads(json.dumps(event.changes)),
+        "source_ip": str(ipaddress.ip_address(event.source_ip)) if event.source_ip else None,
+        "outcome": event.outcome,
+        "detail": event.detail,
+        "settles_id": event.settles_id,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def chain_hash(event):
+    content = json.dumps(
+        chain_content(event), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+@contextmanager
+def sealed(event, using="default"):
+    """Link a new event to the chain's last one and seal it, in one transaction with its
+    INSERT (the `with` body), under the chain's lock."""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+        last = (
+            type(event)._default_manager.using(using).order_by("-pk")
+            .values_list("hash", "at").first()
+        )
+        event.prev_hash = (last[0] or GENESIS) if last else GENESIS
+        # Times only go forward along the chain, so an event dated before the one it follows
+        # is out of place by construction.
+        event.at = event.at or timezone.now()
+        if last:
+            event.at = max(event.at, last[1])
+        event.hash = chain_hash(event)
+        yield event
+
+
+@dataclass
+class ChainBreak:
+    pk: int
+    message: str
+
+
+@dataclass
+class ChainReport:
+    count: int
+    head: str
+    broken: ChainBreak | None
+
+
+def verify_chain(events):
+    """Walk events in id order and return the first that does not fit: changed (its hash no
+    longer matches), inserted (it comes between an event and the one chained to it, or has no
+    hash, or is dated before the one it follows) or missing (an event chains to a hash that no
+    stored event has)."""
+    order, positions = [], {}
+    previous = None
+    for event in events:
+        expected_prev = previous.hash if previous else GENESIS
+        if not event.hash:
+            return ChainReport(len(order), expected_prev, ChainBreak(
+                event.pk, f"event {event.pk} has no hash: it was inserted behind the "
+                          f"application's back"))
+        if event.hash != chain_hash(event):
+            return ChainReport(len(order), expected_prev, ChainBreak(
+                event.pk, f"event {event.pk} no longer matches its hash: it was changed "
+                          f"after it was written"))
+        if event.prev_hash != expected_prev:
+            if event.prev_hash in positions:
+                inserted = order[positions[event.prev_hash] + 1]
+                return ChainReport(len(order), expected_prev, ChainBreak(
+                    inserted, f"event {inserted} was inserted: event {event.pk} follows "
+                              f"event {order[positions[event.prev_hash]]}, not it"))
+            if previous is None:
+                words = f"an event is missing before event {event.pk} (the first ones)"
+            else:
+                # Or the event before was rewritten together with a fresh hash of its own.
+                words = (f"an event is missing before event {event.pk} (after event "
+                         f"{previous.pk}), or event {previous.pk} was rewritten")
+            return ChainReport(len(order), expected_prev, ChainBreak(event.pk, words))
+        if previous is not None and event.at < previous.at:
+            return ChainReport(len(order), expected_prev, ChainBreak(
+                event.pk, f"event {event.pk} is dated before event {previous.pk}, which it "
+                          f"follows: it was inserted"))
+        positions[event.hash] = len(order)
+        order.append(event.pk)
+        previous = event
+    return ChainReport(len(order), previous.hash if previous else GENESIS, None)
