@@ -19,6 +19,14 @@ SECRET_FIELDS = frozenset(("settings.password", "settings.host_key"))
 # What the record shows in place of a secret that is set: a secret is "changed", never shown.
 MASK = "••••"
 SYSTEM = "system"
+# What each role-change event's detail says, in the record's own (English) words; the admin
+# shows them translated (meetings.presenters.detail_words).
+USER = "user %(user)s"
+USER_CREATED = "user %(user)s created"
+USER_DELETED = "user %(user)s deleted"
+GROUP = "group %(group)s"
+GROUP_CREATED = "group %(group)s created"
+GROUP_DELETED = "group %(group)s deleted"
 # The actions after which the worker sends a new desired state (or the same one again).
 CAUSES_SYNC = (
     AuditEvent.Action.CREATE,

@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from meetings import payloads, problems, signals
+from meetings import audit, payloads, problems
 from meetings.models import (
     AutoRecordType,
     EnterMute,
@@ -282,12 +282,12 @@ DETAILS = (
     "changed in WeCom, taken in by the sync",
     "whole meeting",
     "occurrence %(sub_meetingid)s",
-    signals.USER,
-    signals.USER_CREATED,
-    signals.USER_DELETED,
-    signals.GROUP,
-    signals.GROUP_CREATED,
-    signals.GROUP_DELETED,
+    audit.USER,
+    audit.USER_CREATED,
+    audit.USER_DELETED,
+    audit.GROUP,
+    audit.GROUP_CREATED,
+    audit.GROUP_DELETED,
     "calendar %(cal_id)s (%(summary)s): added",
     "calendar %(cal_id)s (%(summary)s): updated",
     "calendar %(cal_id)s (%(summary)s): deleted",

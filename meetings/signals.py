@@ -15,16 +15,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 
 from . import actions, audit
+from .audit import GROUP, GROUP_CREATED, GROUP_DELETED, USER, USER_CREATED, USER_DELETED
 
 FLAGS = ("is_active", "is_staff", "is_superuser")
-# What each role-change event's detail says, in the record's own (English) words; the admin
-# shows them translated (meetings.presenters.detail_words).
-USER = "user %(user)s"
-USER_CREATED = "user %(user)s created"
-USER_DELETED = "user %(user)s deleted"
-GROUP = "group %(group)s"
-GROUP_CREATED = "group %(group)s created"
-GROUP_DELETED = "group %(group)s deleted"
 
 
 def _logged_in(sender, request, user, **kwargs):

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 
 from .. import audit, payloads, problems
 from ..models import AuditEvent, Meeting, SyncState
-from ..templatetags.meeting_words import problem_words
+from ..presenters import problem_words
 from .merge import groups_of
 from .plan import local_date
 from .policy import backoff, max_tries
