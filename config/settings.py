@@ -194,6 +194,16 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # A session also ends with the browser, so a shared office computer does not stay signed in.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Mail, for password reset only. Without a mail server the reset pages do not exist: they
+# would promise a message that never leaves.
+EMAIL_HOST = envstr("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+PASSWORD_RESET = bool(EMAIL_HOST)
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
