@@ -13,6 +13,7 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
@@ -24,6 +25,7 @@ from wecom.callbacks import (
     MAX_BODY_BYTES,
     CallbackCrypto,
     MalformedCallback,
+    Replayed,
     SignatureError,
     StaleTimestamp,
 )
@@ -60,7 +62,13 @@ def wecom_callback(request):
             return _text(_crypto().open_echostr(query))
         if len(request.body) > MAX_BODY_BYTES:
             raise MalformedCallback("the body is too large")
-        message = _crypto().open_event(query, request.body)
+        message = _crypto().open_event(query, request.body, first_seen=_first_seen)
+    except Replayed:
+        # A copy of a request already taken in (WeCom's own retry, or someone replaying a
+        # captured one): answered as WeCom expects, counted once.
+        logger.info("WeCom callback: msg_signature=%.64s received before, ignored",
+                    query.get("msg_signature", ""))
+        return _text("success")
     except (SignatureError, StaleTimestamp) as exc:
         # Only what identifies the attempt: never the body or echostr, which an attacker may
         # fill with anything and which, when genuine, carry the message.
@@ -91,6 +99,12 @@ def wecom_callback(request):
     # WeCom retries a callback that is not answered within five seconds: answer first, the
     # worker does the rest.
     return _text("success")
+
+
+def _first_seen(signature, seconds):
+    # cache.add is one atomic "set if absent" in Redis (and an insert into the database
+    # cache's table), shared by every web process.
+    return cache.add(f"wecom:callback-seen:{signature}", 1, timeout=seconds)
 
 
 def queue_pull(meetingid, change=""):
