@@ -306,13 +306,29 @@ SYNC_LEASE_SECONDS = envint(
 # The worker starts this long after a save, so that a burst of saves goes out as one call.
 SYNC_SETTLE_SECONDS = envint("SYNC_SETTLE_SECONDS", 1, minimum=0)
 
+# One line per record whatever a request puts in it (config/logs.py), and 403s without a
+# traceback.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_refusals": {"()": "config.logs.OneLineRefusals"}},
+    "formatters": {
+        "plain": {
+            "class": "config.logs.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+# The worker logs through the same handler rather than Celery's own, which would not escape.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Behind a TLS proxy in production ------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
