@@ -1,4 +1,4 @@
-"""Whatever a browser sends to whichever page, the answer is never a server error.
+"""Whatever a signed_in sends to whichever page, the answer is never a server error.
 
 The pages are not listed by hand: every URL pattern of the project (the admin's included) is
 walked, its path parameters are filled with a stored row's key or with any text, and the field
@@ -82,7 +82,7 @@ def rows(db):
 
 
 @pytest.fixture
-def browser(rows):
+def signed_in(rows):
     user, _keys = rows
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
@@ -136,22 +136,22 @@ def assert_answered(response, what):
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_a_nul_in_any_field_or_path_parameter_is_no_server_error(browser, rows, route):
+def test_a_nul_in_any_field_or_path_parameter_is_no_server_error(signed_in, rows, route):
     _user, keys = rows
     path = real_path(route, keys)
-    names = page_fields(browser, path)
+    names = page_fields(signed_in, path)
     for name in names:
         for htmx in (False, True):
             headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TRIGGER_NAME": name} if htmx else {}
-            response = isolated(browser.get, path, {name: "a\x00b"}, **headers)
+            response = isolated(signed_in.get, path, {name: "a\x00b"}, **headers)
             assert_answered(response, f"GET {path}?{name}=%00")
             data = {other: "" for other in names} | {name: "a\x00b", "_render": "1"}
-            response = isolated(browser.post, path, data, **headers)
+            response = isolated(signed_in.post, path, data, **headers)
             assert_answered(response, f"POST {path} {name}=%00 htmx={htmx}")
     if CONVERTER.search(route):
         for nasty in NASTY:
             bad = fill(route, lambda kind, name, nasty=nasty: quote(nasty, safe=""))
-            response = isolated(browser.get, bad)
+            response = isolated(signed_in.get, bad)
             assert_answered(response, f"GET {bad}")
             if "<text:" in route:
                 assert response.status_code == 404, f"GET {bad}: {response.status_code}"
@@ -173,7 +173,7 @@ def test_a_nul_in_any_field_or_path_parameter_is_no_server_error(browser, rows, 
     real=st.booleans(),
 )
 def test_random_requests_to_any_page_are_no_server_error(
-    browser, rows, route, path_values, params, known, method, htmx, real
+    signed_in, rows, route, path_values, params, known, method, htmx, real
 ):
     _user, keys = rows
     if real:
@@ -182,16 +182,16 @@ def test_random_requests_to_any_page_are_no_server_error(
         values = iter(path_values * 3)
         path = fill(route, lambda kind, name: quote(next(values), safe="") or "x")
     # Names the page knows, so that random values reach its forms' rules.
-    names = FIELDS.setdefault(path, page_fields(browser, path) if real else [])
+    names = FIELDS.setdefault(path, page_fields(signed_in, path) if real else [])
     data = {name: values for name, values in params.items()}
     for index, value in known:
         if names:
             data[names[index % len(names)]] = value
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     if method == "GET":
-        response = isolated(browser.get, path, data, **headers)
+        response = isolated(signed_in.get, path, data, **headers)
     else:
-        response = isolated(browser.post, path, data, **headers)
+        response = isolated(signed_in.post, path, data, **headers)
     assert_answered(response, f"{method} {path} {data!r} htmx={htmx}")
 
 
@@ -207,9 +207,9 @@ def test_the_walk_reaches_the_pages_the_fuzz_is_about():
         assert route in ROUTES
 
 
-def test_forms_are_found_on_the_pages(browser, rows):
+def test_forms_are_found_on_the_pages(signed_in, rows):
     _user, keys = rows
-    names = page_fields(browser, real_path("meetings/<int:pk>/edit/", keys))
+    names = page_fields(signed_in, real_path("meetings/<int:pk>/edit/", keys))
     assert {"invitees", "settings-hosts", "title"} <= set(names)
-    admin_names = page_fields(browser, "/admin/meetings/auditevent/")
+    admin_names = page_fields(signed_in, "/admin/meetings/auditevent/")
     assert "actor_username" in admin_names
