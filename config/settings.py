@@ -172,11 +172,23 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Failed log-ins are counted per username and, separately, per address: five of either lock
-# that username (from anywhere) or that address (for any username) out for the cool-off.
+# What failed log-ins are counted against. By default the username at one address: one
+# person's typos lock that person out at that address, not the whole office behind it (an
+# office shares one address), and not the account everywhere.
+AXES_LOCKOUTS = {
+    "user_and_address": [["username", "ip_address"]],
+    "user_or_address": ["username", "ip_address"],
+    "user": ["username"],
+    "address": ["ip_address"],
+}
+_lockout = envstr("AXES_LOCKOUT", "user_and_address")
+if _lockout not in AXES_LOCKOUTS:
+    raise ImproperlyConfigured(
+        f"AXES_LOCKOUT: expected one of {', '.join(AXES_LOCKOUTS)}, got {_lockout!r}"
+    )
+AXES_LOCKOUT_PARAMETERS = AXES_LOCKOUTS[_lockout]
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "meetings.audit.client_ip"
