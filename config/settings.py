@@ -247,6 +247,11 @@ WECOM_SECRET = envstr("WECOM_SECRET", "sandbox-secret")
 WECOM_AGENT_ID = envint("WECOM_AGENT_ID", 1000002, minimum=1)
 WECOM_CONNECT_TIMEOUT = envint("WECOM_CONNECT_TIMEOUT", 5, minimum=1)
 WECOM_READ_TIMEOUT = envint("WECOM_READ_TIMEOUT", 15, minimum=1)
+# WeCom's limit per corp and API (developer.work.weixin.qq.com/document/path/90454), kept by
+# all workers together through the shared cache (wecom/limits.py). Lower them when another
+# system calls the same APIs for the same corp.
+WECOM_RATE_PER_MINUTE = envint("WECOM_RATE_PER_MINUTE", 10_000, minimum=7)
+WECOM_RATE_PER_HOUR = envint("WECOM_RATE_PER_HOUR", 150_000, minimum=7)
 # The invitee cap of meeting/update: 100 for an ordinary corp, the purchased capacity up to
 # 300 for a paying one.
 WECOM_INVITEE_CAP = envint("WECOM_INVITEE_CAP", 100, minimum=1, maximum=300)

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
@@ -47,6 +46,7 @@ from wecom.errors import (
     TransientError,
     WeComError,
 )
+from wecom.limits import RateLimited
 
 from . import audit, payloads, rules
 from .models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
@@ -76,9 +76,6 @@ DUPLICATE_CREATED = 400302
 TAKEN_IN = "changed in WeCom, taken in by the sync"
 # How far past a lost create's start the organiser's meetings are listed when looking for it.
 USER_MEETINGIDS_SPAN = 3600
-# When WeCom blocks the app for the rest of a window (45009), every meeting would meet the
-# same block; the pause is shared so that no worker calls before the window is over.
-PAUSE_KEY = "meetings:sync:wecom-paused-until"
 
 
 class _Absent:
@@ -352,10 +349,6 @@ class _Run:
             return Result(NOTHING, detail="waiting for a person")
         if meeting.status != Status.SCHEDULED:
             return self.fail(_not_scheduled(meeting.status))
-        paused = _paused_for()
-        if paused:
-            # Not a try of this meeting: nothing was sent.
-            return self.reschedule(paused + random.uniform(0, min(paused, 5)), count=False)
         if meeting.meetingid is None:
             return self.create()
         owed = _owed(meeting)
@@ -692,6 +685,13 @@ class _Run:
         """Decide by the error's class; record the try (the last call made) with that
         decision."""
         path, body = self._path, self._body
+        if isinstance(err, RateLimited):
+            # Refused by the client before sending (the API is paused after a 45009, or its
+            # share of WeCom's limit is spent): not a try, and a write's attempt says so.
+            if self._attempt is not None:
+                self.record(path, body, SyncAttempt.Outcome.NOTHING)
+            delay = err.retry_after + random.uniform(0, min(err.retry_after, 5))
+            return self.reschedule(delay, message=err.message, err=err, count=False)
         if isinstance(err, TokenError) and self.meeting.sync_errcode in TOKEN_ERRCODES:
             # The client refreshed and re-sent once already, and the previous try ended the
             # same way: a token WeCom keeps refusing is for an operator, not for more tries.
@@ -714,8 +714,6 @@ class _Run:
                     err=err,
                 )
             self.record(path, body, SyncAttempt.Outcome.RETRY)
-            if err.errcode == 45009 and err.retry_after:
-                _pause(err.retry_after)
             delay = backoff(self.tries + 1)
             if err.retry_after:
                 # WeCom said how long the block lasts: wait it out, spread a little so the
@@ -977,18 +975,6 @@ def _short_reason(err):
     if err.errcode is None:
         return err.description
     return f"errcode {err.errcode}"
-
-
-def _pause(seconds):
-    until = time.time() + seconds
-    cache.set(PAUSE_KEY, until, timeout=int(seconds) + 1)
-
-
-def _paused_for():
-    until = cache.get(PAUSE_KEY)
-    if until is None:
-        return 0
-    return max(0.0, until - time.time())
 
 
 # --- the sweep ---------------------------------------------------------------------------------
