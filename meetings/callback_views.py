@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.utils import timezone
+from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -72,18 +73,23 @@ def wecom_callback(request):
     except (SignatureError, StaleTimestamp) as exc:
         # Only what identifies the attempt: never the body or echostr, which an attacker may
         # fill with anything and which, when genuine, carry the message.
-        logger.warning(
+        # One line: log_response marks the answer logged, so Django adds no second one.
+        response = HttpResponseForbidden("invalid signature")
+        log_response(
             "WeCom callback refused (%s): %s msg_signature=%.64s timestamp=%.20s from %s",
             type(exc).__name__, exc, query.get("msg_signature", ""),
             query.get("timestamp", ""), request.META.get("REMOTE_ADDR", ""),
+            response=response, request=request, logger=logger,
         )
-        return HttpResponseForbidden("invalid signature")
+        return response
     except MalformedCallback as exc:
-        logger.warning(
+        response = HttpResponseBadRequest("bad callback")
+        log_response(
             "WeCom callback not readable: %s msg_signature=%.64s timestamp=%.20s",
             exc, query.get("msg_signature", ""), query.get("timestamp", ""),
+            response=response, request=request, logger=logger,
         )
-        return HttpResponseBadRequest("bad callback")
+        return response
 
     if message.get("MsgType") == "event" and message.get("Event") == "meeting_change":
         change = message.get("ChangeType", "")
