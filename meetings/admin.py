@@ -9,10 +9,12 @@ import csv
 import json
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -157,8 +159,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
         """The change list as filtered and searched, as CSV, streamed row by row."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        events = changelist.get_queryset(request).iterator(chunk_size=1000)
+        try:
+            changelist = self.get_changelist_instance(request)
+            events = changelist.get_queryset(request).iterator(chunk_size=1000)
+        except IncorrectLookupParameters:
+            # A filter no field takes: answered as the change list answers it.
+            url = reverse("admin:meetings_auditevent_changelist")
+            return HttpResponseRedirect(f"{url}?{ERROR_FLAG}=1")
         writer = csv.writer(_Echo())
 
         def lines():
