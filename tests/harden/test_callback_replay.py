@@ -10,19 +10,11 @@ from django.test import Client
 from meetings import callback_views
 from meetings.models import Meeting
 from tests.sync.conftest import import_new
+from tests.sync.test_callbacks import URL, crypto
 from wecom.callbacks import CallbackCrypto, Replayed, meeting_change_xml
-from wecom.sandbox.state import DEFAULT_CALLBACK_AES_KEY, DEFAULT_CALLBACK_TOKEN
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-URL = "/wecom/callback/"
-
-
-@pytest.fixture
-def crypto(sandbox, settings):
-    settings.WECOM_CALLBACK_TOKEN = DEFAULT_CALLBACK_TOKEN
-    settings.WECOM_CALLBACK_AES_KEY = DEFAULT_CALLBACK_AES_KEY
-    return CallbackCrypto(DEFAULT_CALLBACK_TOKEN, DEFAULT_CALLBACK_AES_KEY, sandbox.corp_id)
+__all__ = ["crypto"]
 
 
 @pytest.fixture
