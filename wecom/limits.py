@@ -87,10 +87,6 @@ class Limits:
         self.cache.set(self._pause_key(path), until, timeout=math.ceil(seconds) + 1)
         return seconds
 
-    def paused_for(self, path):
-        until = self.cache.get(self._pause_key(path))
-        return max(0.0, until - self.clock()) if until is not None else 0.0
-
     def _pause_key(self, path):
         return f"{self.prefix}:{path}:paused-until"
 
