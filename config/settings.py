@@ -172,11 +172,23 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Failed log-ins are counted per username and, separately, per address: five of either lock
-# that username (from anywhere) or that address (for any username) out for the cool-off.
+# What failed log-ins are counted against. By default the username at one address: one
+# person's typos lock that person out at that address, not the whole office behind it (an
+# office shares one address), and not the account everywhere.
+AXES_LOCKOUTS = {
+    "user_and_address": [["username", "ip_address"]],
+    "user_or_address": ["username", "ip_address"],
+    "user": ["username"],
+    "address": ["ip_address"],
+}
+_lockout = envstr("AXES_LOCKOUT", "user_and_address")
+if _lockout not in AXES_LOCKOUTS:
+    raise ImproperlyConfigured(
+        f"AXES_LOCKOUT: expected one of {', '.join(AXES_LOCKOUTS)}, got {_lockout!r}"
+    )
+AXES_LOCKOUT_PARAMETERS = AXES_LOCKOUTS[_lockout]
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "meetings.audit.client_ip"
@@ -193,6 +205,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # A session also ends with the browser, so a shared office computer does not stay signed in.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Mail, for password reset only. Without a mail server the reset pages do not exist: they
+# would promise a message that never leaves.
+EMAIL_HOST = envstr("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+PASSWORD_RESET = bool(EMAIL_HOST)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -225,6 +247,11 @@ WECOM_SECRET = envstr("WECOM_SECRET", "sandbox-secret")
 WECOM_AGENT_ID = envint("WECOM_AGENT_ID", 1000002, minimum=1)
 WECOM_CONNECT_TIMEOUT = envint("WECOM_CONNECT_TIMEOUT", 5, minimum=1)
 WECOM_READ_TIMEOUT = envint("WECOM_READ_TIMEOUT", 15, minimum=1)
+# WeCom's limit per corp and API (developer.work.weixin.qq.com/document/path/90454), kept by
+# all workers together through the shared cache (wecom/limits.py). Lower them when another
+# system calls the same APIs for the same corp.
+WECOM_RATE_PER_MINUTE = envint("WECOM_RATE_PER_MINUTE", 10_000, minimum=7)
+WECOM_RATE_PER_HOUR = envint("WECOM_RATE_PER_HOUR", 150_000, minimum=7)
 # The invitee cap of meeting/update: 100 for an ordinary corp, the purchased capacity up to
 # 300 for a paying one.
 WECOM_INVITEE_CAP = envint("WECOM_INVITEE_CAP", 100, minimum=1, maximum=300)
@@ -296,13 +323,29 @@ SYNC_LEASE_SECONDS = envint(
 # The worker starts this long after a save, so that a burst of saves goes out as one call.
 SYNC_SETTLE_SECONDS = envint("SYNC_SETTLE_SECONDS", 1, minimum=0)
 
+# One line per record whatever a request puts in it (config/logs.py), and 403s without a
+# traceback.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_refusals": {"()": "config.logs.OneLineRefusals"}},
+    "formatters": {
+        "plain": {
+            "class": "config.logs.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+# The worker logs through the same handler rather than Celery's own, which would not escape.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Behind a TLS proxy in production ------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

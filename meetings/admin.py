@@ -12,9 +12,11 @@ import json
 from datetime import UTC
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -272,10 +274,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
         it stands now and WeCom's answer. No cell can start a formula."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        events = changelist.get_queryset(request).select_related("meeting").iterator(
-            chunk_size=1000
-        )
+        try:
+            changelist = self.get_changelist_instance(request)
+            events = changelist.get_queryset(request).select_related("meeting").iterator(
+                chunk_size=1000
+            )
+        except IncorrectLookupParameters:
+            # A filter no field takes: answered as the change list answers it.
+            url = reverse("admin:meetings_auditevent_changelist")
+            return HttpResponseRedirect(f"{url}?{ERROR_FLAG}=1")
         writer = csv.writer(_Echo())
         columns = export_columns()
         names = presenters.NameBook()

@@ -12,7 +12,9 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -20,6 +22,7 @@ from wecom.callbacks import (
     MAX_BODY_BYTES,
     CallbackCrypto,
     MalformedCallback,
+    Replayed,
     SignatureError,
     StaleTimestamp,
 )
@@ -52,22 +55,33 @@ def wecom_callback(request):
             return _text(_crypto().open_echostr(query))
         if len(request.body) > MAX_BODY_BYTES:
             raise MalformedCallback("the body is too large")
-        message = _crypto().open_event(query, request.body)
+        message = _crypto().open_event(query, request.body, first_seen=_first_seen)
+    except Replayed:
+        # A copy of a request already taken in (WeCom's own retry, or someone replaying a
+        # captured one): answered as WeCom expects, counted once.
+        logger.info("WeCom callback: msg_signature=%.64s received before, ignored",
+                    query.get("msg_signature", ""))
+        return _text("success")
     except (SignatureError, StaleTimestamp) as exc:
         # Only what identifies the attempt: never the body or echostr, which an attacker may
         # fill with anything and which, when genuine, carry the message.
-        logger.warning(
+        # One line: log_response marks the answer logged, so Django adds no second one.
+        response = HttpResponseForbidden("invalid signature")
+        log_response(
             "WeCom callback refused (%s): %s msg_signature=%.64s timestamp=%.20s from %s",
             type(exc).__name__, exc, query.get("msg_signature", ""),
             query.get("timestamp", ""), request.META.get("REMOTE_ADDR", ""),
+            response=response, request=request, logger=logger,
         )
-        return HttpResponseForbidden("invalid signature")
+        return response
     except MalformedCallback as exc:
-        logger.warning(
+        response = HttpResponseBadRequest("bad callback")
+        log_response(
             "WeCom callback not readable: %s msg_signature=%.64s timestamp=%.20s",
             exc, query.get("msg_signature", ""), query.get("timestamp", ""),
+            response=response, request=request, logger=logger,
         )
-        return HttpResponseBadRequest("bad callback")
+        return response
 
     if message.get("MsgType") == "event" and message.get("Event") == "meeting_change":
         change = message.get("ChangeType", "")
@@ -83,3 +97,9 @@ def wecom_callback(request):
     # WeCom retries a callback that is not answered within five seconds: answer first, the
     # worker does the rest.
     return _text("success")
+
+
+def _first_seen(signature, seconds):
+    # cache.add is one atomic "set if absent" in Redis (and an insert into the database
+    # cache's table), shared by every web process.
+    return cache.add(f"wecom:callback-seen:{signature}", 1, timeout=seconds)

@@ -122,6 +122,11 @@ class UseridsField(forms.CharField):
     def to_python(self, value):
         return [userid for userid in USERID_SEPARATORS.split(super().to_python(value)) if userid]
 
+    def run_validators(self, value):
+        # CharField's validators (the NUL check among them) judge text, not a list.
+        for userid in value:
+            super().run_validators(userid)
+
 
 class OrganiserField(forms.CharField):
     """The one userid who organises a new meeting, with the same picker as the userid lists;

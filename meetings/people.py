@@ -52,7 +52,10 @@ def entries(userids):
     """Each userid with its directory entry; one not in the directory is flagged, and one that
     is not a userid at all is marked so (the rules refuse it on save)."""
     userids = list(dict.fromkeys(userids))
-    found = {p.userid: p for p in Person.objects.filter(userid__in=userids)}
+    # Only a userid can be in the directory; anything else (a NUL, which PostgreSQL refuses
+    # in a query, among them) is not looked up.
+    wanted = [userid for userid in userids if rules.is_userid(userid)]
+    found = {p.userid: p for p in Person.objects.filter(userid__in=wanted)}
     result = []
     for userid in userids:
         person = found.get(userid)

@@ -1,5 +1,6 @@
 """The people search behind the pickers of the edit page: an HTML partial of matches."""
 
+from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,11 +12,19 @@ from . import people
 PICKER_FIELDS = frozenset(("admin_userid", "invitees", "settings-hosts", "settings-ring_users"))
 
 
+class PeopleSearchForm(forms.Form):
+    # A CharField, so that what cannot be searched for (a NUL) is said, not queried.
+    q = forms.CharField(required=False)
+    target = forms.ChoiceField(choices=[(name, name) for name in sorted(PICKER_FIELDS)])
+
+
 @permission_required("meetings.view_meeting", raise_exception=True)
 @require_GET
 def people_search(request: HttpRequest) -> HttpResponse:
-    target = request.GET.get("for", "")
-    query = request.GET.get("q", "").strip()
-    matches = people.search(query) if target in PICKER_FIELDS else []
-    context = {"matches": matches, "query": query, "target": target}
+    form = PeopleSearchForm({"q": request.GET.get("q", ""), "target": request.GET.get("for", "")})
+    valid = form.is_valid()
+    query = form.cleaned_data.get("q", "")
+    target = form.cleaned_data.get("target", "")
+    matches = people.search(query) if valid else []
+    context = {"matches": matches, "query": query, "target": target, "errors": form["q"].errors}
     return render(request, "meetings/_people_results.html", context)

@@ -2,7 +2,7 @@
 in the language of whoever reads it (a worker has no request, so no language of its own).
 
 `Problem(code, params, errcode)` is what the sync writes (`Meeting.sync_problem`); the
-sentence is made by `templatetags.meeting_words.problem_words`, with the words the pages use
+sentence is made by `presenters.problem_words`, with the words the pages use
 for moments, statuses and fields. Parameters are plain JSON: unix seconds for moments,
 WeCom's status numbers, leaf names.
 """
@@ -39,6 +39,10 @@ MESSAGES = {
     ),
     "occurrence_started": _(
         "The occurrence of {when} started before its cancellation reached WeCom."
+    ),
+    "rate_limited": _(
+        "WeCom's call limit for this kind of change is reached. "
+        "The change will be sent again shortly."
     ),
     "not_held": _(
         "WeCom did not keep {fields} as saved. Check the meeting in WeCom, then use Retry."

@@ -1,6 +1,11 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import calendar_views, people_views, sync_views, views
+from .text import TextSegment
+
+# Text path parameters use this converter, not "str": a segment holding a NUL or another
+# control character is no WeCom ID, so it is a 404 before any view or query sees it.
+register_converter(TextSegment, "text")
 
 app_name = "meetings"
 
@@ -19,6 +24,6 @@ urlpatterns = [
     path("calendars/", calendar_views.calendar_list, name="calendars"),
     path("calendars/new/", calendar_views.calendar_new, name="calendar_new"),
     path("calendars/refresh/", calendar_views.calendar_refresh, name="calendar_refresh"),
-    path("calendars/<str:cal_id>/edit/", calendar_views.calendar_edit, name="calendar_edit"),
-    path("calendars/<str:cal_id>/delete/", calendar_views.calendar_delete, name="calendar_delete"),
+    path("calendars/<text:cal_id>/edit/", calendar_views.calendar_edit, name="calendar_edit"),
+    path("calendars/<text:cal_id>/delete/", calendar_views.calendar_delete, name="calendar_delete"),
 ]

@@ -31,6 +31,8 @@ def start_with(**env):
         ("WECOM_INVITEE_CAP", "301"),
         ("DEBUG", "perhaps"),
         ("TIME_ZONE", "Mars/Olympus_Mons"),
+        ("AXES_LOCKOUT", "everyone"),
+        ("EMAIL_PORT", "smtp"),
     ],
 )
 def test_it_refuses_to_start_with_an_invalid_value_naming_the_variable(name, value):

@@ -57,6 +57,10 @@ class MalformedCallback(CallbackError):
     pass
 
 
+class Replayed(CallbackError):
+    """A genuine, recent request received before: it is to count once."""
+
+
 def is_encoding_aes_key(value):
     """True for a usable EncodingAESKey: 43 characters of base64 (32 bytes once decoded)."""
     return isinstance(value, str) and _ENCODING_AES_KEY.fullmatch(value) is not None
@@ -182,21 +186,32 @@ class CallbackCrypto:
             raise MalformedCallback("the message is for another corp")
         return message
 
-    def _checked(self, query, encrypted, now):
+    def _checked(self, query, encrypted, now, first_seen=None):
         missing = [k for k in ("msg_signature", "timestamp", "nonce") if not query.get(k)]
         if missing or not encrypted:
             raise MalformedCallback(f"missing {', '.join(missing) or 'the encrypted message'}")
         self.verify(query["msg_signature"], query["timestamp"], query["nonce"], encrypted, now)
+        # The signature covers the timestamp, the nonce and the ciphertext: it names this very
+        # request. It is remembered for as long as the timestamp check would still let it
+        # through (the window on either side of now), so a copy sent again is refused.
+        if first_seen is not None and not first_seen(
+            str(query["msg_signature"]).lower(), 2 * self.window + 1
+        ):
+            raise Replayed("this signed request was received before")
         return self.open(encrypted)
 
     def open_echostr(self, query, now=None):
         """The plaintext to answer the URL handshake with (query already URL-decoded)."""
         return self._checked(query, query.get("echostr"), now)
 
-    def open_event(self, query, body, now=None):
-        """The decrypted event's fields from a POST's query and XML body."""
+    def open_event(self, query, body, now=None, first_seen=None):
+        """The decrypted event's fields from a POST's query and XML body.
+
+        `first_seen(signature, seconds)` is asked once the signature is verified: it is to
+        remember the signature for `seconds` and answer whether it was new, atomically for
+        every process that receives callbacks; when it answers False, Replayed is raised."""
         envelope = _parse_xml(body)
-        return parse_message(self._checked(query, envelope.get("Encrypt"), now))
+        return parse_message(self._checked(query, envelope.get("Encrypt"), now, first_seen))
 
     def seal(self, message, timestamp=None, nonce=None):
         """(encrypted, query) for sending `message`: the query has msg_signature, timestamp
@@ -239,6 +254,7 @@ def meeting_change_xml(corp_id, meetingid, change_type, changed_by, create_time=
 
 
 __all__ = [
-    "CallbackCrypto", "CallbackError", "MalformedCallback", "SignatureError", "StaleTimestamp",
+    "CallbackCrypto", "CallbackError", "MalformedCallback", "Replayed", "SignatureError",
+    "StaleTimestamp",
     "decrypt", "encrypt", "is_encoding_aes_key", "meeting_change_xml", "signature",
 ]

@@ -15,8 +15,10 @@ from collections.abc import Iterator
 
 import requests
 from django.conf import settings
+from django.core.cache import cache as default_cache
 from urllib3.exceptions import NewConnectionError
 
+from wecom import limits
 from wecom import logging as wecom_logging
 from wecom.errors import TokenError, error_for, transport_error
 from wecom.tokens import TokenCache
@@ -32,7 +34,7 @@ CALENDAR_GET_LIMIT = 1000
 class WeComClient:
     def __init__(
         self, base_url, corp_id, secret, agent_id, *, connect_timeout, read_timeout,
-        cache=None, session=None,
+        cache=None, session=None, per_minute=limits.PER_MINUTE, per_hour=limits.PER_HOUR,
     ):
         self.base_url = base_url.rstrip("/")
         self.corp_id = corp_id
@@ -44,6 +46,10 @@ class WeComClient:
         self.tokens = TokenCache(
             corp_id, agent_id, secret, self.gettoken, cache=cache,
             lock_ttl=math.ceil(connect_timeout + read_timeout) + 5,
+        )
+        # Every process keeps WeCom's per-API limits together (wecom/limits.py).
+        self.limits = limits.Limits(
+            corp_id, default_cache if cache is None else cache, per_minute, per_hour
         )
         # Also done by the app's ready(); repeated here for clients built outside Django's
         # start-up (a shell script), since urllib3 logs the full URL at DEBUG.
@@ -181,6 +187,8 @@ class WeComClient:
     # --- the wire ------------------------------------------------------------------------
 
     def _send(self, method, path, params, payload=None):
+        # Refused here (RateLimited) while the API is paused or its budget is spent.
+        self.limits.admit(path)
         started = time.monotonic()
         failure = None
         try:
@@ -230,7 +238,11 @@ class WeComClient:
         errcode = answer["errcode"]
         self._log(method, path, started, f"errcode {errcode}")
         if errcode != 0:
-            raise error_for(path, errcode, answer.get("errmsg", ""))
+            error = error_for(path, errcode, answer.get("errmsg", ""))
+            if errcode == limits.FREQUENCY_LIMITED:
+                # WeCom blocks this API, and only this one: every process waits it out.
+                error.retry_after = self.limits.pause(path)
+            raise error
         return answer
 
     def _log(self, method, path, started, outcome):
@@ -264,13 +276,17 @@ def get_client() -> WeComClient:
         settings.WECOM_AGENT_ID,
         settings.WECOM_CONNECT_TIMEOUT,
         settings.WECOM_READ_TIMEOUT,
+        settings.WECOM_RATE_PER_MINUTE,
+        settings.WECOM_RATE_PER_HOUR,
     )
     with _current_guard:
         if _current is None or _current[0] != config:
-            base_url, corp_id, secret, agent_id, connect_timeout, read_timeout = config
+            (base_url, corp_id, secret, agent_id, connect_timeout, read_timeout, per_minute,
+             per_hour) = config
             client = WeComClient(
                 base_url, corp_id, secret, agent_id,
                 connect_timeout=connect_timeout, read_timeout=read_timeout,
+                per_minute=per_minute, per_hour=per_hour,
             )
             _current = (config, client)
         return _current[1]

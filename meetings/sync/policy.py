@@ -1,23 +1,21 @@
 """What a failed call means for the meeting: try again (when, and why), or stop and say why.
 
-One function, `decide`, so that the whole policy reads in one place; `pause_for` and
-`pause` hold the shared wait that WeCom's 45009 (the app's calls blocked for the rest of a
-window) imposes on every meeting, kept small so a per-API limiter can take its place.
+One function, `decide`, so that the whole policy reads in one place. WeCom's call limits
+(45009 blocks one API for the rest of a window) are kept by the client for every process
+(wecom.limits): a call it refuses was never sent, so it is waited out without counting a try.
 """
 
 import random
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 
 from wecom.errors import ConfigurationError, PermanentError, TokenError, TransientError
+from wecom.limits import RateLimited
 
 from .. import problems
 
 TOKEN_ERRCODES = (40014, 42001)
-PAUSE_KEY = "meetings:sync:wecom-paused-until"
 
 
 @dataclass(frozen=True)
@@ -29,6 +27,8 @@ class Decision:
     problem: object = None
     # The field the refusal concerns, when WeCom named one.
     field: str = ""
+    # False when nothing reached WeCom: the wait is not one of the meeting's tries.
+    counted: bool = True
 
 
 def max_tries():
@@ -47,6 +47,10 @@ def backoff(tries):
 
 def decide(err, *, tries, last_errcode):
     """The error of this meeting's try number `tries + 1`, the previous try's errcode."""
+    if isinstance(err, RateLimited):
+        # Spread a little, so the meetings waiting on one API do not all come back at once.
+        delay = err.retry_after + random.uniform(0, min(err.retry_after, 5))
+        return Decision(True, delay, problems.Problem("rate_limited"), counted=False)
     if isinstance(err, TokenError) and last_errcode in TOKEN_ERRCODES:
         # The client refreshed and re-sent once already, and the previous try ended the same
         # way: a token WeCom keeps refusing is for an operator, not for more tries.
@@ -56,8 +60,6 @@ def decide(err, *, tries, last_errcode):
             return Decision(False, problem=problems.Problem(
                 "gave_up", {"tries": tries + 1, "reason": _short_reason(err)}, err.errcode,
             ))
-        if err.errcode == 45009 and err.retry_after:
-            pause(err.retry_after)
         delay = backoff(tries + 1)
         if err.retry_after:
             # WeCom said how long the block lasts: wait it out, spread a little so the
@@ -77,15 +79,3 @@ def _short_reason(err):
         return err.description
     return f"errcode {err.errcode}"
 
-
-def pause(seconds):
-    until = time.time() + seconds
-    cache.set(PAUSE_KEY, until, timeout=int(seconds) + 1)
-
-
-def pause_for():
-    """Seconds left of a shared pause; 0 when calls may go out."""
-    until = cache.get(PAUSE_KEY)
-    if until is None:
-        return 0
-    return max(0.0, until - time.time())

@@ -16,7 +16,6 @@ is `endings`; what an error means is `policy`.
 """
 
 import logging
-import random
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -44,7 +43,7 @@ from .plan import (
     verify,
     wanted,
 )
-from .policy import backoff, decide, max_tries, pause_for
+from .policy import backoff, decide, max_tries
 
 logger = logging.getLogger("meetings.sync")
 
@@ -128,10 +127,6 @@ def _guard(run):
         return ending.failed(
             problems.Problem("not_scheduled", {"status": meeting.status}), counted=False
         )
-    paused = pause_for()
-    if paused:
-        # Not a try of this meeting: nothing was sent.
-        return ending.retry(paused + random.uniform(0, min(paused, 5)), counted=False)
     if _owes(meeting) and not meeting.cancel_requested and not meeting.reminders.is_repeat \
             and meeting.start <= timezone.now():
         return ending.failed(problems.Problem("started"), counted=False)
@@ -306,7 +301,7 @@ def failed_call(run, attempt):
         attempt.error, tries=run.ending.tries, last_errcode=run.meeting.sync_errcode
     )
     if decision.retry:
-        attempt.mark(Outcome.RETRY)
-        return run.ending.retry(decision.delay, decision.problem)
+        attempt.mark(Outcome.RETRY if decision.counted else Outcome.NOTHING)
+        return run.ending.retry(decision.delay, decision.problem, counted=decision.counted)
     attempt.mark(Outcome.FAILED)
     return run.ending.failed(decision.problem, field_name=decision.field)

@@ -1,5 +1,5 @@
-"""Failed log-ins are throttled per username and per address (django-axes), and each one is
-in the audit record."""
+"""Failed log-ins are throttled per username at an address by default, per username or per
+address when AXES_LOCKOUT says so (django-axes), and each one is in the audit record."""
 
 import pytest
 from django.urls import reverse
@@ -31,18 +31,39 @@ def test_it_logs_in_with_the_right_password(client, people):
     assert (event.actor_username, event.source_ip) == ("wang.admin", "10.0.0.1")
 
 
-def test_it_locks_a_username_out_after_too_many_failures_from_anywhere(client, people):
-    for attempt in range(LIMIT):
-        log_in(client, "wang.admin", "wrong", address=f"10.0.0.{attempt + 1}")
+def test_it_locks_a_username_out_at_the_address_of_the_failures(client, people):
+    for _ in range(LIMIT):
+        log_in(client, "wang.admin", "wrong", address="10.0.0.1")
 
-    response = log_in(client, "wang.admin", "correct-horse-9", address="10.9.9.9")
+    response = log_in(client, "wang.admin", "correct-horse-9", address="10.0.0.1")
 
     assert response.status_code == 429
     assert "Too many failed log-ins" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
-def test_it_locks_an_address_out_for_every_username(client, people):
+def test_one_persons_typos_lock_out_neither_colleagues_nor_other_places(client, people):
+    for _ in range(LIMIT):
+        log_in(client, "wang.admin", "wrong", address="10.6.6.6")
+
+    # A colleague behind the same office address, and the same person from elsewhere.
+    assert log_in(client, "li.audit", "correct-horse-9", address="10.6.6.6").status_code == 302
+    assert log_in(client, "wang.admin", "correct-horse-9", address="10.0.0.9").status_code == 302
+
+
+def test_it_locks_a_username_out_from_anywhere_when_set_so(client, people, settings):
+    settings.AXES_LOCKOUT_PARAMETERS = settings.AXES_LOCKOUTS["user_or_address"]
+    for attempt in range(LIMIT):
+        log_in(client, "wang.admin", "wrong", address=f"10.0.0.{attempt + 1}")
+
+    response = log_in(client, "wang.admin", "correct-horse-9", address="10.9.9.9")
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_locks_an_address_out_for_every_username_when_set_so(client, people, settings):
+    settings.AXES_LOCKOUT_PARAMETERS = settings.AXES_LOCKOUTS["address"]
     for attempt in range(LIMIT):
         log_in(client, f"guess{attempt}", "wrong", address="10.6.6.6")
 

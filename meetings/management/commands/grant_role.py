@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -10,23 +12,37 @@ class Command(BaseCommand):
     help = (
         "Give a user a role: administrator (会议管理员: view and edit meetings), auditor "
         "(审计员: read the audit record in the admin) or superuser (administers users). "
-        "The change is recorded as a role change made by the system."
+        "The change is recorded as a role change made by the system. With --create, a user "
+        "that does not exist yet is created first, with a password printed once."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("role", choices=ROLE_CHOICES)
         parser.add_argument("--remove", action="store_true", help="take the role away instead")
+        parser.add_argument(
+            "--create", action="store_true",
+            help="create the user first when there is none (its password is printed once)",
+        )
 
-    def handle(self, *args, username, role, remove, **options):
+    def handle(self, *args, username, role, remove, create, **options):
         User = get_user_model()
+        password = None
         try:
             user = User.objects.get(**{User.USERNAME_FIELD: username})
         except User.DoesNotExist:
-            raise CommandError(f"no user called {username!r}") from None
+            if not create or remove:
+                raise CommandError(
+                    f"no user called {username!r} (add --create to create one)"
+                ) from None
+            password = secrets.token_urlsafe(12)
+            user = User.objects.create_user(username, password=password)
         try:
             actions.grant_role(user, role, actor=None, remove=remove)
         except actions.ActionError as err:
             raise CommandError(str(err)) from None
         verb = "no longer has" if remove else "now has"
         self.stdout.write(f"{username} {verb} the role {role}")
+        if password is not None:
+            # Shown this once only: the password is not stored anywhere readable.
+            self.stdout.write(f"{username} was created. Password: {password}")

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.management.base import BaseCommand
 
-from meetings import demo, people
+from meetings import actions, demo, people
 from meetings.models import Meeting
 from wecom.client import WeComClient
 from wecom.sandbox.server import SandboxServer
@@ -27,10 +27,17 @@ class Command(BaseCommand):
         if User.objects.exists():
             return
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser("admin", password=password)
+        # A meeting administrator (会议管理员), as the README's role table has them: the
+        # meeting pages, no Django admin. grant_role gives the other roles.
+        user = User.objects.create_user("admin", password=password)
+        actions.grant_role(user, "administrator", actor=None)
         # Shown this once only: the password is not stored anywhere readable.
         self.stdout.write(
-            self.style.SUCCESS(f"Demo administrator created. Login: admin  Password: {password}")
+            self.style.SUCCESS(
+                f"Demo meeting administrator created. Login: admin  Password: {password}\n"
+                "For the audit record in /admin/: python manage.py grant_role <name> "
+                "auditor --create"
+            )
         )
 
     def uses_local_sandbox(self):
@@ -44,6 +51,7 @@ class Command(BaseCommand):
             corp_id=settings.WECOM_CORP_ID,
             secret=settings.WECOM_SECRET,
             agent_id=settings.WECOM_AGENT_ID,
+            # The file the Procfile's sandbox loads: $VAR_DIR/sandbox.json.
             state_path=settings.VAR_DIR / "sandbox.json",
         ).start()
         try:
