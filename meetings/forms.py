@@ -40,6 +40,7 @@ from .models import (
     SyncState,
     WatermarkType,
 )
+from .rendering import RENDERER
 from .templatetags.meeting_words import REMIND_BEFORE, SECRETS, describe, label, weekday_name
 
 # The value format of <input type="datetime-local">, minutes being all the page offers.
@@ -143,6 +144,7 @@ class OrganiserField(forms.CharField):
 
 
 class ImportForm(forms.Form):
+    default_renderer = RENDERER
     meetingids = forms.CharField(
         label=gettext_lazy("Meeting IDs"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -203,6 +205,7 @@ def _whole_number(path, **kwargs):
 
 
 class MeetingForm(forms.Form):
+    default_renderer = RENDERER
     version = forms.IntegerField(widget=forms.HiddenInput)
     title = _text("title")
     meeting_start = forms.DateTimeField(
@@ -237,6 +240,7 @@ class MeetingForm(forms.Form):
 
 
 class SettingsForm(forms.Form):
+    default_renderer = RENDERER
     password = _text(
         "settings.password",
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
@@ -266,6 +270,7 @@ class SettingsForm(forms.Form):
 
 
 class RemindersForm(forms.Form):
+    default_renderer = RENDERER
     is_repeat = _flag("reminders.is_repeat")
     repeat_type = _choice("reminders.repeat_type", RepeatType.choices)
     is_custom_repeat = _flag("reminders.is_custom_repeat")
@@ -412,19 +417,18 @@ class MeetingEditor:
         self.creating = meeting.pk is None
         self.calendars = {calendar.cal_id: calendar.summary for calendar in calendars}
         saved = saved_data(meeting)
-        self.saved_forms = self._forms(saved, calendars)
         if data is None:
-            self.data, self.forms = saved, self.saved_forms
+            self.data = saved
         else:
             self.data = _with_unseen_saved(data, saved)
-            self.forms = self._forms(self.data, calendars)
+        self.forms = self._forms(self.data, calendars)
         self.main = self.forms[""]
         self.settings = self.forms["settings"]
         self.reminders = self.forms["reminders"]
         self.notes = {}
         self.conflicts = {}
         self.conflict_rows = []
-        self._clean()
+        self._clean(saved, calendars)
 
     def _forms(self, data, calendars):
         return {
@@ -438,15 +442,18 @@ class MeetingEditor:
 
     # --- parsing and the rules ---------------------------------------------------------
 
-    def _clean(self):
-        for form in (*self.saved_forms.values(), *self.forms.values()):
+    def _clean(self, saved, calendars):
+        for form in self.forms.values():
             form.is_valid()
-        # A value that does not parse is shown with its error; meanwhile the saved value
-        # stands in for it, so that the rest (visibility, preview, changes) still makes sense.
-        values = {
-            prefix: {**self.saved_forms[prefix].cleaned_data, **form.cleaned_data}
-            for prefix, form in self.forms.items()
-        }
+        values = {prefix: dict(form.cleaned_data) for prefix, form in self.forms.items()}
+        if any(form.errors for form in self.forms.values()):
+            # A value that does not parse is shown with its error; meanwhile the saved value
+            # stands in for it, so that the rest (visibility, preview, changes) still makes
+            # sense. Parsed only then: most requests have nothing to stand in for.
+            saved_forms = self._forms(saved, calendars)
+            for prefix, form in saved_forms.items():
+                form.is_valid()
+                values[prefix] = {**form.cleaned_data, **values[prefix]}
         self.admin_userid = self._organiser(values[""])
         body = self._body(values)
         tz = timezone.get_current_timezone()
@@ -610,10 +617,13 @@ class MeetingEditor:
 
     @cached_property
     def sections(self):
-        return {
-            section: [self._row(name, section) for name in names if name in self.visible]
-            for section, names in SECTIONS.items()
-        }
+        """The rows of each section, made when the page first asks for that section: a
+        redraw of one fieldset computes (and looks up the names of) that one only."""
+        return _OnDemand(
+            lambda section: [
+                self._row(name, section) for name in SECTIONS[section] if name in self.visible
+            ]
+        )
 
     def _row(self, name, section):
         bound = self.field(name)
@@ -693,6 +703,18 @@ class MeetingEditor:
         self.__dict__.pop("sections", None)
 
 
+class _OnDemand(dict):
+    """A dict that makes each missing value with `make(key)` when it is first asked for."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
+
+
 def _mask(value):
     return "••••" if value else _("not set")
 
@@ -702,6 +724,7 @@ UNSYNCED = "unsynced"
 
 
 class MeetingFilterForm(forms.Form):
+    default_renderer = RENDERER
     q = forms.CharField(
         label=gettext_lazy("Search"),
         required=False,

@@ -46,10 +46,8 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _meeting(pk):
-    meetings = Meeting.objects.select_related("settings", "reminders").prefetch_related(
-        "participants"
-    )
-    return get_object_or_404(meetings, pk=pk)
+    meetings = Meeting.objects.select_related("settings", "reminders")
+    return get_object_or_404(meetings, pk=pk).load_userids()
 
 
 @can_view
