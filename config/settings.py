@@ -298,6 +298,8 @@ SYNC_LEASE_SECONDS = envint(
 )
 # The worker starts this long after a save, so that a burst of saves goes out as one call.
 SYNC_SETTLE_SECONDS = envint("SYNC_SETTLE_SECONDS", 1, minimum=0)
+# …but no longer than this after the first save WeCom does not have, however many follow.
+SYNC_SETTLE_MAX_SECONDS = envint("SYNC_SETTLE_MAX_SECONDS", 30, minimum=0)
 
 LOGGING = {
     "version": 1,

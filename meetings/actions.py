@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, payloads, people, rules, sync, tasks
+from . import audit, payloads, people, rules, settle, sync, tasks
 from .models import AuditEvent, Calendar, Meeting, Status, SyncState
 
 Action = AuditEvent.Action
@@ -92,7 +92,7 @@ def _decided(pk):
     """A new desired state: its own version, on its way to WeCom with a fresh count of tries."""
     Meeting.objects.filter(pk=pk).update(
         version=F("version") + 1, sync_state=SyncState.PENDING, sync_tries=0,
-        next_attempt_at=None,
+        next_attempt_at=None, **settle.on_save(),
     )
     # After the commit, so the worker reads the new version; a broker that is down leaves the
     # meeting pending for the sweep and the decision stands.

@@ -156,6 +156,10 @@ class Meeting(models.Model):
     excess_users = models.JSONField(
         _("invitees without a meeting account"), default=list, blank=True
     )
+    # The last save here, and the first since WeCom was last up to date: the sync waits for
+    # saves to settle from the one, but never long after the other (meetings.settle).
+    saved_at = models.DateTimeField(_("last saved"), null=True, blank=True)
+    unsynced_since = models.DateTimeField(_("unsynced since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
