@@ -18,20 +18,21 @@ from functools import cached_property
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import payloads, people, recurrence, rules
+from . import payloads, people, recurrence, rules, search
 from .models import (
     AutoRecordType,
     EnterMute,
     Meeting,
     MeetingSettings,
-    Participant,
     Reminders,
     RemindScope,
     RepeatType,
@@ -101,6 +102,7 @@ WHOLE_BODY = frozenset((rules.NON_FIELD, "settings", "reminders"))
 
 # Each ID is one get_info call made while the administrator waits.
 IMPORT_LIMIT = 50
+SPACED_CODE = re.compile(r"(?<!\d)(\d{3})[ -](\d{3})[ -](\d{3})(?!\d)")
 
 
 def html_name(path):
@@ -144,19 +146,23 @@ class OrganiserField(forms.CharField):
 
 
 class ImportForm(forms.Form):
+    """Meetings to bring in, each by its meetingid or by its 会议号 (meeting code)."""
+
     default_renderer = RENDERER
     meetingids = forms.CharField(
-        label=gettext_lazy("Meeting IDs"),
+        label=gettext_lazy("Meeting codes or IDs"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy(
-            "The meetingid of each meeting (not the 9-digit meeting code), separated by "
-            "commas, spaces or new lines. WeCom lets this app change only the meetings it "
-            "created."
+            "The 9-digit meeting code shown in WeCom (spaces or dashes allowed), or the "
+            "meetingid, of each meeting, separated by commas or new lines. WeCom lets this "
+            "app change only the meetings it created."
         ),
     )
 
     def clean_meetingids(self):
-        found = [m for m in USERID_SEPARATORS.split(self.cleaned_data["meetingids"]) if m]
+        # A code typed as the clients show it ("123 456 789") is one code, not three.
+        text = SPACED_CODE.sub(r"\1\2\3", self.cleaned_data["meetingids"])
+        found = [m for m in USERID_SEPARATORS.split(text) if m]
         if not found:
             raise forms.ValidationError(gettext_lazy("Enter at least one meeting ID."))
         if len(found) > IMPORT_LIMIT:
@@ -729,7 +735,10 @@ class MeetingFilterForm(forms.Form):
         label=gettext_lazy("Search"),
         required=False,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": gettext_lazy("Title, meeting ID or userid")}
+            attrs={
+                "type": "search",
+                "placeholder": gettext_lazy("Title, name, department, meeting code or ID"),
+            }
         ),
     )
     status = forms.TypedChoiceField(
@@ -758,31 +767,76 @@ class MeetingFilterForm(forms.Form):
             *SyncState.choices,
         ],
     )
+    past = forms.BooleanField(label=gettext_lazy("Include past meetings"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)
 
     def filter(self, meetings):
-        """The meetings that match; a filter typed wrong is left out (and shown as wrong)."""
+        """The meetings that match, in the order the list shows them; a filter typed wrong is
+        left out (and shown as wrong).
+
+        Without dates the list starts today, soonest first; with past meetings included it
+        shows the newest first. A recurring series is in a range when any occurrence WeCom
+        listed is, not only its first."""
         self.is_valid()
         wanted = self.cleaned_data
         q = (wanted.get("q") or "").strip()
         if q:
-            # Participant.userid is indexed: one subquery, whatever the number of meetings.
-            invited = Participant.objects.filter(userid=q).values("meeting_id")
-            meetings = meetings.filter(Q(title__icontains=q) | Q(meetingid=q) | Q(pk__in=invited))
+            meetings = meetings.filter(pk__in=search.matching(q, connection))
         if wanted.get("status") is not None:
             meetings = meetings.filter(status=wanted["status"])
-        if wanted.get("date_from"):
-            meetings = meetings.filter(start__gte=_local_midnight(wanted["date_from"]))
-        if wanted.get("date_to") and wanted["date_to"] < date.max:
-            day_after = wanted["date_to"] + timedelta(days=1)
-            meetings = meetings.filter(start__lt=_local_midnight(day_after))
+        begin = wanted.get("date_from")
+        if begin is None and not wanted.get("past"):
+            begin = timezone.localdate()
+        end = wanted.get("date_to")
+        end = end + timedelta(days=1) if end and end < date.max else None
+        if begin or end:
+            meetings = meetings.filter(
+                _occurs_between(begin and _local_midnight(begin), end and _local_midnight(end))
+            )
         if wanted.get("sync") == UNSYNCED:
             meetings = meetings.exclude(sync_state=SyncState.SYNCED)
         elif wanted.get("sync"):
             meetings = meetings.filter(sync_state=wanted["sync"])
-        return meetings
+        if wanted.get("past") and not wanted.get("date_from"):
+            return meetings.order_by("-start", "-pk")
+        return meetings.order_by("start", "pk")
+
+
+# Whether any occurrence WeCom listed (Meeting.sub_meetings, unix starts) starts in a range.
+OCCURRENCE_IN_RANGE = {
+    "postgresql": (
+        'EXISTS (SELECT 1 FROM jsonb_array_elements("meetings_meeting"."sub_meetings") o '
+        "WHERE (o->>'start')::bigint >= %s AND (o->>'start')::bigint < %s)"
+    ),
+    "sqlite": (
+        'EXISTS (SELECT 1 FROM json_each("meetings_meeting"."sub_meetings") o '
+        "WHERE json_extract(o.value, '$.start') >= %s "
+        "AND json_extract(o.value, '$.start') < %s)"
+    ),
+}
+
+
+def _occurs_between(begin, end):
+    """Meetings whose first start, or one of whose occurrences, lies in [begin, end); either
+    bound may be None. A series never meets before its first start: the end bound alone
+    narrows the rows through the index on start."""
+    first = Q()
+    if begin is not None:
+        first &= Q(start__gte=begin)
+    if end is not None:
+        first &= Q(start__lt=end)
+    bounds = [
+        int(begin.timestamp()) if begin is not None else -(2**62),
+        int(end.timestamp()) if end is not None else 2**62,
+    ]
+    sql = OCCURRENCE_IN_RANGE[connection.vendor]
+    occurrence = RawSQL(sql, bounds, BooleanField())  # noqa: S611 - fixed SQL, bound values
+    found = first | Q(occurrence)
+    if end is not None:
+        found &= Q(start__lt=end)
+    return found
 
 
 def _local_midnight(day):

@@ -109,7 +109,8 @@ class Meeting(models.Model):
     # WeCom's ID, None until the worker has created a meeting made here (NULLs are distinct
     # to the unique index, so any number of meetings can be on their way).
     meetingid = models.CharField(_("meeting ID"), max_length=64, unique=True, null=True, blank=True)
-    meeting_code = models.CharField(_("meeting code"), max_length=32, blank=True)
+    # The 会议号 every WeCom client shows; indexed, as administrators search by it.
+    meeting_code = models.CharField(_("meeting code"), max_length=32, blank=True, db_index=True)
     meeting_link = models.URLField(_("meeting link"), max_length=512, blank=True)
     admin_userid = models.CharField(_("organiser"), max_length=64)
     title = models.CharField(_("title"), max_length=255)

@@ -87,10 +87,10 @@ class WeComClient:
             "meeting/cancel", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
         )
 
-    def meeting_get_info(self, meetingid, sub_meetingid=None) -> dict:
-        return self.call(
-            "meeting/get_info", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
-        )
+    def meeting_get_info(self, meetingid=None, sub_meetingid=None, *, meeting_code=None) -> dict:
+        """One meeting, by its meetingid or by the 会议号 its clients show (doc 98149)."""
+        body = _present(meetingid=meetingid, meeting_code=meeting_code, sub_meetingid=sub_meetingid)
+        return self.call("meeting/get_info", body)
 
     def meeting_get_user_meetingid(
         self, userid, cursor="0", limit=USER_MEETINGID_LIMIT, begin_time=None, end_time=None,
