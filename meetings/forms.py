@@ -820,23 +820,26 @@ OCCURRENCE_IN_RANGE = {
 
 def _occurs_between(begin, end):
     """Meetings whose first start, or one of whose occurrences, lies in [begin, end); either
-    bound may be None. A series never meets before its first start: the end bound alone
-    narrows the rows through the index on start."""
-    first = Q()
-    if begin is not None:
-        first &= Q(start__gte=begin)
-    if end is not None:
-        first &= Q(start__lt=end)
-    bounds = [
+    bound may be None. Indexed comparisons narrow the rows first (a series starts before
+    its occurrences and ends with its last one); only a series that spans the range has
+    its occurrences read."""
+    start, until = (
         int(begin.timestamp()) if begin is not None else -(2**62),
         int(end.timestamp()) if end is not None else 2**62,
-    ]
-    sql = OCCURRENCE_IN_RANGE[connection.vendor]
-    occurrence = RawSQL(sql, bounds, BooleanField())  # noqa: S611 - fixed SQL, bound values
-    found = first | Q(occurrence)
+    )
+    spans = Q()
+    first = Q()
+    if begin is not None:
+        spans &= Q(start__gte=begin) | Q(last_occurrence__gte=start)
+        first &= Q(start__gte=begin)
     if end is not None:
-        found &= Q(start__lt=end)
-    return found
+        spans &= Q(start__lt=end)
+    if begin is None or end is None:
+        # Open on one side: the first start, or the last occurrence, already decides.
+        return spans
+    sql = OCCURRENCE_IN_RANGE[connection.vendor]
+    occurrence = RawSQL(sql, [start, until], BooleanField())  # noqa: S611 - bound values
+    return spans & (first | Q(occurrence))
 
 
 def _local_midnight(day):

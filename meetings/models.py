@@ -96,6 +96,24 @@ class Calendar(models.Model):
         return self.summary
 
 
+class LastOccurrence(models.Func):
+    """The unix start of the last occurrence in a sub_meetings list (WeCom lists them in
+    order of start), or NULL: a column the database computes, so that "still meets on or
+    after a day" is an indexed comparison whoever wrote the list."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="json_extract(%(expressions)s, '$[#-1].start')"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((%(expressions)s -> -1) ->> 'start')::bigint"
+        )
+
+
 class SyncState(models.TextChoices):
     SYNCED = "synced", _("Synced")
     PENDING = "pending", _("Waiting to sync")
@@ -132,6 +150,13 @@ class Meeting(models.Model):
     # The occurrences of a recurring meeting as get_info last listed them:
     # [{"sub_meetingid": …, "start": unix, "end": unix, "status": 1…5}].
     sub_meetings = models.JSONField(_("occurrences"), default=list, blank=True)
+    last_occurrence = models.GeneratedField(
+        expression=LastOccurrence("sub_meetings"),
+        output_field=models.BigIntegerField(null=True),
+        db_persist=True,
+        db_index=True,
+        verbose_name=_("last occurrence"),
+    )
 
     # The desired version grows with every saved edit; WeCom has it once synced_version
     # catches up. synced_state is WeCom's last confirmed answer in update-body shape.

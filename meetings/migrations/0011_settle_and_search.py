@@ -1,5 +1,7 @@
 from django.db import migrations, models
 
+import meetings.models
+
 
 def install_title_index(apps, schema_editor):
     from meetings import search
@@ -34,6 +36,17 @@ class Migration(migrations.Migration):
             name="meeting_code",
             field=models.CharField(
                 blank=True, db_index=True, max_length=32, verbose_name="meeting code"
+            ),
+        ),
+        migrations.AddField(
+            model_name="meeting",
+            name="last_occurrence",
+            field=models.GeneratedField(
+                db_index=True,
+                db_persist=True,
+                expression=meetings.models.LastOccurrence("sub_meetings"),
+                output_field=models.BigIntegerField(null=True),
+                verbose_name="last occurrence",
             ),
         ),
         # Trigram search over titles: pg_trgm on PostgreSQL, FTS5 on SQLite (meetings.search).
