@@ -230,3 +230,13 @@ def test_a_search_runs_as_many_queries_for_30_meetings_as_for_5(office_client):
             reminders={"is_repeat": 1, "repeat_type": 0},
         )
     assert queries_for_a_search() == few
+
+
+def test_with_only_past_meetings_it_says_so_and_offers_them(office_client):
+    make_meeting(title="Last week", meeting_start=local_unix(days_ahead=-7))
+    response = office_client.get(LIST, HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert titles(response) == []
+    assert "No meetings from today on." in page
+    assert 'href="?past=on"' in page
+    assert titles(office_client.get(LIST, {"past": "on"})) == ["Last week"]
