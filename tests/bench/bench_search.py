@@ -145,7 +145,7 @@ def main():
         grow(filled, size)
         filled = size
         if connection.vendor == "postgresql":
-            # As autovacuum would have done on a database that grew this way.
+            # The statistics autovacuum would have gathered on a database that grew this way.
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         code = Meeting.objects.get(meetingid=f"hysearch{500:08d}").meeting_code
