@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, payloads, people, rules, tasks
+from . import audit, payloads, people, rules, settle, tasks
 from .models import AuditEvent, Calendar, Meeting, Status, SyncState
 from .sync import endings
 from .sync.merge import body_from_leaves, groups_of, leaves
@@ -99,7 +99,7 @@ def _locked(pk):
 
 def _decided(pk):
     """A new desired state: its own version, on its way to WeCom with a fresh count of tries."""
-    endings.waiting(pk, version=F("version") + 1)
+    endings.waiting(pk, version=F("version") + 1, **settle.on_save())
     # After the commit, so the worker reads the new version; a broker that is down leaves the
     # meeting pending for the sweep and the decision stands.
     transaction.on_commit(partial(tasks.enqueue_after_save, pk))

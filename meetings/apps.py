@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,6 +12,18 @@ class MeetingsConfig(AppConfig):
         from . import signals
 
         signals.connect()
+        post_migrate.connect(_title_index, sender=self)
+
+
+def _title_index(using, **kwargs):
+    """Put back the title search index when a migration rebuilt the meetings table."""
+    from django.db import connections
+
+    from . import search
+
+    connection = connections[using]
+    if "meetings_meeting" in connection.introspection.table_names():
+        search.install_index(connection)
 
 
 class MeetingsAdminConfig(admin_apps.AdminConfig):

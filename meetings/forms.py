@@ -18,20 +18,21 @@ from functools import cached_property
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import payloads, people, recurrence, rules
+from . import payloads, people, recurrence, rules, search
 from .models import (
     AutoRecordType,
     EnterMute,
     Meeting,
     MeetingSettings,
-    Participant,
     Reminders,
     RemindScope,
     RepeatType,
@@ -40,6 +41,7 @@ from .models import (
     SyncState,
     WatermarkType,
 )
+from .rendering import RENDERER
 from .templatetags.meeting_words import REMIND_BEFORE, SECRETS, describe, label, weekday_name
 
 # The value format of <input type="datetime-local">, minutes being all the page offers.
@@ -100,6 +102,7 @@ WHOLE_BODY = frozenset((rules.NON_FIELD, "settings", "reminders"))
 
 # Each ID is one get_info call made while the administrator waits.
 IMPORT_LIMIT = 50
+SPACED_CODE = re.compile(r"(?<!\d)(\d{3})[ -](\d{3})[ -](\d{3})(?!\d)")
 
 
 def html_name(path):
@@ -148,18 +151,23 @@ class OrganiserField(forms.CharField):
 
 
 class ImportForm(forms.Form):
+    """Meetings to bring in, each by its meetingid or by its 会议号 (meeting code)."""
+
+    default_renderer = RENDERER
     meetingids = forms.CharField(
-        label=gettext_lazy("Meeting IDs"),
+        label=gettext_lazy("Meeting codes or IDs"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy(
-            "The meetingid of each meeting (not the 9-digit meeting code), separated by "
-            "commas, spaces or new lines. WeCom lets this app change only the meetings it "
-            "created."
+            "The 9-digit meeting code shown in WeCom (spaces or dashes allowed), or the "
+            "meetingid, of each meeting, separated by commas or new lines. WeCom lets this "
+            "app change only the meetings it created."
         ),
     )
 
     def clean_meetingids(self):
-        found = [m for m in USERID_SEPARATORS.split(self.cleaned_data["meetingids"]) if m]
+        # A code typed as the clients show it ("123 456 789") is one code, not three.
+        text = SPACED_CODE.sub(r"\1\2\3", self.cleaned_data["meetingids"])
+        found = [m for m in USERID_SEPARATORS.split(text) if m]
         if not found:
             raise forms.ValidationError(gettext_lazy("Enter at least one meeting ID."))
         if len(found) > IMPORT_LIMIT:
@@ -208,6 +216,7 @@ def _whole_number(path, **kwargs):
 
 
 class MeetingForm(forms.Form):
+    default_renderer = RENDERER
     version = forms.IntegerField(widget=forms.HiddenInput)
     title = _text("title")
     meeting_start = forms.DateTimeField(
@@ -242,6 +251,7 @@ class MeetingForm(forms.Form):
 
 
 class SettingsForm(forms.Form):
+    default_renderer = RENDERER
     password = _text(
         "settings.password",
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
@@ -271,6 +281,7 @@ class SettingsForm(forms.Form):
 
 
 class RemindersForm(forms.Form):
+    default_renderer = RENDERER
     is_repeat = _flag("reminders.is_repeat")
     repeat_type = _choice("reminders.repeat_type", RepeatType.choices)
     is_custom_repeat = _flag("reminders.is_custom_repeat")
@@ -417,19 +428,18 @@ class MeetingEditor:
         self.creating = meeting.pk is None
         self.calendars = {calendar.cal_id: calendar.summary for calendar in calendars}
         saved = saved_data(meeting)
-        self.saved_forms = self._forms(saved, calendars)
         if data is None:
-            self.data, self.forms = saved, self.saved_forms
+            self.data = saved
         else:
             self.data = _with_unseen_saved(data, saved)
-            self.forms = self._forms(self.data, calendars)
+        self.forms = self._forms(self.data, calendars)
         self.main = self.forms[""]
         self.settings = self.forms["settings"]
         self.reminders = self.forms["reminders"]
         self.notes = {}
         self.conflicts = {}
         self.conflict_rows = []
-        self._clean()
+        self._clean(saved, calendars)
 
     def _forms(self, data, calendars):
         return {
@@ -443,15 +453,18 @@ class MeetingEditor:
 
     # --- parsing and the rules ---------------------------------------------------------
 
-    def _clean(self):
-        for form in (*self.saved_forms.values(), *self.forms.values()):
+    def _clean(self, saved, calendars):
+        for form in self.forms.values():
             form.is_valid()
-        # A value that does not parse is shown with its error; meanwhile the saved value
-        # stands in for it, so that the rest (visibility, preview, changes) still makes sense.
-        values = {
-            prefix: {**self.saved_forms[prefix].cleaned_data, **form.cleaned_data}
-            for prefix, form in self.forms.items()
-        }
+        values = {prefix: dict(form.cleaned_data) for prefix, form in self.forms.items()}
+        if any(form.errors for form in self.forms.values()):
+            # A value that does not parse is shown with its error; meanwhile the saved value
+            # stands in for it, so that the rest (visibility, preview, changes) still makes
+            # sense. Parsed only then: most requests have nothing to stand in for.
+            saved_forms = self._forms(saved, calendars)
+            for prefix, form in saved_forms.items():
+                form.is_valid()
+                values[prefix] = {**form.cleaned_data, **values[prefix]}
         self.admin_userid = self._organiser(values[""])
         body = self._body(values)
         tz = timezone.get_current_timezone()
@@ -615,10 +628,13 @@ class MeetingEditor:
 
     @cached_property
     def sections(self):
-        return {
-            section: [self._row(name, section) for name in names if name in self.visible]
-            for section, names in SECTIONS.items()
-        }
+        """The rows of each section, made when the page first asks for that section: a
+        redraw of one fieldset computes (and looks up the names of) that one only."""
+        return _OnDemand(
+            lambda section: [
+                self._row(name, section) for name in SECTIONS[section] if name in self.visible
+            ]
+        )
 
     def _row(self, name, section):
         bound = self.field(name)
@@ -699,6 +715,18 @@ class MeetingEditor:
         self.__dict__.pop("sections", None)
 
 
+class _OnDemand(dict):
+    """A dict that makes each missing value with `make(key)` when it is first asked for."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
+
+
 def _mask(value):
     return "••••" if value else _("not set")
 
@@ -708,11 +736,15 @@ UNSYNCED = "unsynced"
 
 
 class MeetingFilterForm(forms.Form):
+    default_renderer = RENDERER
     q = forms.CharField(
         label=gettext_lazy("Search"),
         required=False,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": gettext_lazy("Title, meeting ID or userid")}
+            attrs={
+                "type": "search",
+                "placeholder": gettext_lazy("Title, name, department, meeting code or ID"),
+            }
         ),
     )
     status = forms.TypedChoiceField(
@@ -741,31 +773,79 @@ class MeetingFilterForm(forms.Form):
             *SyncState.choices,
         ],
     )
+    past = forms.BooleanField(label=gettext_lazy("Include past meetings"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)
 
     def filter(self, meetings):
-        """The meetings that match; a filter typed wrong is left out (and shown as wrong)."""
+        """The meetings that match, in the order the list shows them; a filter typed wrong is
+        left out (and shown as wrong).
+
+        Without dates the list starts today, soonest first; with past meetings included it
+        shows the newest first. A recurring series is in a range when any occurrence WeCom
+        listed is, not only its first."""
         self.is_valid()
         wanted = self.cleaned_data
         q = (wanted.get("q") or "").strip()
         if q:
-            # Participant.userid is indexed: one subquery, whatever the number of meetings.
-            invited = Participant.objects.filter(userid=q).values("meeting_id")
-            meetings = meetings.filter(Q(title__icontains=q) | Q(meetingid=q) | Q(pk__in=invited))
+            meetings = meetings.filter(pk__in=search.matching(q, connection))
         if wanted.get("status") is not None:
             meetings = meetings.filter(status=wanted["status"])
-        if wanted.get("date_from"):
-            meetings = meetings.filter(start__gte=_local_midnight(wanted["date_from"]))
-        if wanted.get("date_to") and wanted["date_to"] < date.max:
-            day_after = wanted["date_to"] + timedelta(days=1)
-            meetings = meetings.filter(start__lt=_local_midnight(day_after))
+        begin = wanted.get("date_from")
+        if begin is None and not wanted.get("past"):
+            begin = timezone.localdate()
+        end = wanted.get("date_to")
+        end = end + timedelta(days=1) if end and end < date.max else None
+        if begin or end:
+            meetings = meetings.filter(
+                _occurs_between(begin and _local_midnight(begin), end and _local_midnight(end))
+            )
         if wanted.get("sync") == UNSYNCED:
             meetings = meetings.exclude(sync_state=SyncState.SYNCED)
         elif wanted.get("sync"):
             meetings = meetings.filter(sync_state=wanted["sync"])
-        return meetings
+        if wanted.get("past") and not wanted.get("date_from"):
+            return meetings.order_by("-start", "-pk")
+        return meetings.order_by("start", "pk")
+
+
+# Whether any occurrence WeCom listed (Meeting.sub_meetings, unix starts) starts in a range.
+OCCURRENCE_IN_RANGE = {
+    "postgresql": (
+        'EXISTS (SELECT 1 FROM jsonb_array_elements("meetings_meeting"."sub_meetings") o '
+        "WHERE (o->>'start')::bigint >= %s AND (o->>'start')::bigint < %s)"
+    ),
+    "sqlite": (
+        'EXISTS (SELECT 1 FROM json_each("meetings_meeting"."sub_meetings") o '
+        "WHERE json_extract(o.value, '$.start') >= %s "
+        "AND json_extract(o.value, '$.start') < %s)"
+    ),
+}
+
+
+def _occurs_between(begin, end):
+    """Meetings whose first start, or one of whose occurrences, lies in [begin, end); either
+    bound may be None. Indexed comparisons narrow the rows first (a series starts before
+    its occurrences and ends with its last one); only a series that spans the range has
+    its occurrences read."""
+    start, until = (
+        int(begin.timestamp()) if begin is not None else -(2**62),
+        int(end.timestamp()) if end is not None else 2**62,
+    )
+    spans = Q()
+    first = Q()
+    if begin is not None:
+        spans &= Q(start__gte=begin) | Q(last_occurrence__gte=start)
+        first &= Q(start__gte=begin)
+    if end is not None:
+        spans &= Q(start__lt=end)
+    if begin is None or end is None:
+        # Open on one side: the first start, or the last occurrence, already decides.
+        return spans
+    sql = OCCURRENCE_IN_RANGE[connection.vendor]
+    occurrence = RawSQL(sql, [start, until], BooleanField())  # noqa: S611 - bound values
+    return spans & (first | Q(occurrence))
 
 
 def _local_midnight(day):

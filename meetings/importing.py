@@ -22,6 +22,13 @@ def import_by_id(meetingid, *, actor=None, source_ip=None, client=None):
     return actions.import_meeting(info, actor=actor, source_ip=source_ip)
 
 
+def import_by_code(meeting_code, *, actor=None, source_ip=None, client=None):
+    """Fetch one meeting by its 会议号 with get_info and store it. Returns (meeting, created)."""
+    client = client or get_client()
+    info = client.meeting_get_info(meeting_code=meeting_code)
+    return actions.import_meeting(info, actor=actor, source_ip=source_ip)
+
+
 def pull_user(userid, *, begin=None, end=None, actor=None, client=None):
     """Import every meeting of `userid` (as organiser or invitee) that starts between `begin`
     and `end`. Yields (meetingid, meeting, created) as it goes, so a long walk shows progress."""

@@ -96,6 +96,24 @@ class Calendar(models.Model):
         return self.summary
 
 
+class LastOccurrence(models.Func):
+    """The unix start of the last occurrence in a sub_meetings list (WeCom lists them in
+    order of start), or NULL: a column the database computes, so that "still meets on or
+    after a day" is an indexed comparison whoever wrote the list."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="json_extract(%(expressions)s, '$[#-1].start')"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((%(expressions)s -> -1) ->> 'start')::bigint"
+        )
+
+
 class SyncState(models.TextChoices):
     SYNCED = "synced", _("Synced")
     PENDING = "pending", _("Waiting to sync")
@@ -109,7 +127,8 @@ class Meeting(models.Model):
     # WeCom's ID, None until the worker has created a meeting made here (NULLs are distinct
     # to the unique index, so any number of meetings can be on their way).
     meetingid = models.CharField(_("meeting ID"), max_length=64, unique=True, null=True, blank=True)
-    meeting_code = models.CharField(_("meeting code"), max_length=32, blank=True)
+    # The 会议号 every WeCom client shows; indexed, as administrators search by it.
+    meeting_code = models.CharField(_("meeting code"), max_length=32, blank=True, db_index=True)
     meeting_link = models.URLField(_("meeting link"), max_length=512, blank=True)
     admin_userid = models.CharField(_("organiser"), max_length=64)
     title = models.CharField(_("title"), max_length=255)
@@ -133,6 +152,13 @@ class Meeting(models.Model):
     # "deleted": bool}]. WeCom names an occurrence by its start, so a series that moves
     # renames them; the cancels above follow their occurrence by date (sync.plan).
     sub_meetings = models.JSONField(_("occurrences"), default=list, blank=True)
+    last_occurrence = models.GeneratedField(
+        expression=LastOccurrence("sub_meetings"),
+        output_field=models.BigIntegerField(null=True),
+        db_persist=True,
+        db_index=True,
+        verbose_name=_("last occurrence"),
+    )
 
     # The desired version grows with every saved edit; WeCom has it once synced_version
     # catches up. synced_state is WeCom's last confirmed answer in update-body shape.
@@ -164,6 +190,10 @@ class Meeting(models.Model):
     excess_users = models.JSONField(
         _("invitees without a meeting account"), default=list, blank=True
     )
+    # The last save here, and the first since WeCom was last up to date: the sync waits for
+    # saves to settle from the one, but never long after the other (meetings.settle).
+    saved_at = models.DateTimeField(_("last saved"), null=True, blank=True)
+    unsynced_since = models.DateTimeField(_("unsynced since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -230,10 +260,25 @@ class Meeting(models.Model):
         )
 
     def userids(self, role):
-        """The ordered userids of one role, using a prefetched list when there is one."""
+        """The ordered userids of one role, using the lists `load_userids` read or a
+        prefetched list when there is one."""
         if self.pk is None:
             return []
+        loaded = getattr(self, "_userids", None)
+        if loaded is not None:
+            return list(loaded.get(role, ()))
         return [p.userid for p in self.participants.all() if p.role == role]
+
+    def load_userids(self):
+        """Read every list of userids in one query of plain values: a page over a meeting
+        with hundreds of invitees would otherwise spend most of its time building a model
+        object per participant."""
+        loaded = {}
+        rows = self.participants.order_by("role", "position").values_list("role", "userid")
+        for role, userid in rows:
+            loaded.setdefault(role, []).append(userid)
+        self._userids = loaded
+        return self
 
     @property
     def invitees(self):

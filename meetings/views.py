@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 
 from wecom.errors import WeComError
 
-from . import actions, audit, importing, payloads, recurrence
+from . import actions, audit, importing, payloads, recurrence, search
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
 from .templatetags.meeting_words import (
@@ -46,17 +46,16 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _meeting(pk):
-    meetings = Meeting.objects.select_related("settings", "reminders").prefetch_related(
-        "participants"
-    )
-    return get_object_or_404(meetings, pk=pk)
+    meetings = Meeting.objects.select_related("settings", "reminders")
+    return get_object_or_404(meetings, pk=pk).load_userids()
 
 
 @can_view
 @require_GET
 def meeting_list(request: HtmxHttpRequest) -> HttpResponse:
     filters = MeetingFilterForm(request.GET)
-    meetings = filters.filter(Meeting.objects.order_by("start", "pk"))
+    # The reminders in the same query: the list marks recurring series.
+    meetings = filters.filter(Meeting.objects.select_related("reminders"))
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "meetings/list.html", {"filters": filters, "page": page})
 
@@ -64,15 +63,17 @@ def meeting_list(request: HtmxHttpRequest) -> HttpResponse:
 @can_edit
 @require_http_methods(["GET", "POST"])
 def meeting_import(request: HtmxHttpRequest) -> HttpResponse:
-    """Bring meetings in by ID with get_info; each one WeCom refuses is named with its reason,
-    and the ones it accepted are kept."""
+    """Bring meetings in by 会议号 or ID with get_info; each one WeCom refuses is named with
+    its reason, and the ones it accepted are kept."""
     form = ImportForm(request.POST or None)
     imported = []
     if request.method == "POST" and form.is_valid():
         for meetingid in form.cleaned_data["meetingids"]:
+            code = search.meeting_code(meetingid)
+            fetch = importing.import_by_code if code else importing.import_by_id
             try:
-                meeting, _created = importing.import_by_id(
-                    meetingid, actor=request.user, source_ip=audit.client_ip(request)
+                meeting, _created = fetch(
+                    code or meetingid, actor=request.user, source_ip=audit.client_ip(request)
                 )
             except WeComError as refused:
                 reason = {"meetingid": meetingid, "reason": refused.message}

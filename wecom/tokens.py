@@ -2,11 +2,19 @@
 
 WeCom hands out a token valid for `expires_in` seconds (7200) and wants it reused: fetching
 it per process or per call wastes the gettoken quota, and the public SDKs that refresh per
-process overwrite newer tokens with older ones. So the token lives in the shared cache, is
-refreshed a little before it runs out, and only one caller at a time refreshes it: one
-thread per process (a threading lock), one process per app (a lock built on `cache.add`,
-which is atomic on the database cache and on Redis). Whoever takes the lock reads the cache
-again first, because the previous holder has usually just stored a fresh token.
+process overwrite newer tokens with older ones. So the token lives in the shared cache, and
+only one caller at a time fetches it: one thread per process (a threading lock), one process
+per app (a lock built on `cache.add`, which is atomic on the database cache and on Redis).
+Whoever takes the lock reads the cache again first, because the previous holder has usually
+just stored a fresh token.
+
+A token is fetched once per lifetime, after it ends, not before: during its lifetime gettoken
+answers with the same token and what is left of it (doc 91039: 有效期内重复获取返回相同结果,
+过期后获取会返回新的access_token), so an early refresh costs a call and gains nothing. Its
+last seconds are not used either (`SEND_GUARD`): a call sent then could reach WeCom after the
+end and be refused as expired (42001). A caller that finds the token in those seconds waits
+them out and then fetches the next one. The expiry is counted from when the answer arrived,
+which is never earlier than WeCom's own.
 
 Do not call this inside a database transaction when the cache is the database: the lock row
 would stay invisible to the other processes until the transaction commits.
@@ -24,9 +32,9 @@ from wecom.errors import ConfigurationError, error_for, transport_error
 
 logger = logging.getLogger("wecom.tokens")
 
-# Refresh this long before expiry (or a tenth of the lifetime, when that is shorter), so a
-# token fetched for a slow call does not expire on the way.
-REFRESH_MARGIN = 300
+# No call is sent with a token in its last seconds (or last tenth, for a short lifetime):
+# more than a request takes to reach WeCom, so that none arrives after the token ended.
+SEND_GUARD = 3
 POLL_INTERVAL = 0.05
 # WeCom blocks an IP for an hour after repeated bad secrets. A refused secret is remembered
 # for this long, so a queue of calls asks gettoken once instead of once per call.
@@ -45,7 +53,15 @@ class TokenCache:
     """The cached access_token of one app; `fetch()` returns (access_token, expires_in)."""
 
     def __init__(
-        self, corp_id, agent_id, secret, fetch, *, cache=None, lock_ttl=30, wait=None,
+        self,
+        corp_id,
+        agent_id,
+        secret,
+        fetch,
+        *,
+        cache=None,
+        lock_ttl=30,
+        wait=None,
         clock=time.time,
     ):
         # A hash of the secret in the key: after the secret is changed, a token obtained
@@ -72,12 +88,12 @@ class TokenCache:
         entry = self._read()
         if self._fresh(entry):
             return entry["token"]
-        if not self._thread_lock.acquire(blocking=False):
-            if self._usable(entry):
-                # A sibling thread is refreshing; the current token still works meanwhile.
-                return entry["token"]
-            if not self._thread_lock.acquire(timeout=self.wait):
-                raise self._gave_up()
+        if entry is not None:
+            # Its last seconds: WeCom would answer a gettoken with this same token, so wait
+            # until it has ended and the next gettoken brings a new one.
+            time.sleep(max(0.0, entry["expires_at"] - self._clock()))
+        if not self._thread_lock.acquire(timeout=self.wait):
+            raise self._gave_up()
         try:
             return self._refresh()
         finally:
@@ -113,8 +129,6 @@ class TokenCache:
                     return self._fetch_and_store()
                 finally:
                     self._release(owner)
-            if self._usable(entry):
-                return entry["token"]
             if time.monotonic() >= deadline:
                 raise self._gave_up()
             time.sleep(POLL_INTERVAL)
@@ -128,11 +142,14 @@ class TokenCache:
             )
             raise
         now = self._clock()
-        margin = min(REFRESH_MARGIN, expires_in / 10)
+        guard = min(SEND_GUARD, expires_in / 10)
+        # expires_in is in whole seconds, rounded either way: the token may end a second
+        # before the count, and surely has a second after it (not before then does a
+        # gettoken bring a new one).
         entry = {
             "token": token,
-            "refresh_at": now + expires_in - margin,
-            "expires_at": now + expires_in,
+            "send_until": now + expires_in - 1 - guard,
+            "expires_at": now + expires_in + 1,
         }
         self.cache.set(self.key, entry, max(1, int(expires_in)))
         logger.info("access_token fetched, valid for %s s", expires_in)
@@ -151,15 +168,12 @@ class TokenCache:
 
     def _read(self):
         entry = self.cache.get(self.key)
-        if isinstance(entry, dict) and {"token", "refresh_at", "expires_at"} <= entry.keys():
+        if isinstance(entry, dict) and {"token", "send_until", "expires_at"} <= entry.keys():
             return entry
         return None
 
     def _fresh(self, entry):
-        return entry is not None and self._clock() < entry["refresh_at"]
-
-    def _usable(self, entry):
-        return entry is not None and self._clock() < entry["expires_at"]
+        return entry is not None and self._clock() < entry["send_until"]
 
     def _gave_up(self):
         return transport_error(

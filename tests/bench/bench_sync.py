@@ -111,6 +111,9 @@ def main():
 
     from meetings import actions, payloads
     from meetings.models import Meeting, SyncState
+
+    # The flush below empties the append-only audit tables, which only this allows.
+    from tests.fixtures import audit_flush  # noqa: F401
     from tests.fixtures.sandbox import SandboxHandle
     from tests.sync.broker import purge
 

@@ -142,3 +142,101 @@ def test_it_lists_only_the_meetings_wecom_does_not_have_yet(office_client):
     assert "已同步的会议" not in page
     only_failed = office_client.get("/", {"sync": "failed"}).content.decode()
     assert "失败的会议" in only_failed and "等待中的会议" not in only_failed
+
+
+def test_it_finds_meetings_by_a_persons_name_or_department_from_the_directory(office_client):
+    from meetings.models import Person
+
+    Person.objects.create(userid="lisi", name="李四", department="财务部", source="csv")
+    Person.objects.create(userid="wangwu", name="王五", department="研发部", source="csv")
+    make_meeting(title="预算评审", invitees=["zhangsan", "lisi"])
+    make_meeting(title="站会", invitees=["zhangsan", "wangwu"])
+    assert titles(office_client.get(LIST, {"q": "李四"})) == ["预算评审"]
+    assert titles(office_client.get(LIST, {"q": "研发"})) == ["站会"]
+    assert titles(office_client.get(LIST, {"q": "LISI"})) == ["预算评审"]
+
+
+def test_it_finds_a_meeting_by_its_code_typed_with_or_without_spaces(office_client):
+    meeting = make_meeting(title="季度会")
+    Meeting.objects.filter(pk=meeting.pk).update(meeting_code="123456789")
+    make_meeting(title="别的会")
+    for typed in ("123456789", "123 456 789", "123-456-789"):
+        assert titles(office_client.get(LIST, {"q": typed})) == ["季度会"]
+
+
+def test_it_finds_any_part_of_a_title_also_after_the_title_changed(office_client):
+    meeting = make_meeting(title="第三季度产品路线评审")
+    make_meeting(title="周例会")
+    assert titles(office_client.get(LIST, {"q": "产品路线"})) == ["第三季度产品路线评审"]
+    assert titles(office_client.get(LIST, {"q": "路线"})) == ["第三季度产品路线评审"]
+    Meeting.objects.filter(pk=meeting.pk).update(title="年度预算会")
+    assert titles(office_client.get(LIST, {"q": "产品路线"})) == []
+    assert titles(office_client.get(LIST, {"q": "年度预算"})) == ["年度预算会"]
+    assert titles(office_client.get(LIST, {"q": "例会"})) == ["周例会"]
+
+
+def test_it_starts_today_and_shows_past_meetings_newest_first_on_request(office_client):
+    make_meeting(title="Last month", meeting_start=local_unix(days_ahead=-30))
+    make_meeting(title="Yesterday", meeting_start=local_unix(days_ahead=-1))
+    make_meeting(title="Next week", meeting_start=local_unix(days_ahead=7))
+    make_meeting(title="Tomorrow", meeting_start=local_unix(days_ahead=1))
+    assert titles(office_client.get(LIST)) == ["Tomorrow", "Next week"]
+    assert titles(office_client.get(LIST, {"past": "on"})) == [
+        "Next week", "Tomorrow", "Yesterday", "Last month",
+    ]
+
+
+def test_a_series_is_found_on_the_day_of_any_of_its_occurrences_and_marked(office_client):
+    first = at("2031-05-05 10:00")
+    series = make_meeting(
+        title="Weekly sync", meeting_start=first,
+        reminders={"is_repeat": 1, "repeat_type": 1, "repeat_until_type": 1,
+                   "repeat_until_count": 3},
+    )
+    week = 7 * 86400
+    Meeting.objects.filter(pk=series.pk).update(
+        sub_meetings=[
+            {"sub_meetingid": str(first + n * week), "start": first + n * week,
+             "end": first + n * week + 3600, "status": 1}
+            for n in range(3)
+        ]
+    )
+    make_meeting(title="One-off", meeting_start=at("2031-05-19 15:00"))
+    third = office_client.get(
+        LIST, {"date_from": "2031-05-19", "date_to": "2031-05-19"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert titles(third) == ["Weekly sync", "One-off"]
+    assert '<span class="badge recurring"' in third.content.decode()
+    between = office_client.get(LIST, {"date_from": "2031-05-13", "date_to": "2031-05-18"})
+    assert titles(between) == []
+
+
+def test_a_search_runs_as_many_queries_for_30_meetings_as_for_5(office_client):
+    from meetings.models import Person
+
+    Person.objects.create(userid="lisi", name="李四", source="csv")
+
+    def queries_for_a_search():
+        with CaptureQueriesContext(connection) as queries:
+            assert office_client.get(LIST, {"q": "李四"}).status_code == 200
+        return len(queries)
+
+    for day in range(5):
+        make_meeting(meeting_start=local_unix(days_ahead=day + 1), invitees=["lisi"])
+    few = queries_for_a_search()
+    for day in range(25):
+        make_meeting(
+            meeting_start=local_unix(days_ahead=day + 1), invitees=["lisi"],
+            reminders={"is_repeat": 1, "repeat_type": 0},
+        )
+    assert queries_for_a_search() == few
+
+
+def test_with_only_past_meetings_it_says_so_and_offers_them(office_client):
+    make_meeting(title="Last week", meeting_start=local_unix(days_ahead=-7))
+    response = office_client.get(LIST, HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert titles(response) == []
+    assert "No meetings from today on." in page
+    assert 'href="?past=on"' in page
+    assert titles(office_client.get(LIST, {"past": "on"})) == ["Last week"]

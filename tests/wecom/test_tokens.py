@@ -68,26 +68,74 @@ def test_it_does_not_reuse_a_token_after_the_secret_changed():
     assert make_tokens(fetch, corp_id="wwsecret", secret="new").get() == "token-2"
 
 
-def test_it_refreshes_five_minutes_before_expiry():
-    clock = Clock()
-    fetch = GetToken(expires_in=7200)
-    tokens = make_tokens(fetch, clock=clock)
-    assert tokens.get() == "token-1"
-    clock.now += 7200 - 301
-    assert tokens.get() == "token-1"
-    clock.now += 2
-    assert tokens.get() == "token-2"
+class WeComGetToken(GetToken):
+    """As WeCom answers (doc 91039): the same token, with what is left of it, until it ends."""
+
+    def __init__(self, clock, expires_in=7200):
+        super().__init__(expires_in)
+        self.clock = clock
+        self.issued = 0
+        self.ends = None
+
+    def __call__(self):
+        self.calls += 1
+        if self.ends is None or self.clock() >= self.ends:
+            self.issued += 1
+            self.ends = self.clock() + self.expires_in
+        # Rounded down, the less convenient way: the token lives a little past the count.
+        return f"token-{self.issued}", int(self.ends - self.clock())
 
 
-def test_it_refreshes_short_lifetimes_a_tenth_early():
+def test_it_fetches_the_next_token_only_once_the_current_one_has_ended():
     clock = Clock()
-    fetch = GetToken(expires_in=600)
+    fetch = WeComGetToken(clock)
     tokens = make_tokens(fetch, clock=clock)
-    tokens.get()
-    clock.now += 539
     assert tokens.get() == "token-1"
-    clock.now += 2
+    clock.now += 7200 - 6
+    assert tokens.get() == "token-1"
+    assert fetch.calls == 1
+    clock.now += 6
     assert tokens.get() == "token-2"
+    assert fetch.calls == 2
+
+
+class RunningClock:
+    """Real time, moved forward at will: a wait in the code under test moves it too."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def __call__(self):
+        return time.time() + self.offset
+
+
+def test_it_waits_out_a_tokens_last_seconds_instead_of_sending_it():
+    clock = RunningClock()
+    fetch = WeComGetToken(clock, expires_in=20)
+    tokens = make_tokens(fetch, clock=clock)
+    assert tokens.get() == "token-1"
+    # Within the last tenth of a 20 s token: a call sent now could arrive after its end.
+    clock.offset += 19
+    started = time.monotonic()
+    assert tokens.get() == "token-2"
+    assert time.monotonic() - started >= 0.9
+    # One gettoken for each token: none while WeCom would still answer with the first.
+    assert fetch.calls == 2
+
+
+def test_a_token_answered_part_used_is_kept_for_what_is_left_of_it():
+    clock = Clock()
+    fetch = WeComGetToken(clock)
+    # Another deployment fetched it an hour ago.
+    fetch()
+    clock.now += 3600
+    tokens = make_tokens(fetch, clock=clock)
+    assert tokens.get() == "token-1"
+    clock.now += 3600 - 6
+    assert tokens.get() == "token-1"
+    clock.now += 6
+    assert tokens.get() == "token-2"
+    assert fetch.calls == 3
 
 
 def test_it_invalidates_only_the_token_still_cached():
@@ -175,3 +223,36 @@ def test_it_remembers_a_refused_secret_for_a_while():
             tokens.get()
         assert caught.value.errcode == 40001
     assert fetch.calls == 1
+
+
+def test_callers_in_several_threads_fetch_each_sandbox_token_once_and_never_send_one_expired(
+    sandbox, make_client
+):
+    """Against the sandbox with 3-second tokens, callers that never stop for 7 seconds."""
+    sandbox.configure(token_lifetime=3)
+    clients = [make_client() for _ in range(4)]
+    clients[0].tokens.get()
+    stop = time.monotonic() + 7
+    failures = []
+
+    def caller(client):
+        try:
+            while time.monotonic() < stop:
+                client.call("meeting/get_user_meetingid", {"userid": "zhangsan", "cursor": "0"})
+        except Exception as error:  # noqa: BLE001 - reported below, with its thread's name
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=caller, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    log = sandbox.requests()
+    assert len(log) > 40
+    issued = len(sandbox.sandbox.tokens)
+    assert issued >= 3
+    assert len(sandbox.requests("gettoken")) == issued
+    assert [entry for entry in log if entry["errcode"] in (40014, 42001)] == []
