@@ -25,7 +25,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import payloads, people, recurrence, rules
+from . import payloads, people, presenters, recurrence, rules
 from .models import (
     AutoRecordType,
     EnterMute,
@@ -40,7 +40,14 @@ from .models import (
     SyncState,
     WatermarkType,
 )
-from .templatetags.meeting_words import REMIND_BEFORE, SECRETS, describe, label, weekday_name
+from .templatetags.meeting_words import (
+    REMIND_BEFORE,
+    SECRETS,
+    USERID_LISTS,
+    describe,
+    label,
+    weekday_name,
+)
 
 # The value format of <input type="datetime-local">, minutes being all the page offers.
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -394,6 +401,9 @@ class Change:
     old: str
     new: str
     secret: bool = False
+    # For a list of userids: the people before and after, by name.
+    old_people: list | None = None
+    new_people: list | None = None
 
 
 class MeetingEditor:
@@ -507,7 +517,7 @@ class MeetingEditor:
             return invitees
         self.notes["invitees"] = _(
             "%(userid)s was added: the organiser is always among the invitees."
-        ) % {"userid": organiser}
+        ) % {"userid": presenters.person_labels([organiser])[organiser]}
         return [organiser, *invitees]
 
     # The page shows minutes and dates while WeCom keeps seconds: a value shown as saved is
@@ -573,12 +583,19 @@ class MeetingEditor:
             for name in form.errors
             if name != NON_FIELD_ERRORS
         }
+        # A message about a person names them: "李四 (lisi) is a host but is not invited".
+        named = presenters.person_labels(
+            p.message.params["userid"] for p in problems if "userid" in p.message.params
+        )
         for problem in problems:
             # The form requires both halves of the time, so a missing one already has its
             # own message.
             if problem.code == rules.MISSING_PAIR:
                 continue
-            message = str(problem.message)
+            params = problem.message.params
+            if params.get("userid") in named:
+                params = {**params, "userid": named[params["userid"]]}
+            message = str(rules.Message(problem.message.template, **params))
             name = html_name(problem.field)
             form, field = self._locate(name)
             if form is not None and name in self.visible:
@@ -644,18 +661,27 @@ class MeetingEditor:
     def changes(self):
         """Each field the form changes, old and new in words, secrets masked."""
         saved = payloads.desired_body(self.meeting)
+        changed = list(payloads.changes(saved, self.body))
+        named = presenters.person_labels(
+            userid
+            for path, old, new in changed
+            if path in USERID_LISTS
+            for userid in (*_userid_list(old), *_userid_list(new))
+        )
         rows = []
-        for path, old, new in payloads.changes(saved, self.body):
+        for path, old, new in changed:
             if path in SECRETS:
                 rows.append(Change(label(path), _mask(old), _mask(new), secret=True))
-            else:
-                rows.append(
-                    Change(
-                        label(path),
-                        describe(path, old, self.calendars),
-                        describe(path, new, self.calendars),
-                    )
-                )
+                continue
+            change = Change(
+                label(path),
+                describe(path, old, self.calendars),
+                describe(path, new, self.calendars),
+            )
+            if path in USERID_LISTS:
+                change.old_people = presenters.label_people(_userid_list(old), named)
+                change.new_people = presenters.label_people(_userid_list(new), named)
+            rows.append(change)
         return rows
 
     @cached_property
@@ -691,6 +717,13 @@ class MeetingEditor:
             ),
         )
         self.__dict__.pop("sections", None)
+
+
+def _userid_list(value):
+    """The userids of a body value: a {"userid": […]} object, a bare list, or nothing."""
+    if isinstance(value, dict):
+        value = value.get("userid")
+    return [u for u in value or () if isinstance(u, str)]
 
 
 def _mask(value):

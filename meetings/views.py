@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 
 from wecom.errors import WeComError
 
-from . import actions, audit, importing, payloads, recurrence
+from . import actions, audit, importing, payloads, presenters, recurrence
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
 from .templatetags.meeting_words import (
@@ -58,6 +58,11 @@ def meeting_list(request: HtmxHttpRequest) -> HttpResponse:
     filters = MeetingFilterForm(request.GET)
     meetings = filters.filter(Meeting.objects.order_by("start", "pk"))
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    # The organisers' names: one query for the page, whatever its length.
+    organisers = presenters.person_labels(m.admin_userid for m in page.object_list)
+    for meeting in page.object_list:
+        meeting.organiser = organisers.get(meeting.admin_userid) or meeting.admin_userid
     return render(request, "meetings/list.html", {"filters": filters, "page": page})
 
 
@@ -103,9 +108,17 @@ def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         preview = recurrence.preview(
             body["meeting_start"], body["meeting_duration"], reminders, limit=10
         )
+    labels = presenters.person_labels(
+        [meeting.admin_userid, *(p.userid for p in meeting.participants.all())]
+    )
     context = {
         "meeting": meeting,
-        "sections": describe_sections(body, calendars),
+        "organiser": labels.get(meeting.admin_userid, meeting.admin_userid),
+        "sections": describe_sections(
+            body,
+            calendars,
+            people=lambda ids: presenters.people_html(presenters.label_people(ids, labels)),
+        ),
         "repeat_summary": repeat_summary(reminders),
         "preview": preview,
         "readonly_reason": None if meeting.is_editable else readonly_reason(meeting),

@@ -262,14 +262,19 @@ def value_at(body, path):
     return value.get("userid", []) if isinstance(value, dict) else value
 
 
-def describe_sections(body, calendars=None):
-    """The meeting's fields that apply, in words, as (legend, [(label, text)]) by section."""
+def describe_sections(body, calendars=None, people=None):
+    """The meeting's fields that apply, in words, as (legend, [(label, text)]) by section.
+    `people`, when given, says a list of userids (as names, say) in place of `describe`."""
     sections = []
     for key, paths in DETAIL_PATHS.items():
         rows = []
         for path in paths:
             value = value_at(body, path)
-            if value is not _ABSENT:
+            if value is _ABSENT:
+                continue
+            if people is not None and path in USERID_LISTS:
+                rows.append((label(path), people(value)))
+            else:
                 rows.append((label(path), describe(path, value, calendars)))
         sections.append((SECTION_LEGENDS[key], rows))
     reminders = body.get("reminders") or {}
