@@ -25,7 +25,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import payloads, people, presenters, recurrence, rules
+from . import live, payloads, people, presenters, recurrence, rules
 from .models import (
     AutoRecordType,
     EnterMute,
@@ -732,6 +732,8 @@ def _mask(value):
 
 # Every meeting whose last saved change WeCom does not have yet, whatever the reason.
 UNSYNCED = "unsynced"
+# Every meeting whose sync waits for a person: failed, or a conflict to settle.
+ATTENTION = "attention"
 
 
 class MeetingFilterForm(forms.Form):
@@ -765,6 +767,7 @@ class MeetingFilterForm(forms.Form):
         choices=[
             ("", gettext_lazy("Any sync state")),
             (UNSYNCED, gettext_lazy("Not synced")),
+            (ATTENTION, gettext_lazy("Needs attention")),
             *SyncState.choices,
         ],
     )
@@ -788,7 +791,9 @@ class MeetingFilterForm(forms.Form):
         if wanted.get("date_to") and wanted["date_to"] < date.max:
             day_after = wanted["date_to"] + timedelta(days=1)
             meetings = meetings.filter(start__lt=_local_midnight(day_after))
-        if wanted.get("sync") == UNSYNCED:
+        if wanted.get("sync") == ATTENTION:
+            meetings = meetings.filter(sync_state__in=live.NEEDS_ATTENTION)
+        elif wanted.get("sync") == UNSYNCED:
             meetings = meetings.exclude(sync_state=SyncState.SYNCED)
         elif wanted.get("sync"):
             meetings = meetings.filter(sync_state=wanted["sync"])

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from . import actions, audit, presenters, sync
+from . import actions, audit, context_processors, live, presenters, sync
 from .models import Meeting
 from .templatetags.meeting_words import (
     USERID_LISTS,
@@ -40,7 +40,19 @@ def _meeting(pk):
 @require_GET
 def sync_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The badge alone: what the list and the detail page poll while a sync is under way."""
-    return render(request, "meetings/_sync_badge.html", {"meeting": _meeting(pk)})
+    meeting = _meeting(pk)
+    response = render(request, "meetings/_sync_badge.html", {"meeting": meeting})
+    if live.in_flight(meeting):
+        return response
+    return live.announce(response, meeting)
+
+
+@can_view
+@require_GET
+def attention(request: HtmxHttpRequest) -> HttpResponse:
+    """The navigation's count of meetings waiting for a person, which polls itself."""
+    count = context_processors.needs_attention()
+    return render(request, "meetings/_attention.html", {"count": count})
 
 
 @can_view
@@ -64,6 +76,10 @@ def sync_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     except actions.ActionError as err:
         return _answer(request, meeting, error=str(err))
+    if request.htmx and request.POST.get("part") == "badge":
+        # Retry from a list row or the top of the page: the badge alone, polling again.
+        response = render(request, "meetings/_sync_badge.html", {"meeting": meeting})
+        return live.announce(response, meeting)
     return _answer(request, meeting, notice=_("The change will be sent to WeCom again."))
 
 
@@ -110,7 +126,7 @@ def _answer(request, meeting, *, notice=None, error=None):
     html += render_to_string(
         "meetings/_sync_badge.html", {"meeting": meeting, "oob": True}, request=request
     )
-    return HttpResponse(html)
+    return live.announce(HttpResponse(html), meeting)
 
 
 def _panel_context(meeting):

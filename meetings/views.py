@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 
 from wecom.errors import WeComError
 
-from . import actions, audit, importing, payloads, presenters, recurrence
+from . import actions, audit, importing, live, payloads, presenters, recurrence
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
 from .templatetags.meeting_words import (
@@ -124,7 +124,12 @@ def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "readonly_reason": None if meeting.is_editable else readonly_reason(meeting),
         "recurring": meeting.reminders.is_repeat,
         "occurrences": [_occurrence_row(meeting, o) for o in meeting.sub_meetings],
+        "in_flight": live.in_flight(meeting),
     }
+    if request.htmx and request.htmx.target == "meeting-live":
+        # The page's own poll while the sync moves: the meeting alone, drawn afresh.
+        response = render(request, "meetings/detail.html#live", context)
+        return response if context["in_flight"] else live.announce(response, meeting)
     return render(request, "meetings/detail.html", context)
 
 

@@ -284,3 +284,9 @@ def describe_sections(body, calendars=None, people=None):
         rows.append((label(path), describe(path, reminders["remind_before"])))
     sections.append((SECTION_LEGENDS["recurrence"], rows))
     return sections
+
+
+@register.filter
+def occurrence_status(value):
+    """A status WeCom reported for an occurrence, in words (its number if it is a new one)."""
+    return Status.label_of(value)
