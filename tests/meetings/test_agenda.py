@@ -74,7 +74,9 @@ def test_next_week_and_a_cancelled_occurrence(office_client):
 def test_a_single_meeting_is_its_own_occurrence_and_names_its_organiser(office_client):
     Person.objects.create(userid="zhangsan", name="张三", source=Person.Source.CSV)
     meeting = make_meeting(
-        title="Budget", meeting_start=unix(monday() + timedelta(days=4), 14), admin_userid="zhangsan"
+        title="Budget",
+        meeting_start=unix(monday() + timedelta(days=4), 14),
+        admin_userid="zhangsan",
     )
     make_meeting(title="Next week's", meeting_start=unix(monday(1), 14))
     page = office_client.get(AGENDA, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
