@@ -1,0 +1,188 @@
+"""An office administrator's day in Chromium, without the worker: people by name, the agenda
+of occurrences, and every page at phone width.
+
+Things are found by id, class, href and data attributes; visible words are checked in the
+page's language, both of them."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from meetings import agenda
+from meetings.models import Calendar, Meeting, Person, Status
+from tests.meetings.factories import make_meeting
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+WORDS = {
+    "zh-CN": {"unknown": "未在通讯录中", "agenda": "议程", "today": "今天"},
+    "en-US": {"unknown": "not in the directory", "agenda": "Agenda", "today": "Today"},
+}
+
+
+@pytest.fixture(params=["zh-CN", "en-US"])
+def language(request):
+    return request.param
+
+
+def open_tab(browser, live_server, admin_user, admin_password, locale, **options):
+    context = browser.new_context(base_url=live_server.url, locale=locale, **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", admin_user.username)
+    page.fill("input[name=password]", admin_password)
+    # The login form's own button: without JavaScript the language form shows one too.
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
+@pytest.fixture
+def tab(browser, live_server, admin_user, admin_password, language):
+    page = open_tab(browser, live_server, admin_user, admin_password, language)
+    page.words = WORDS[language]
+    yield page
+    page.context.close()
+
+
+def unix(day, hour, minute=0):
+    return int(timezone.make_aware(datetime.combine(day, time(hour, minute))).timestamp())
+
+
+def monday(weeks_ahead=0):
+    return agenda.week_start(timezone.localdate()) + timedelta(weeks=weeks_ahead)
+
+
+def weekly_series(first_day, count, title):
+    meeting = make_meeting(
+        title=title, meeting_start=unix(first_day, 9), meeting_duration=1800,
+        reminders={"is_repeat": 1, "repeat_type": 1}, admin_userid="zhangsan",
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(
+        sub_meetings=[
+            {
+                "sub_meetingid": f"sub{n}",
+                "start": unix(first_day + timedelta(weeks=n), 9),
+                "end": unix(first_day + timedelta(weeks=n), 9, 30),
+                "status": Status.SCHEDULED,
+            }
+            for n in range(count)
+        ]
+    )
+    return meeting
+
+
+@pytest.fixture
+def directory():
+    for userid, name in (("zhangsan", "张三"), ("lisi", "李四")):
+        Person.objects.create(userid=userid, name=name, source=Person.Source.CSV)
+
+
+def test_people_are_shown_by_name_with_the_userid_beside(tab, directory):
+    page = tab
+    meeting = make_meeting(title="预算评审", admin_userid="zhangsan", invitees=["lisi", "ghost"])
+    page.goto("/")
+    row = page.locator("table.list tbody tr", has_text="预算评审")
+    expect(row.locator(".organiser .person-name")).to_have_text("张三")
+    expect(row.locator(".organiser .person-userid")).to_have_text("(zhangsan)")
+
+    page.goto(f"/meetings/{meeting.pk}/")
+    expect(page.locator(".person-name", has_text="李四")).to_be_visible()
+    stranger = page.locator(".person.unknown", has_text="ghost")
+    expect(stranger).to_be_visible()
+    expect(stranger).to_have_attribute("title", page.words["unknown"])
+
+
+def test_a_series_is_found_on_the_day_of_its_third_occurrence_and_weeks_move_by_htmx(tab):
+    page = tab
+    series = weekly_series(monday(-2) + timedelta(days=2), 5, "周例会")
+    page.goto("/")
+    page.click("nav a[href='/agenda/']")
+    page.wait_for_url("**/agenda/")
+    expect(page.locator("#agenda h1")).to_contain_text(page.words["agenda"])
+    today = page.locator(".agenda-day.today")
+    expect(today.locator(".badge.today")).to_have_text(page.words["today"])
+    wednesday = (monday() + timedelta(days=2)).isoformat()
+    third = page.locator(f"#day-{wednesday} a[href='/meetings/{series.pk}/#occurrence-sub2']")
+    expect(third).to_have_text("周例会")
+
+    page.evaluate("window.__notReloaded = true")
+    page.click(".agenda-nav a[rel=next]")
+    page.wait_for_url(f"**/agenda/?span=week&date={monday(1).isoformat()}")
+    expect(page.locator(f"a[href='/meetings/{series.pk}/#occurrence-sub3']")).to_be_visible()
+    assert page.evaluate("window.__notReloaded === true")
+    page.go_back()
+    expect(page.locator(f"a[href='/meetings/{series.pk}/#occurrence-sub2']")).to_be_visible()
+
+    third_link = page.locator(f"a[href='/meetings/{series.pk}/#occurrence-sub2']")
+    third_link.click()
+    page.wait_for_url(f"**/meetings/{series.pk}/#occurrence-sub2")
+    expect(page.locator("#occurrence-sub2")).to_be_visible()
+
+
+def test_the_agenda_works_without_javascript(browser, live_server, admin_user, admin_password):
+    page = open_tab(
+        browser, live_server, admin_user, admin_password, "zh-CN", java_script_enabled=False
+    )
+    series = weekly_series(monday(-1), 4, "无脚本周会")
+    page.goto("/agenda/")
+    page.click(".agenda-nav a[rel=next]")
+    page.wait_for_url(f"**date={monday(1).isoformat()}")
+    expect(page.locator(f"a[href='/meetings/{series.pk}/#occurrence-sub2']")).to_be_visible()
+    page.goto(f"/agenda/?span=day&date={monday(1).isoformat()}")
+    expect(page.locator(".agenda-day")).to_have_count(1)
+    page.context.close()
+
+
+def fits_the_phone(page):
+    """No sideways scrolling, and no text squeezed into a column a character or two wide."""
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide"
+    # Squeezed text: so many lines that each holds only a character or two.
+    squeezed = page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel)]
+              .filter(e => e.offsetParent !== null && e.innerText.trim().length >= 4)
+              .filter(e => {
+                const n = e.innerText.trim().length;
+                const line = parseFloat(getComputedStyle(e).lineHeight) || 20;
+                const lines = Math.round(e.getBoundingClientRect().height / line);
+                return lines > 2 && lines * 2 >= n;
+              })
+              .map(e => e.tagName + ':' + e.innerText.trim().slice(0, 20))""",
+        "main td, main dd, main a, main h1, main li, main .person, main label, main p",
+    )
+    if squeezed:
+        page.screenshot(path="/tmp/day/squeezed.png", full_page=True)
+    assert squeezed == [], f"{page.url}: {squeezed}"
+
+
+def test_every_page_fits_a_phone(browser, live_server, admin_user, admin_password, language,
+                                 directory):
+    page = open_tab(browser, live_server, admin_user, admin_password, language, viewport=PHONE)
+    long_title = "第三季度全体销售与市场部门联合预算评审及下一年度规划讨论会议" * 2
+    meeting = make_meeting(
+        title=long_title, admin_userid="zhangsan",
+        invitees=["lisi", "a.very.long.userid.that.does.not.break.easily@example"],
+        settings={"hosts": ["lisi"]},
+    )
+    weekly_series(monday(), 3, long_title)
+    Calendar.objects.create(
+        cal_id="wcCALENDAR" + "x" * 40, summary="销售部日历", admins=["zhangsan", "lisi"],
+        description="一个很长的描述" * 10,
+    )
+    for url in ("/", f"/meetings/{meeting.pk}/", "/agenda/", "/agenda/?span=day",
+                "/calendars/", f"/meetings/{meeting.pk}/edit/", "/meetings/new/", "/import/"):
+        page.goto(url)
+        fits_the_phone(page)
+
+    # The navigation folds away behind its toggle, and opens with it.
+    nav = page.locator(".topbar nav")
+    expect(nav).to_be_hidden()
+    page.click(".nav-toggle-label")
+    expect(nav.locator("a[href='/agenda/']")).to_be_visible()
+    fits_the_phone(page)
+    page.context.close()
