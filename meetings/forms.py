@@ -317,6 +317,21 @@ def new_meeting():
     return meeting
 
 
+# How a meeting made recurring starts to repeat: every week on the start's weekday, for a
+# number of meetings the page shows (rather than WeCom's default of daily, up to 200).
+FIRST_REPEAT_COUNT = 10
+FIRST_REPEAT = {
+    "repeat_type": RepeatType.WEEKLY,
+    "is_custom_repeat": False,
+    "repeat_until_type": RepeatUntilType.BY_COUNT,
+    "repeat_until_count": FIRST_REPEAT_COUNT,
+}
+
+
+def _default(name):
+    return Reminders._meta.get_field(name).get_default()
+
+
 def saved_data(meeting):
     """The meeting's saved state as the edit form posts it: every field, shown or not."""
     settings, reminders = meeting.settings, meeting.reminders
@@ -335,6 +350,10 @@ def saved_data(meeting):
         data[f"settings-{name}"] = ", ".join(getattr(meeting, name))
     for name in payloads.REMINDERS_FIELDS:
         value = getattr(reminders, name)
+        if not reminders.is_repeat and name in FIRST_REPEAT and value == _default(name):
+            # Hidden until the meeting is made recurring, and then revealed with these values
+            # unless it keeps some chosen earlier.
+            value = FIRST_REPEAT[name]
         if name == "repeat_until" and value is not None:
             value = timezone.localdate(value).isoformat()
         elif name == "repeat_interval" and value is None:
@@ -485,6 +504,9 @@ class MeetingEditor:
         self.body = rules.prune(body)
         for name, day in added.items():
             self.notes[f"reminders-{name}"] = self._added_note(name, day)
+            # Shown ticked, as WeCom will hold it, rather than only said in the note.
+            posted = f"reminders-{name}"
+            self.data.setlist(posted, [*self.data.getlist(posted), str(day)])
         self._place(self.problems)
 
     def _body(self, values):
