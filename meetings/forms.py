@@ -647,6 +647,24 @@ class MeetingEditor:
         form, field = self._locate(name)
         return form[field]
 
+    @property
+    def field_errors(self):
+        """(html name, label, first message) of each shown field with a problem, in the
+        page's order: the banner after a refused save links to each."""
+        return [
+            (row.field.html_name, row.field.label, row.field.errors[0])
+            for rows in self.sections.values()
+            for row in rows
+            if row.field.errors
+        ]
+
+    def row(self, html_name):
+        """The shown row of a field, or None."""
+        return next(
+            (r for rows in self.sections.values() for r in rows if r.field.html_name == html_name),
+            None,
+        )
+
     @cached_property
     def sections(self):
         return {

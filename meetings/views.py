@@ -295,9 +295,25 @@ def _redraw(request, editor):
 
 def _partial(request, editor, part):
     context = _edit_context(editor, show_errors=False)
+    # A field's message shows once the administrator has left it, changed.
+    left = request.POST.get("_left", "")
+    touched = {*request.POST.get("_touched", "").split(), left} & {
+        row.field.html_name for rows in editor.sections.values() for row in rows
+    }
+    context["touched"] = sorted(touched)
     html = render_to_string(f"meetings/edit.html#{part}", context, request=request)
+    late = render_to_string(
+        "meetings/edit.html#touched", {**context, "oob": True}, request=request
+    )
     if part == "changes":
-        return HttpResponse(html)
+        row = editor.row(left)
+        if row is not None:
+            late += render_to_string(
+                "meetings/_field.html", {**context, "row": row, "field_oob": True},
+                request=request,
+            )
+        return HttpResponse(html + late)
+    html += late
     # The changes panel follows every redraw, out of band, so it never lags behind.
     context["oob"] = True
     html += render_to_string("meetings/edit.html#changes", context, request=request)

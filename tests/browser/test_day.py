@@ -4,6 +4,7 @@ of occurrences, and every page at phone width.
 Things are found by id, class, href and data attributes; visible words are checked in the
 page's language, both of them."""
 
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -186,3 +187,52 @@ def test_every_page_fits_a_phone(browser, live_server, admin_user, admin_passwor
     expect(nav.locator("a[href='/agenda/']")).to_be_visible()
     fits_the_phone(page)
     page.context.close()
+
+
+def test_a_fields_message_appears_on_leaving_it_and_the_banner_links_to_it(tab):
+    page = tab
+    meeting = make_meeting(title="周会")
+    page.goto(f"/meetings/{meeting.pk}/edit/")
+    password = page.locator("#field-settings-password")
+    page.fill("[name='settings-password']", "12a")
+    page.press("[name='settings-password']", "Tab")
+    expect(password.locator(".error")).to_be_visible()
+    expect(password).to_have_class(re.compile("has-error"))
+    # It stays while another field is filled and its fieldset redrawn.
+    page.check("[name='settings-enable_waiting_room']")
+    expect(page.locator("#field-settings-enable_waiting_room input")).to_be_checked()
+    expect(password.locator(".error")).to_be_visible()
+    page.fill("[name='settings-password']", "1234")
+    page.press("[name='settings-password']", "Tab")
+    expect(password.locator(".error")).to_have_count(0)
+
+    page.fill("[name='title']", "")
+    page.fill("[name='settings-password']", "9")
+    page.click("button.primary[type=submit]")
+    links = page.locator(".errors .error-links a")
+    expect(links).to_have_count(2)
+    expect(links.nth(0)).to_have_attribute("href", "#field-title")
+    links.nth(1).click()
+    page.wait_for_url("**#field-settings-password")
+    expect(control_block(page, "settings-password").locator(".error")).to_be_in_viewport()
+
+
+def control_block(page, name):
+    return page.locator(f"#field-{name}")
+
+
+def test_turning_a_meeting_recurring_starts_weekly_on_its_weekday_for_a_visible_count(tab):
+    page = tab
+    wednesday = monday(1) + timedelta(days=2)
+    meeting = make_meeting(title="周会", meeting_start=unix(wednesday, 10))
+    page.goto(f"/meetings/{meeting.pk}/edit/")
+    page.check("[name='reminders-is_repeat']")
+    expect(page.locator("[name='reminders-repeat_type']")).to_have_value("1")
+    expect(page.locator("[name='reminders-repeat_until_type']")).to_have_value("1")
+    expect(page.locator("[name='reminders-repeat_until_count']")).to_have_value("10")
+    expect(page.locator(".preview li")).to_have_count(10)
+
+    page.check("[name='reminders-is_custom_repeat']")
+    expect(page.locator("[name='reminders-repeat_day_of_week']")).to_have_count(7)
+    expect(page.locator("[name='reminders-repeat_day_of_week'][value='3']")).to_be_checked()
+    expect(page.locator("[name='reminders-repeat_day_of_week']:checked")).to_have_count(1)
