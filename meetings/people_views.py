@@ -5,10 +5,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import people
+from . import people, rules
 
 # The userid lists a match may be added to, as the edit form names them.
 PICKER_FIELDS = frozenset(("admin_userid", "invitees", "settings-hosts", "settings-ring_users"))
+AMONG_INVITEES = frozenset(("settings-hosts", "settings-ring_users"))
 
 
 @permission_required("meetings.view_meeting", raise_exception=True)
@@ -16,6 +17,16 @@ PICKER_FIELDS = frozenset(("admin_userid", "invitees", "settings-hosts", "settin
 def people_search(request: HttpRequest) -> HttpResponse:
     target = request.GET.get("for", "")
     query = request.GET.get("q", "").strip()
-    matches = people.search(query) if target in PICKER_FIELDS else []
-    context = {"matches": matches, "query": query, "target": target}
+    if target not in PICKER_FIELDS:
+        matches = []
+    elif target in AMONG_INVITEES:
+        # Hosts and the people to ring must be invited: the invitees come first.
+        invitees = people.split_userids(request.GET.get("invitees"))
+        matches = people.search_invited_first(query, invitees)
+    else:
+        matches = people.search(query)
+    # A userid the directory does not know can still be added, as typed.
+    listed = {m.userid.lower() for m in matches}
+    addable = query if rules.is_userid(query) and query.lower() not in listed else ""
+    context = {"matches": matches, "query": query, "target": target, "addable": addable}
     return render(request, "meetings/_people_results.html", context)

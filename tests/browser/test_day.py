@@ -236,3 +236,39 @@ def test_turning_a_meeting_recurring_starts_weekly_on_its_weekday_for_a_visible_
     expect(page.locator("[name='reminders-repeat_day_of_week']")).to_have_count(7)
     expect(page.locator("[name='reminders-repeat_day_of_week'][value='3']")).to_be_checked()
     expect(page.locator("[name='reminders-repeat_day_of_week']:checked")).to_have_count(1)
+
+
+def test_people_fields_are_chips_removed_with_a_cross_and_hosts_offer_the_invitees_first(
+    tab, directory
+):
+    page = tab
+    Person.objects.create(userid="lisi2", name="李四二", source=Person.Source.CSV)
+    meeting = make_meeting(invitees=["lisi", "ghost"])
+    page.goto(f"/meetings/{meeting.pk}/edit/")
+    chips = page.locator("#people-invitees .chip")
+    expect(chips).to_have_count(2)
+
+    page.locator("#people-search-invitees").fill("zhangsan")
+    page.locator("#people-results-invitees button[data-userid='zhangsan']").click()
+    expect(chips).to_have_count(3)
+    expect(page.locator("#people-invitees .chip[data-userid='zhangsan']")).to_contain_text("张三")
+
+    page.locator("#people-invitees .chip[data-userid='ghost'] .chip-remove").click()
+    expect(chips).to_have_count(2)
+    expect(page.locator("[name='invitees']")).to_have_value("lisi, zhangsan")
+    expect(page.locator("#changes del")).to_contain_text("ghost")
+
+    # A userid the directory does not know is added as typed.
+    page.locator("#people-search-invitees").fill("new.colleague")
+    page.locator("#people-results-invitees .add-userid button").click()
+    expect(page.locator("#people-invitees .chip[data-userid='new.colleague']")).to_be_visible()
+
+    # The hosts' picker offers the invitees first, marked, before the rest of the directory.
+    page.locator("#people-search-settings-hosts").fill("李四")
+    results = page.locator("#people-results-settings-hosts button.people-pick")
+    expect(results).to_have_count(2)
+    expect(results.nth(0)).to_have_attribute("data-userid", "lisi")
+    expect(results.nth(0).locator(".flag.invited")).to_be_visible()
+    expect(results.nth(1)).to_have_attribute("data-userid", "lisi2")
+    results.nth(0).click()
+    expect(page.locator("#people-settings-hosts .chip[data-userid='lisi']")).to_be_visible()
