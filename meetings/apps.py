@@ -8,7 +8,7 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self):
-        from . import audit
+        from . import audit, import_jobs  # noqa: F401 (registers the import task)
 
         audit.connect_signals()
 

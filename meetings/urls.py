@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import agenda_views, calendar_views, people_views, sync_views, views
+from . import agenda_views, calendar_views, import_views, people_views, sync_views, views
 
 app_name = "meetings"
 
 urlpatterns = [
     path("", views.meeting_list, name="list"),
     path("import/", views.meeting_import, name="import"),
+    path("import/<str:job>/", import_views.import_progress, name="import_progress"),
     path("agenda/", agenda_views.agenda_page, name="agenda"),
     path("meetings/new/", views.meeting_new, name="new"),
     path("meetings/<int:pk>/", views.meeting_detail, name="detail"),

@@ -18,9 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from wecom.errors import WeComError
-
-from . import actions, audit, importing, live, payloads, presenters, recurrence
+from . import actions, audit, import_jobs, live, payloads, presenters, recurrence
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
 from .templatetags.meeting_words import (
@@ -69,30 +67,15 @@ def meeting_list(request: HtmxHttpRequest) -> HttpResponse:
 @can_edit
 @require_http_methods(["GET", "POST"])
 def meeting_import(request: HtmxHttpRequest) -> HttpResponse:
-    """Bring meetings in by ID with get_info; each one WeCom refuses is named with its reason,
-    and the ones it accepted are kept."""
+    """Bring meetings in by ID with get_info, in the background (WeCom may be slow): the
+    progress page then follows each one."""
     form = ImportForm(request.POST or None)
-    imported = []
     if request.method == "POST" and form.is_valid():
-        for meetingid in form.cleaned_data["meetingids"]:
-            try:
-                meeting, _created = importing.import_by_id(
-                    meetingid, actor=request.user, source_ip=audit.client_ip(request)
-                )
-            except WeComError as refused:
-                reason = {"meetingid": meetingid, "reason": refused.message}
-                form.add_error("meetingids", _("%(meetingid)s: %(reason)s") % reason)
-            else:
-                imported.append(meeting)
-        if imported:
-            messages.success(
-                request,
-                _("Imported: %(titles)s.") % {"titles": listing(m.title for m in imported)},
-            )
-        if not form.errors:
-            if len(imported) == 1:
-                return redirect("meetings:detail", imported[0].pk)
-            return redirect("meetings:list")
+        job = import_jobs.start(
+            form.cleaned_data["meetingids"], actor=request.user,
+            source_ip=audit.client_ip(request),
+        )
+        return redirect("meetings:import_progress", job)
     return render(request, "meetings/import.html", {"form": form})
 
 

@@ -141,3 +141,27 @@ def test_retry_now_sends_a_change_waiting_for_its_next_try(tab, worker, sandbox,
     )
     assert sandbox.meeting(meeting.meetingid)["location"] == "2楼"
     assert Meeting.objects.get(pk=meeting.pk).sync_state == SyncState.SYNCED
+
+
+def test_an_import_from_a_slow_wecom_runs_in_the_background(tab, worker, sandbox, settings):
+    page = tab
+    settings.SYNC_BACKOFF_BASE = 3
+    slow = sandbox.create_meeting(title="慢慢导入")
+    # WeCom is busy, then slow: the import tries again a little later, and waits.
+    sandbox.fault(path="meeting/get_info", kind="errcode", value=-1, times=1)
+    sandbox.fault(path="meeting/get_info", kind="delay", value=2, times=1)
+    page.goto("/import/")
+    page.fill("[name='meetingids']", slow)
+    page.click("main button.primary[type=submit]")
+    page.wait_for_url("**/import/*/")
+    mark_loaded(page)
+    row = page.locator(f".import-row[data-meetingid='{slow}']")
+    # The page is there before WeCom has answered, and follows until it has.
+    expect(row).not_to_have_attribute("data-state", "imported")
+    expect(row).to_have_attribute("data-state", "imported", timeout=SYNC_WAIT)
+    assert [r["fault"] for r in sandbox.requests("meeting/get_info")][:2] == ["errcode", "delay"]
+    meeting = Meeting.objects.get(meetingid=slow)
+    expect(row.locator(f"a[href='/meetings/{meeting.pk}/']")).to_have_text("慢慢导入")
+    assert_not_reloaded(page)
+    # Settled: the list stops asking.
+    expect(page.locator("#import-progress")).not_to_have_attribute("hx-trigger", "every 1s")
