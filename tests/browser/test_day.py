@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from meetings import agenda
 from meetings.models import Calendar, Meeting, Person, Status
+from tests.fixtures.browser import log_in
 from tests.meetings.factories import make_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,14 +33,7 @@ def language(request):
 def open_tab(browser, live_server, admin_user, admin_password, locale, **options):
     context = browser.new_context(base_url=live_server.url, locale=locale, **options)
     context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", admin_user.username)
-    page.fill("input[name=password]", admin_password)
-    # The login form's own button: without JavaScript the language form shows one too.
-    page.click("main button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
+    return log_in(context.new_page(), admin_user.username, admin_password)
 
 
 @pytest.fixture

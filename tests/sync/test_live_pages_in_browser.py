@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from meetings import actions
 from meetings.models import Meeting, SyncState
+from tests.fixtures.browser import log_in
 
 from .conftest import edit, import_new
 
@@ -33,11 +34,7 @@ def tab(request, browser, live_server):
     page = context.new_page()
     user = get_user_model().objects.create_user("xiao.li", password=PASSWORD)
     actions.grant_role(user, "administrator")
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "xiao.li")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in(page, "xiao.li", PASSWORD)
     page.words = WORDS[request.param]
     yield page
     context.close()
