@@ -200,9 +200,9 @@ def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
 @transaction.atomic
 def retry_sync(meeting, *, actor, source_ip=None):
     """Send a meeting whose sync stopped (failed, or a conflict to check again) once more,
-    with a fresh count of tries."""
+    with a fresh count of tries; or one waiting for its next try, now rather than then."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if meeting.sync_state not in (SyncState.FAILED, SyncState.CONFLICT):
+    if meeting.sync_state not in (SyncState.FAILED, SyncState.CONFLICT, SyncState.RETRYING):
         raise ActionError(_("Only a meeting whose sync has stopped can be retried."))
     stopped = f"{meeting.sync_state}: {meeting.sync_error}".rstrip(": ")
     endings.waiting(meeting.pk)

@@ -9,7 +9,7 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self):
-        from . import signals
+        from . import import_jobs, signals  # noqa: F401 (import_jobs registers its task)
 
         signals.connect()
         post_migrate.connect(_title_index, sender=self)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wecom.client import get_client
 from wecom.errors import TransientError, WeComError
 
-from . import actions, audit
+from . import actions, audit, presenters
 from .calendar_forms import CalendarForm, fingerprint, normalised
 from .models import Calendar
 from .views import can_edit, can_view
@@ -30,7 +30,20 @@ from .views import can_edit, can_view
 @can_view
 @require_GET
 def calendar_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "meetings/calendars.html", {"calendars": Calendar.objects.all()})
+    calendars = list(Calendar.objects.all())
+    # The administrators and the people shared with, by name: one query for the page.
+    named = presenters.person_labels(
+        userid
+        for calendar in calendars
+        for userid in (*calendar.admins, *(share.get("userid") for share in calendar.shares))
+    )
+    for calendar in calendars:
+        calendar.admin_people = presenters.label_people(calendar.admins, named)
+        calendar.share_people = [
+            (presenters.label_people([share.get("userid", "")], named)[0], share)
+            for share in calendar.shares
+        ]
+    return render(request, "meetings/calendars.html", {"calendars": calendars})
 
 
 @can_edit

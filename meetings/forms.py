@@ -27,7 +27,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import payloads, people, recurrence, rules, search
+from . import live, payloads, people, presenters, recurrence, rules, search
 from .models import (
     AutoRecordType,
     EnterMute,
@@ -42,7 +42,14 @@ from .models import (
     WatermarkType,
 )
 from .rendering import RENDERER
-from .templatetags.meeting_words import REMIND_BEFORE, SECRETS, describe, label, weekday_name
+from .templatetags.meeting_words import (
+    REMIND_BEFORE,
+    SECRETS,
+    USERID_LISTS,
+    describe,
+    label,
+    weekday_name,
+)
 
 # The value format of <input type="datetime-local">, minutes being all the page offers.
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -326,6 +333,21 @@ def new_meeting():
     return meeting
 
 
+# How a meeting made recurring starts to repeat: every week on the start's weekday, for a
+# number of meetings the page shows (rather than WeCom's default of daily, up to 200).
+FIRST_REPEAT_COUNT = 10
+FIRST_REPEAT = {
+    "repeat_type": RepeatType.WEEKLY,
+    "is_custom_repeat": False,
+    "repeat_until_type": RepeatUntilType.BY_COUNT,
+    "repeat_until_count": FIRST_REPEAT_COUNT,
+}
+
+
+def _default(name):
+    return Reminders._meta.get_field(name).get_default()
+
+
 def saved_data(meeting):
     """The meeting's saved state as the edit form posts it: every field, shown or not."""
     settings, reminders = meeting.settings, meeting.reminders
@@ -344,6 +366,10 @@ def saved_data(meeting):
         data[f"settings-{name}"] = ", ".join(getattr(meeting, name))
     for name in payloads.REMINDERS_FIELDS:
         value = getattr(reminders, name)
+        if not reminders.is_repeat and name in FIRST_REPEAT and value == _default(name):
+            # Hidden until the meeting is made recurring, and then revealed with these values
+            # unless it keeps some chosen earlier.
+            value = FIRST_REPEAT[name]
         if name == "repeat_until" and value is not None:
             value = timezone.localdate(value).isoformat()
         elif name == "repeat_interval" and value is None:
@@ -410,6 +436,9 @@ class Change:
     old: str
     new: str
     secret: bool = False
+    # For a list of userids: the people before and after, by name.
+    old_people: list | None = None
+    new_people: list | None = None
 
 
 class MeetingEditor:
@@ -493,6 +522,9 @@ class MeetingEditor:
         self.body = rules.prune(body)
         for name, day in added.items():
             self.notes[f"reminders-{name}"] = self._added_note(name, day)
+            # Shown ticked, as WeCom will hold it, rather than only said in the note.
+            posted = f"reminders-{name}"
+            self.data.setlist(posted, [*self.data.getlist(posted), str(day)])
         self._place(self.problems)
 
     def _body(self, values):
@@ -525,7 +557,7 @@ class MeetingEditor:
             return invitees
         self.notes["invitees"] = _(
             "%(userid)s was added: the organiser is always among the invitees."
-        ) % {"userid": organiser}
+        ) % {"userid": presenters.person_labels([organiser])[organiser]}
         return [organiser, *invitees]
 
     # The page shows minutes and dates while WeCom keeps seconds: a value shown as saved is
@@ -591,12 +623,19 @@ class MeetingEditor:
             for name in form.errors
             if name != NON_FIELD_ERRORS
         }
+        # A message about a person names them: "李四 (lisi) is a host but is not invited".
+        named = presenters.person_labels(
+            p.message.params["userid"] for p in problems if "userid" in p.message.params
+        )
         for problem in problems:
             # The form requires both halves of the time, so a missing one already has its
             # own message.
             if problem.code == rules.MISSING_PAIR:
                 continue
-            message = str(problem.message)
+            params = problem.message.params
+            if params.get("userid") in named:
+                params = {**params, "userid": named[params["userid"]]}
+            message = str(rules.Message(problem.message.template, **params))
             name = html_name(problem.field)
             form, field = self._locate(name)
             if form is not None and name in self.visible:
@@ -625,6 +664,29 @@ class MeetingEditor:
     def field(self, name):
         form, field = self._locate(name)
         return form[field]
+
+    @property
+    def field_errors(self):
+        """(html name, label, first message) of each shown field with a problem, in the
+        page's order: the banner after a refused save links to each."""
+        return [
+            (row.field.html_name, row.field.label, row.field.errors[0])
+            for section in SECTIONS
+            for row in self.sections[section]
+            if row.field.errors
+        ]
+
+    def row(self, html_name):
+        """The shown row of a field, or None."""
+        return next(
+            (
+                r
+                for section in SECTIONS
+                for r in self.sections[section]
+                if r.field.html_name == html_name
+            ),
+            None,
+        )
 
     @cached_property
     def sections(self):
@@ -665,19 +727,28 @@ class MeetingEditor:
     def changes(self):
         """Each field the form changes, old and new in words, secrets masked."""
         saved = payloads.desired_body(self.meeting)
-        rows = []
         # The same notion of "changed" as the save and the sync (payloads.same).
-        for path, old, new in payloads.changes(saved, self.body, self.meeting.admin_userid):
+        changed = list(payloads.changes(saved, self.body, self.meeting.admin_userid))
+        named = presenters.person_labels(
+            userid
+            for path, old, new in changed
+            if path in USERID_LISTS
+            for userid in (*_userid_list(old), *_userid_list(new))
+        )
+        rows = []
+        for path, old, new in changed:
             if path in SECRETS:
                 rows.append(Change(label(path), _mask(old), _mask(new), secret=True))
-            else:
-                rows.append(
-                    Change(
-                        label(path),
-                        describe(path, old, self.calendars),
-                        describe(path, new, self.calendars),
-                    )
-                )
+                continue
+            change = Change(
+                label(path),
+                describe(path, old, self.calendars),
+                describe(path, new, self.calendars),
+            )
+            if path in USERID_LISTS:
+                change.old_people = presenters.label_people(_userid_list(old), named)
+                change.new_people = presenters.label_people(_userid_list(new), named)
+            rows.append(change)
         return rows
 
     @cached_property
@@ -727,12 +798,21 @@ class _OnDemand(dict):
         return value
 
 
+def _userid_list(value):
+    """The userids of a body value: a {"userid": […]} object, a bare list, or nothing."""
+    if isinstance(value, dict):
+        value = value.get("userid")
+    return [u for u in value or () if isinstance(u, str)]
+
+
 def _mask(value):
     return "••••" if value else _("not set")
 
 
 # Every meeting whose last saved change WeCom does not have yet, whatever the reason.
 UNSYNCED = "unsynced"
+# Every meeting whose sync waits for a person: failed, or a conflict to settle.
+ATTENTION = "attention"
 
 
 class MeetingFilterForm(forms.Form):
@@ -770,6 +850,7 @@ class MeetingFilterForm(forms.Form):
         choices=[
             ("", gettext_lazy("Any sync state")),
             (UNSYNCED, gettext_lazy("Not synced")),
+            (ATTENTION, gettext_lazy("Needs attention")),
             *SyncState.choices,
         ],
     )
@@ -801,7 +882,9 @@ class MeetingFilterForm(forms.Form):
             meetings = meetings.filter(
                 _occurs_between(begin and _local_midnight(begin), end and _local_midnight(end))
             )
-        if wanted.get("sync") == UNSYNCED:
+        if wanted.get("sync") == ATTENTION:
+            meetings = meetings.filter(sync_state__in=live.NEEDS_ATTENTION)
+        elif wanted.get("sync") == UNSYNCED:
             meetings = meetings.exclude(sync_state=SyncState.SYNCED)
         elif wanted.get("sync"):
             meetings = meetings.filter(sync_state=wanted["sync"])

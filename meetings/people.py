@@ -42,6 +42,7 @@ class Entry:
     department: str = ""
     known: bool = False
     well_formed: bool = True
+    invited: bool = False
 
 
 def split_userids(text):
@@ -75,6 +76,24 @@ def search(query, limit=SEARCH_LIMIT):
         Q(name__icontains=query) | Q(userid__icontains=query) | Q(department__icontains=query)
     )
     return list(matches.order_by("name", "userid")[:limit])
+
+
+def search_invited_first(query, invitees, limit=SEARCH_LIMIT):
+    """The invitees who match `query` (all of them for an empty one), marked `invited`, then
+    the rest of the directory's matches, up to `limit` in all."""
+    query = (query or "").strip().lower()
+    invited = [
+        entry
+        for entry in entries(invitees)
+        if entry.well_formed
+        and (not query or any(query in text.lower()
+                              for text in (entry.userid, entry.name, entry.department)))
+    ][:limit]
+    for entry in invited:
+        entry.invited = True
+    seen = {entry.userid.lower() for entry in invited}
+    others = [p for p in search(query, limit) if p.userid.lower() not in seen]
+    return invited + others[: limit - len(invited)]
 
 
 def note_seen(userids):

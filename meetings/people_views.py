@@ -6,10 +6,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import people
+from . import people, rules
 
 # The userid lists a match may be added to, as the edit form names them.
 PICKER_FIELDS = frozenset(("admin_userid", "invitees", "settings-hosts", "settings-ring_users"))
+AMONG_INVITEES = frozenset(("settings-hosts", "settings-ring_users"))
 
 
 class PeopleSearchForm(forms.Form):
@@ -25,6 +26,22 @@ def people_search(request: HttpRequest) -> HttpResponse:
     valid = form.is_valid()
     query = form.cleaned_data.get("q", "")
     target = form.cleaned_data.get("target", "")
-    matches = people.search(query) if valid else []
-    context = {"matches": matches, "query": query, "target": target, "errors": form["q"].errors}
+    if not valid:
+        matches = []
+    elif target in AMONG_INVITEES:
+        # Hosts and the people to ring must be invited: the invitees come first.
+        # Only what can be a userid is looked up (a NUL cannot reach a query).
+        invitees = [
+            u for u in people.split_userids(request.GET.get("invitees")) if rules.is_userid(u)
+        ]
+        matches = people.search_invited_first(query, invitees)
+    else:
+        matches = people.search(query)
+    # A userid the directory does not know can still be added, as typed.
+    listed = {m.userid.lower() for m in matches}
+    addable = query if valid and rules.is_userid(query) and query.lower() not in listed else ""
+    context = {
+        "matches": matches, "query": query, "target": target, "addable": addable,
+        "errors": form["q"].errors,
+    }
     return render(request, "meetings/_people_results.html", context)

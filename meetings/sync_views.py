@@ -14,9 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from . import actions, audit, sync
+from . import actions, audit, context_processors, live, presenters, sync
 from .models import Meeting
-from .templatetags.meeting_words import describe, duration_words, label, local_datetime
+from .templatetags.meeting_words import (
+    USERID_LISTS,
+    describe,
+    duration_words,
+    label,
+    local_datetime,
+)
 from .views import can_edit, can_view
 
 ATTEMPTS_SHOWN = 20
@@ -34,7 +40,19 @@ def _meeting(pk):
 @require_GET
 def sync_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The badge alone: what the list and the detail page poll while a sync is under way."""
-    return render(request, "meetings/_sync_badge.html", {"meeting": _meeting(pk)})
+    meeting = _meeting(pk)
+    response = render(request, "meetings/_sync_badge.html", {"meeting": meeting})
+    if live.in_flight(meeting):
+        return response
+    return live.announce(response, meeting)
+
+
+@can_view
+@require_GET
+def attention(request: HtmxHttpRequest) -> HttpResponse:
+    """The navigation's count of meetings waiting for a person, which polls itself."""
+    count = context_processors.needs_attention()
+    return render(request, "meetings/_attention.html", {"count": count})
 
 
 @can_view
@@ -58,6 +76,10 @@ def sync_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     except actions.ActionError as err:
         return _answer(request, meeting, error=str(err))
+    if request.htmx and request.POST.get("part") == "badge":
+        # Retry from a list row or the top of the page: the badge alone, polling again.
+        response = render(request, "meetings/_sync_badge.html", {"meeting": meeting})
+        return live.announce(response, meeting)
     return _answer(request, meeting, notice=_("The change will be sent to WeCom again."))
 
 
@@ -104,19 +126,34 @@ def _answer(request, meeting, *, notice=None, error=None):
     html += render_to_string(
         "meetings/_sync_badge.html", {"meeting": meeting, "oob": True}, request=request
     )
-    return HttpResponse(html)
+    return live.announce(HttpResponse(html), meeting)
 
 
 def _panel_context(meeting):
+    # Every person the panel names, in one query.
+    named = presenters.person_labels(
+        [
+            *meeting.excess_users,
+            *(
+                userid
+                for values in meeting.conflict.values()
+                for side in ("mine", "wecom")
+                for userid in _userids(values.get(side))
+            ),
+        ]
+    )
     return {
         "meeting": meeting,
+        "excess_users": presenters.people_html(
+            presenters.label_people(meeting.excess_users, named)
+        ),
         "attempts": meeting.attempts.all()[:ATTEMPTS_SHOWN],
         "conflicts": [
             {
                 "field": name,
                 "label": _field_label(name),
-                "mine": _value_words(name, values.get("mine")),
-                "wecom": _value_words(name, values.get("wecom")),
+                "mine": _value_words(name, values.get("mine"), named),
+                "wecom": _value_words(name, values.get("wecom"), named),
             }
             for name, values in sorted(meeting.conflict.items())
         ],
@@ -136,13 +173,24 @@ def _field_label(path):
         return path
 
 
-def _value_words(path, value):
+def _userids(value):
+    """The userids of a conflicting value that is a list of people, else none."""
+    if isinstance(value, dict) and set(value) <= {"userid"}:
+        value = value.get("userid") or []
+    if isinstance(value, list) and all(isinstance(u, str) for u in value):
+        return value
+    return []
+
+
+def _value_words(path, value, named):
     if path == sync.TIME and isinstance(value, dict):
         start, duration = value.get("meeting_start"), value.get("meeting_duration")
         return _("%(start)s, %(duration)s") % {
             "start": local_datetime(start) if start else "—",
             "duration": duration_words(duration) if duration else "—",
         }
+    if path in USERID_LISTS and _userids(value):
+        return presenters.people_html(presenters.label_people(_userids(value), named))
     if isinstance(value, dict) and set(value) <= {"userid"}:
         value = value.get("userid") or []
     return describe(path, value)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import calendar_views, people_views, sync_views, views
+from . import agenda_views, calendar_views, import_views, people_views, sync_views, views
 from .text import TextSegment
 
 # Text path parameters use this converter, not "str": a segment holding a NUL or another
@@ -12,6 +12,8 @@ app_name = "meetings"
 urlpatterns = [
     path("", views.meeting_list, name="list"),
     path("import/", views.meeting_import, name="import"),
+    path("import/<text:job>/", import_views.import_progress, name="import_progress"),
+    path("agenda/", agenda_views.agenda_page, name="agenda"),
     path("meetings/new/", views.meeting_new, name="new"),
     path("meetings/<int:pk>/", views.meeting_detail, name="detail"),
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="edit"),
@@ -20,6 +22,7 @@ urlpatterns = [
     path("meetings/<int:pk>/sync/status/", sync_views.sync_status, name="sync_status"),
     path("meetings/<int:pk>/sync/retry/", sync_views.sync_retry, name="sync_retry"),
     path("meetings/<int:pk>/sync/resolve/", sync_views.sync_resolve, name="sync_resolve"),
+    path("attention/", sync_views.attention, name="attention"),
     path("people/search/", people_views.people_search, name="people_search"),
     path("calendars/", calendar_views.calendar_list, name="calendars"),
     path("calendars/new/", calendar_views.calendar_new, name="calendar_new"),

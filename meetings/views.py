@@ -18,9 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from wecom.errors import WeComError
-
-from . import actions, audit, importing, payloads, recurrence, search
+from . import actions, audit, import_jobs, live, payloads, presenters, recurrence
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
 from .templatetags.meeting_words import (
@@ -57,38 +55,26 @@ def meeting_list(request: HtmxHttpRequest) -> HttpResponse:
     # The reminders in the same query: the list marks recurring series.
     meetings = filters.filter(Meeting.objects.select_related("reminders"))
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    # The organisers' names: one query for the page, whatever its length.
+    organisers = presenters.person_labels(m.admin_userid for m in page.object_list)
+    for meeting in page.object_list:
+        meeting.organiser = organisers.get(meeting.admin_userid) or meeting.admin_userid
     return render(request, "meetings/list.html", {"filters": filters, "page": page})
 
 
 @can_edit
 @require_http_methods(["GET", "POST"])
 def meeting_import(request: HtmxHttpRequest) -> HttpResponse:
-    """Bring meetings in by 会议号 or ID with get_info; each one WeCom refuses is named with
-    its reason, and the ones it accepted are kept."""
+    """Bring meetings in by 会议号 or ID with get_info, in the background (WeCom may be
+    slow): the progress page then follows each one."""
     form = ImportForm(request.POST or None)
-    imported = []
     if request.method == "POST" and form.is_valid():
-        for meetingid in form.cleaned_data["meetingids"]:
-            code = search.meeting_code(meetingid)
-            fetch = importing.import_by_code if code else importing.import_by_id
-            try:
-                meeting, _created = fetch(
-                    code or meetingid, actor=request.user, source_ip=audit.client_ip(request)
-                )
-            except WeComError as refused:
-                reason = {"meetingid": meetingid, "reason": refused.message}
-                form.add_error("meetingids", _("%(meetingid)s: %(reason)s") % reason)
-            else:
-                imported.append(meeting)
-        if imported:
-            messages.success(
-                request,
-                _("Imported: %(titles)s.") % {"titles": listing(m.title for m in imported)},
-            )
-        if not form.errors:
-            if len(imported) == 1:
-                return redirect("meetings:detail", imported[0].pk)
-            return redirect("meetings:list")
+        job = import_jobs.start(
+            form.cleaned_data["meetingids"], actor=request.user,
+            source_ip=audit.client_ip(request),
+        )
+        return redirect("meetings:import_progress", job)
     return render(request, "meetings/import.html", {"form": form})
 
 
@@ -104,15 +90,28 @@ def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         preview = recurrence.preview(
             body["meeting_start"], body["meeting_duration"], reminders, limit=10
         )
+    labels = presenters.person_labels(
+        [meeting.admin_userid, *(p.userid for p in meeting.participants.all())]
+    )
     context = {
         "meeting": meeting,
-        "sections": describe_sections(body, calendars),
+        "organiser": labels.get(meeting.admin_userid, meeting.admin_userid),
+        "sections": describe_sections(
+            body,
+            calendars,
+            people=lambda ids: presenters.people_html(presenters.label_people(ids, labels)),
+        ),
         "repeat_summary": repeat_summary(reminders),
         "preview": preview,
         "readonly_reason": None if meeting.is_editable else readonly_reason(meeting),
         "recurring": meeting.reminders.is_repeat,
         "occurrences": [_occurrence_row(meeting, o) for o in meeting.sub_meetings],
+        "in_flight": live.in_flight(meeting),
     }
+    if request.htmx and request.htmx.target == "meeting-live":
+        # The page's own poll while the sync moves: the meeting alone, drawn afresh.
+        response = render(request, "meetings/detail.html#live", context)
+        return response if context["in_flight"] else live.announce(response, meeting)
     return render(request, "meetings/detail.html", context)
 
 
@@ -282,9 +281,25 @@ def _redraw(request, editor):
 
 def _partial(request, editor, part):
     context = _edit_context(editor, show_errors=False)
+    # A field's message shows once the administrator has left it, changed.
+    left = request.POST.get("_left", "")
+    touched = {*request.POST.get("_touched", "").split(), left} & {
+        row.field.html_name for rows in editor.sections.values() for row in rows
+    }
+    context["touched"] = sorted(touched)
     html = render_to_string(f"meetings/edit.html#{part}", context, request=request)
+    late = render_to_string(
+        "meetings/edit.html#touched", {**context, "oob": True}, request=request
+    )
     if part == "changes":
-        return HttpResponse(html)
+        row = editor.row(left)
+        if row is not None:
+            late += render_to_string(
+                "meetings/_field.html", {**context, "row": row, "field_oob": True},
+                request=request,
+            )
+        return HttpResponse(html + late)
+    html += late
     # The changes panel follows every redraw, out of band, so it never lags behind.
     context["oob"] = True
     html += render_to_string("meetings/edit.html#changes", context, request=request)

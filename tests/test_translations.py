@@ -95,6 +95,9 @@ def pages(client):
         redraw["_render"] = part
         yield f"edit #{part}", client.post(edit, redraw, HTTP_HX_REQUEST="true")
     yield "sync panel", client.get(reverse("meetings:sync_panel", args=[meeting.pk]))
+    yield "agenda", client.get(reverse("meetings:agenda"))
+    yield "agenda day", client.get(reverse("meetings:agenda"), {"span": "day"})
+    yield "needs attention", client.get(reverse("meetings:attention"))
 
 
 def administrator(user_model):

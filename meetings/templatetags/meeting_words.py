@@ -78,3 +78,9 @@ def local_datetime(moment):
 @register.filter
 def problem_words(stored):
     return presenters.problem_words(stored)
+
+
+@register.filter
+def occurrence_status(value):
+    """The status of one occurrence on the agenda, in words."""
+    return Status.label_of(value)

@@ -1,5 +1,8 @@
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from meetings.models import Calendar, Status
 from tests.meetings.factories import local_unix, make_meeting, office_client
@@ -37,7 +40,10 @@ def test_it_shows_choices_flags_and_people_in_words(office_client):
     assert "<dt>Waiting room</dt><dd>Yes</dd>" in page
     assert "<dt>Registration</dt><dd>No</dd>" in page
     assert "Cloud recording" in page
-    assert "<dt>Invitees</dt><dd>lisi, wangwu, zhaoliu</dd>" in page
+    # People not in the directory: their userids as they are, each marked.
+    invitees = re.search(r"<dt>Invitees</dt><dd>(.*?)</dd>", page).group(1)
+    assert strip_tags(invitees).replace("?", "") == "lisi, wangwu, zhaoliu"
+    assert invitees.count('class="person unknown"') == 3
     assert "<dt>Calendar</dt><dd>Sales calendar</dd>" in page
     assert "At the start, 15 minutes before" in page
     assert "Does not repeat" in page

@@ -179,7 +179,8 @@ REPEAT_FIELDS = {
                 "reminders-repeat_type",
                 "reminders-is_custom_repeat",
                 "reminders-repeat_until_type",
-                "reminders-repeat_until",
+                # A meeting made recurring ends after a number of meetings at first.
+                "reminders-repeat_until_count",
             },
         ),
         (
@@ -194,7 +195,8 @@ REPEAT_FIELDS = {
                 "reminders-repeat_interval",
                 "reminders-repeat_day_of_week",
                 "reminders-repeat_until_type",
-                "reminders-repeat_until",
+                # A meeting made recurring ends after a number of meetings at first.
+                "reminders-repeat_until_count",
             },
         ),
         (
@@ -349,8 +351,9 @@ def test_it_says_when_the_starts_own_weekday_was_added(editor):
     )
     block = field_html(response, "reminders-repeat_day_of_week")
     assert "Wednesday was added: WeCom always includes the start&#x27;s own weekday." in block
-    # What was ticked stays as ticked; the preview already meets on Wednesdays too.
-    assert 'value="3" id="id_reminders-repeat_day_of_week_2" checked' not in block
+    # The added weekday is shown ticked, as WeCom will hold it, beside what was ticked.
+    assert 'value="3" id="id_reminders-repeat_day_of_week_2" checked' in block
+    assert 'value="5" id="id_reminders-repeat_day_of_week_4" checked' in block
     assert any("(Wednesday)" in date for date in preview_dates(response))
 
 

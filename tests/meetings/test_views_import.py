@@ -1,6 +1,10 @@
+"""The import page: meetings brought in by ID in the background, each one's progress shown
+as it stands (here with Celery running the tasks at once; tests/sync has the real worker)."""
+
 import pytest
 from django.urls import reverse
 
+from config.celery import app
 from meetings.models import Meeting, SyncState
 from tests.meetings.factories import office_client
 
@@ -11,26 +15,67 @@ pytestmark = pytest.mark.django_db
 URL = reverse("meetings:import")
 
 
-def test_it_imports_one_meeting_and_opens_it(office_client, sandbox):
+@pytest.fixture
+def eager():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def rows(page):
+    import re
+
+    return dict(re.findall(r'data-meetingid="([^"]+)" data-state="([^"]+)"', page))
+
+
+def test_it_imports_one_meeting_and_links_to_it(office_client, sandbox, eager):
     meetingid = sandbox.create_meeting(title="从企业微信导入")
     response = office_client.post(URL, {"meetingids": f"  {meetingid}\n"})
     assert response.status_code == 302
+    page = office_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
     meeting = Meeting.objects.get(meetingid=meetingid)
-    assert response["Location"] == reverse("meetings:detail", args=[meeting.pk])
+    assert rows(page) == {meetingid: "imported"}
+    assert f'href="{reverse("meetings:detail", args=[meeting.pk])}"' in page
+    assert "Finished." in page and 'hx-trigger="every 1s"' not in page
     assert meeting.title == "从企业微信导入"
     assert meeting.sync_state == SyncState.SYNCED
 
 
-def test_it_keeps_the_good_ones_and_names_each_refused_id(office_client, sandbox):
+def test_it_keeps_the_good_ones_and_says_which_wecom_does_not_know(office_client, sandbox,
+                                                                    eager):
     good = sandbox.create_meeting(title="能导入的会议")
     response = office_client.post(URL, {"meetingids": f"{good}, hy-unknown-meeting"})
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "hy-unknown-meeting" in page
-    assert 'class="error"' in page
-    # What was typed stays in the form.
-    assert f"{good}, hy-unknown-meeting" in page
+    page = office_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = page.content.decode()
+    assert rows(page) == {good: "imported", "hy-unknown-meeting": "not_found"}
+    assert "未找到" in page
     assert Meeting.objects.filter(meetingid=good).exists()
+
+
+def test_it_tries_again_when_wecom_does_not_answer_and_says_when_it_gave_up(
+    office_client, sandbox, eager, settings
+):
+    settings.SYNC_BACKOFF_BASE = 0.01
+    settings.SYNC_MAX_TRIES = 3
+    settings.WECOM_READ_TIMEOUT = 1
+    busy = sandbox.create_meeting(title="繁忙")
+    late = sandbox.create_meeting(title="稍后")
+    sandbox.fault(path="meeting/get_info", kind="errcode", value=-1, times=4)
+    response = office_client.post(URL, {"meetingids": f"{late}\n{busy}"})
+    page = office_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # Three busy answers for the first, then the fourth for the second, then WeCom answers.
+    assert rows(page) == {late: "gave_up", busy: "imported"}
+    assert "WeCom did not answer in 3 tries." in page
+
+
+def test_a_progress_page_is_its_starters_alone(office_client, sandbox, eager, client,
+                                               django_user_model):
+    meetingid = sandbox.create_meeting()
+    progress = office_client.post(URL, {"meetingids": meetingid})["Location"]
+    other = django_user_model.objects.create_superuser("other", password="x-unused-9")
+    client.force_login(other)
+    assert client.get(progress).status_code == 404
+    assert client.get(reverse("meetings:import_progress", args=["nojob"])).status_code == 404
 
 
 def test_it_asks_for_at_least_one_id(office_client, sandbox):
@@ -40,20 +85,42 @@ def test_it_asks_for_at_least_one_id(office_client, sandbox):
     assert not Meeting.objects.exists()
 
 
-def test_it_imports_by_the_meeting_code_as_wecom_clients_show_it(office_client, sandbox):
+def test_it_imports_by_the_meeting_code_as_wecom_clients_show_it(office_client, sandbox, eager):
     meetingid = sandbox.create_meeting(title="按会议号导入")
     code = sandbox.meeting(meetingid)["meeting_code"]
     spaced = f"{code[:3]} {code[3:6]} {code[6:]}"
     response = office_client.post(URL, {"meetingids": spaced})
     assert response.status_code == 302
+    page = office_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert rows(page) == {spaced: "imported"}
     meeting = Meeting.objects.get(meetingid=meetingid)
     assert meeting.meeting_code == code
     assert meeting.title == "按会议号导入"
-    assert sandbox.requests("meeting/get_info")[-1]["body"] == {"meeting_code": code}
+    assert sandbox.requests("meeting/get_info")[0]["body"] == {"meeting_code": code}
 
 
-def test_it_names_a_meeting_code_wecom_does_not_know(office_client, sandbox):
+def test_it_names_a_meeting_code_wecom_does_not_know(office_client, sandbox, eager):
     response = office_client.post(URL, {"meetingids": "987-654-321"})
-    assert response.status_code == 200
-    assert "987654321" in response.content.decode()
+    page = office_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert rows(page) == {"987-654-321": "not_found"}
     assert not Meeting.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "WeCom did not answer yet (2 tries)."), ("zh-hans", "企业微信尚未应答（已尝试2次）。")],
+)
+def test_it_says_it_is_still_trying_while_wecom_has_not_answered(
+    office_client, sandbox, language, words, monkeypatch
+):
+    from meetings import import_jobs
+
+    # Queued but not run: the progress is what a worker would have written meanwhile.
+    monkeypatch.setattr(import_jobs.import_one, "delay", lambda *args: None)
+    progress = office_client.post(URL, {"meetingids": "hy-slow"})["Location"]
+    job = progress.rstrip("/").rsplit("/", 1)[1]
+    import_jobs._put(job, 0, meetingid="hy-slow", state=import_jobs.STILL_TRYING, tries=2)
+    page = office_client.get(progress, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert rows(page) == {"hy-slow": "still_trying"}
+    assert words in page
+    assert 'hx-trigger="every 1s"' in page
