@@ -41,8 +41,7 @@ from .models import (
     SyncState,
     WatermarkType,
 )
-from .rendering import RENDERER
-from .templatetags.meeting_words import (
+from .presenters import (
     REMIND_BEFORE,
     SECRETS,
     USERID_LISTS,
@@ -50,6 +49,7 @@ from .templatetags.meeting_words import (
     label,
     weekday_name,
 )
+from .rendering import RENDERER
 
 # The value format of <input type="datetime-local">, minutes being all the page offers.
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"

@@ -16,7 +16,7 @@ from django_htmx.middleware import HtmxDetails
 
 from . import actions, audit, context_processors, live, presenters, sync
 from .models import Meeting
-from .templatetags.meeting_words import (
+from .presenters import (
     USERID_LISTS,
     describe,
     duration_words,

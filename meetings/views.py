@@ -21,13 +21,8 @@ from django_htmx.middleware import HtmxDetails
 from . import actions, audit, import_jobs, live, payloads, presenters, recurrence
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
-from .templatetags.meeting_words import (
-    describe_sections,
-    listing,
-    local_span,
-    readonly_reason,
-    repeat_summary,
-)
+from .presenters import describe_sections, listing, local_span, repeat_summary
+from .templatetags.meeting_words import readonly_reason
 
 PAGE_SIZE = 25
 # Who may do what (groups made by migration 0004): viewing needs view_meeting, which meeting

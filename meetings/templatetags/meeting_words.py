@@ -8,24 +8,6 @@ from django.utils.translation import gettext_lazy
 from meetings import presenters
 from meetings.models import Status
 
-# Imported from here by the views and forms: the presenters, under their familiar names.
-from meetings.presenters import (  # noqa: F401
-    MASK,
-    NOTHING,
-    REMIND_BEFORE,
-    SECRETS,
-    describe,
-    describe_sections,
-    label,
-    listing,
-    local_moment,
-    local_span,
-    repeat_summary,
-    value_at,
-    weekday_name,
-    yes_no,
-)
-
 register = template.Library()
 
 READONLY_REASONS = {

@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from meetings.models import AuditEvent, Meeting, Status, SyncState
-from meetings.templatetags.meeting_words import local_span
+from meetings.presenters import local_span
 from tests.meetings.factories import flash, local_unix, make_meeting, office_client
 
 pytestmark = pytest.mark.django_db
