@@ -10,7 +10,6 @@ beyond the read.
 import pytest
 
 from meetings import actions, payloads, sync
-from meetings.callback_views import queue_pull
 from meetings.models import AuditEvent, Meeting, SyncState
 
 from .conftest import import_new
@@ -51,7 +50,7 @@ def test_a_meeting_made_in_wecom_without_settings_imports_and_syncs_as_it_is(san
     meeting = import_new(sandbox, **fields)
     sandbox.clear_requests()
     # A meeting_change callback makes the sync read WeCom and merge, as any later run does.
-    queue_pull(meeting.meetingid, "modify_meeting")
+    actions.request_pull(meeting.meetingid, "modify_meeting")
 
     result = sync.reconcile(meeting.pk)
 
@@ -77,7 +76,7 @@ def test_a_meeting_made_here_without_settings_finds_nothing_to_send_after_its_cr
     first = sync.reconcile(meeting.pk)
     assert first.outcome in (sync.SYNCED, sync.AGAIN), first
     sandbox.clear_requests()
-    queue_pull(Meeting.objects.get(pk=meeting.pk).meetingid, "modify_meeting")
+    actions.request_pull(Meeting.objects.get(pk=meeting.pk).meetingid, "modify_meeting")
 
     result = sync.reconcile(meeting.pk)
 
