@@ -192,8 +192,10 @@ def test_a_fields_message_appears_on_leaving_it_and_the_banner_links_to_it(tab):
     page.press("[name='settings-password']", "Tab")
     expect(password.locator(".error")).to_be_visible()
     expect(password).to_have_class(re.compile("has-error"))
-    # It stays while another field is filled and its fieldset redrawn.
-    page.check("[name='settings-enable_waiting_room']")
+    # It stays while another field is filled and its fieldset redrawn; the next field is
+    # typed in once the redraw has landed, as a person would, who sees it first.
+    with page.expect_response(f"**/meetings/{meeting.pk}/edit/"):
+        page.check("[name='settings-enable_waiting_room']")
     expect(page.locator("#field-settings-enable_waiting_room input")).to_be_checked()
     expect(password.locator(".error")).to_be_visible()
     page.fill("[name='settings-password']", "1234")
