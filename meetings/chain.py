@@ -58,7 +58,8 @@ def sealed(event, using="default"):
     """Link a new event to the chain's last one and seal it, in one transaction with its
     INSERT (the `with` body), under the chain's lock."""
     connection = connections[using]
-    with transaction.atomic(using=using):
+    # No savepoint of its own: an event that cannot be written fails the action with it.
+    with transaction.atomic(using=using, savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
