@@ -144,6 +144,9 @@ def main():
     print(f"gettoken calls                 {gettoken}   "
           f"{gettoken / (int(spanned) + 1):.2f}× one per lifetime")
     print(f"refused for the token          {refused} (40014/42001)")
+    for entry in calls:
+        if entry["errcode"] in REFUSED_TOKEN:
+            print(f"  refused at {entry['time'] - first:+d} s: {entry['errcode']}")
 
 
 if __name__ == "__main__":
