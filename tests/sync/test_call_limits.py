@@ -40,16 +40,20 @@ def test_a_45009_storm_on_update_leaves_creates_and_cancels_syncing(sandbox, wor
     assert cancelled.sync_state == SyncState.SYNCED and cancelled.status == Status.CANCELLED
     assert created.sync_state == SyncState.SYNCED and created.meetingid
 
-    # The blocked API was called once: every other edit was held back here, not sent.
-    assert len(sandbox.requests("meeting/update")) == 1
+    # Only updates already on their way when WeCom first answered 45009 reached it (the
+    # worker runs four at a time); every later one was held back here, not sent.
+    sent = len(sandbox.requests("meeting/update"))
+    assert 1 <= sent <= 3
     waiting = Meeting.objects.filter(pk__in=[m.pk for m in edited])
     assert {m.sync_state for m in waiting} == {SyncState.RETRYING}
-    # Only the edit WeCom answered with 45009 used up one of its tries.
-    assert sorted(m.sync_tries for m in waiting) == [0, 0, 1]
+    # Only an edit WeCom answered with 45009 used up one of its tries.
+    assert sorted(m.sync_tries for m in waiting) == [0] * (3 - sent) + [1] * sent
     assert all(m.next_attempt_at is not None for m in waiting)
     # The pages say why, in the administrators' language.
     held_back = in_site_language(RateLimited("meeting/update").message)
-    assert sorted(m.sync_error == held_back for m in waiting) == [False, True, True]
+    assert sum(m.sync_error == held_back for m in waiting) == 3 - sent
     # An update held back is recorded as not sent, so no later run takes it for a lost one.
     held = SyncAttempt.objects.filter(path="meeting/update", outcome=SyncAttempt.Outcome.NOTHING)
-    assert held.count() == 2
+    assert held.count() == 3 - sent
+    # And none goes out while the block lasts.
+    assert len(sandbox.requests("meeting/update")) == sent
