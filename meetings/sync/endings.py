@@ -17,7 +17,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone, translation
 
 from .. import audit, payloads, problems
-from ..models import AuditEvent, Meeting, SyncState
+from ..models import AuditEvent, Meeting, Status, SyncState
 from ..templatetags.meeting_words import problem_words
 from .merge import groups_of
 from .plan import local_date
@@ -299,14 +299,33 @@ class Ending:
             problem = lost_dates.get(_occurrence_date(event)) if lost else None
             if problem is not None:
                 this_outcome, this_detail = AuditEvent.Outcome.FAILED, words(problem)
-            elif this_outcome == outcome == AuditEvent.Outcome.OK and confirmed_by:
-                this_detail = f"WeCom holds it (attempts {confirmed_by})"
+            elif outcome == AuditEvent.Outcome.OK:
+                if not _cancel_held(event, meeting):
+                    # Done is said only of what WeCom holds: a cancel it does not show stays
+                    # as it was (failed with its reason, or pending).
+                    continue
+                if confirmed_by:
+                    this_detail = f"WeCom holds it (attempts {confirmed_by})"
             if this_outcome == event.effective_outcome:
                 continue
             audit.record(
                 AuditEvent.Action.SYNC_RESULT, meeting=meeting, outcome=this_outcome,
                 detail=this_detail, settles=event,
             )
+
+
+def _cancel_held(event, meeting):
+    """Whether WeCom (as last read into the meeting) shows what a cancel event asked: the
+    meeting cancelled, or no existing occurrence on the date chosen. True for any other
+    action, whose fields the read back has checked."""
+    if event.action != AuditEvent.Action.CANCEL or meeting is None:
+        return True
+    date = _occurrence_date(event)
+    if not date:
+        return meeting.status == Status.CANCELLED
+    return not any(
+        local_date(o["start"]) == date and not o.get("deleted") for o in meeting.sub_meetings
+    )
 
 
 def _occurrence_date(event):
