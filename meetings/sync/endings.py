@@ -123,10 +123,11 @@ class Ending:
             current.update(sync_state=SyncState.FAILED, **_problem_fields(lost[0]))
         stored = self.lease.release(
             self.version, current, {**fields, "sync_state": SyncState.PENDING},
+            then=lambda _stored: self._settle(AuditEvent.Outcome.OK, attempts=attempts,
+                                              lost=lost),
         )
         if stored is None:
             return Result(BUSY, detail="lease lost")
-        self._settle(AuditEvent.Outcome.OK, attempts=attempts, lost=lost)
         if stored != self.version:
             # Edited while the call was out: WeCom has the version read, the newer one
             # follows at once.
@@ -157,14 +158,17 @@ class Ending:
             "sync_tries": F("sync_tries") + 1 if counted else F("sync_tries"),
             **_problem_fields(problem, field_name),
         }
+        def settle(stored):
+            if stored == self.version:
+                self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
+
         stored = self.lease.release(
             self.version, fields, {"sync_state": SyncState.PENDING, "next_attempt_at": None},
+            then=settle,
         )
         if stored is not None and stored != self.version:
             # A newer edit may well fix what WeCom refused: it gets its own run.
             return Result(AGAIN, retry_in=0)
-        if stored is not None:
-            self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
         return Result(FAILED, detail=words(problem))
 
     def retry(self, delay, problem=None, *, counted=True):
@@ -182,16 +186,19 @@ class Ending:
         return Result(RETRY, retry_in=delay, detail=words(problem) if problem else "")
 
     def conflict(self, conflicts):
+        def settle(stored):
+            if stored == self.version:
+                self._settle(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts))
+
         stored = self.lease.release(
             self.version,
             {"sync_state": SyncState.CONFLICT, "conflict": conflicts, "pull_requested": False,
              **_no_problem()},
             {"sync_state": SyncState.PENDING},
+            then=settle,
         )
         if stored is not None and stored != self.version:
             return Result(AGAIN, retry_in=0)
-        if stored is not None:
-            self._settle(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts))
         return Result(CONFLICT, detail=", ".join(conflicts))
 
     def again(self):
