@@ -323,16 +323,17 @@ class Ending:
 
 def _cancel_held(event, meeting):
     """Whether WeCom (as last read into the meeting) shows what a cancel event asked: the
-    meeting cancelled, or no existing occurrence on the date chosen. True for any other
-    action, whose fields the read back has checked."""
+    meeting cancelled, or the occurrence of the date chosen deleted and still wanted here (a
+    cancel lost when its date left the series is no longer wanted: the administrator must
+    choose again). True for any other action, whose fields the read back has checked."""
     if event.action != AuditEvent.Action.CANCEL or meeting is None:
         return True
     date = _occurrence_date(event)
     if not date:
         return meeting.status == Status.CANCELLED
-    return not any(
-        local_date(o["start"]) == date and not o.get("deleted") for o in meeting.sub_meetings
-    )
+    by_id = {o["sub_meetingid"]: o for o in meeting.sub_meetings}
+    wanted = [by_id[i] for i in meeting.cancel_sub_meetingids if i in by_id]
+    return any(o.get("deleted") and local_date(o["start"]) == date for o in wanted)
 
 
 def _occurrence_date(event):
