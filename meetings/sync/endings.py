@@ -17,7 +17,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone, translation
 
 from .. import audit, payloads, problems
-from ..models import AuditEvent, Meeting, SyncState
+from ..models import AuditEvent, Meeting, Status, SyncState
 from ..presenters import problem_words
 from .merge import groups_of
 from .plan import local_date
@@ -123,10 +123,11 @@ class Ending:
             current.update(sync_state=SyncState.FAILED, **_problem_fields(lost[0]))
         stored = self.lease.release(
             self.version, current, {**fields, "sync_state": SyncState.PENDING},
+            then=lambda _stored: self._settle(AuditEvent.Outcome.OK, attempts=attempts,
+                                              lost=lost),
         )
         if stored is None:
             return Result(BUSY, detail="lease lost")
-        self._settle(AuditEvent.Outcome.OK, attempts=attempts, lost=lost)
         if stored != self.version:
             # Edited while the call was out: WeCom has the version read, the newer one
             # follows at once.
@@ -157,14 +158,17 @@ class Ending:
             "sync_tries": F("sync_tries") + 1 if counted else F("sync_tries"),
             **_problem_fields(problem, field_name),
         }
+        def settle(stored):
+            if stored == self.version:
+                self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
+
         stored = self.lease.release(
             self.version, fields, {"sync_state": SyncState.PENDING, "next_attempt_at": None},
+            then=settle,
         )
         if stored is not None and stored != self.version:
             # A newer edit may well fix what WeCom refused: it gets its own run.
             return Result(AGAIN, retry_in=0)
-        if stored is not None:
-            self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
         return Result(FAILED, detail=words(problem))
 
     def retry(self, delay, problem=None, *, counted=True):
@@ -182,16 +186,19 @@ class Ending:
         return Result(RETRY, retry_in=delay, detail=words(problem) if problem else "")
 
     def conflict(self, conflicts):
+        def settle(stored):
+            if stored == self.version:
+                self._settle(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts))
+
         stored = self.lease.release(
             self.version,
             {"sync_state": SyncState.CONFLICT, "conflict": conflicts, "pull_requested": False,
              **_no_problem()},
             {"sync_state": SyncState.PENDING},
+            then=settle,
         )
         if stored is not None and stored != self.version:
             return Result(AGAIN, retry_in=0)
-        if stored is not None:
-            self._settle(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts))
         return Result(CONFLICT, detail=", ".join(conflicts))
 
     def again(self):
@@ -299,14 +306,34 @@ class Ending:
             problem = lost_dates.get(_occurrence_date(event)) if lost else None
             if problem is not None:
                 this_outcome, this_detail = AuditEvent.Outcome.FAILED, words(problem)
-            elif this_outcome == outcome == AuditEvent.Outcome.OK and confirmed_by:
-                this_detail = f"WeCom holds it (attempts {confirmed_by})"
+            elif outcome == AuditEvent.Outcome.OK:
+                if not _cancel_held(event, meeting):
+                    # Done is said only of what WeCom holds: a cancel it does not show stays
+                    # as it was (failed with its reason, or pending).
+                    continue
+                if confirmed_by:
+                    this_detail = f"WeCom holds it (attempts {confirmed_by})"
             if this_outcome == event.effective_outcome:
                 continue
             audit.record(
                 AuditEvent.Action.SYNC_RESULT, meeting=meeting, outcome=this_outcome,
                 detail=this_detail, settles=event,
             )
+
+
+def _cancel_held(event, meeting):
+    """Whether WeCom (as last read into the meeting) shows what a cancel event asked: the
+    meeting cancelled, or the occurrence of the date chosen deleted and still wanted here (a
+    cancel lost when its date left the series is no longer wanted: the administrator must
+    choose again). True for any other action, whose fields the read back has checked."""
+    if event.action != AuditEvent.Action.CANCEL or meeting is None:
+        return True
+    date = _occurrence_date(event)
+    if not date:
+        return meeting.status == Status.CANCELLED
+    by_id = {o["sub_meetingid"]: o for o in meeting.sub_meetings}
+    wanted = [by_id[i] for i in meeting.cancel_sub_meetingids if i in by_id]
+    return any(o.get("deleted") and local_date(o["start"]) == date for o in wanted)
 
 
 def _occurrence_date(event):

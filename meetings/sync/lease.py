@@ -69,10 +69,12 @@ class Lease:
         self.expires = now + timedelta(seconds=lease_seconds())
         return self.keep(lease_expires=self.expires)
 
-    def release(self, version, if_current, if_moved):
+    def release(self, version, if_current, if_moved, then=None):
         """Release with the fields for the version this run read, or with `if_moved` when an
-        edit arrived meanwhile. Returns the version now stored, or None when the lease was
-        lost (another worker has taken over and decides)."""
+        edit arrived meanwhile. `then(stored_version)` runs in the same transaction, so that
+        whoever reads the meeting's new state reads what goes with it (the record's
+        settlements). Returns the version now stored, or None when the lease was lost
+        (another worker has taken over and decides)."""
         with transaction.atomic():
             row = (
                 Meeting.objects.select_for_update()
@@ -84,6 +86,8 @@ class Lease:
                 return None
             fields = if_current if row["version"] == version else if_moved
             Meeting.objects.filter(pk=self.pk).update(lease_owner="", lease_expires=None, **fields)
+            if then is not None:
+                then(row["version"])
             return row["version"]
 
 

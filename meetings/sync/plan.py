@@ -108,8 +108,10 @@ class Followed:
 def follow_cancels(old, new, cancel_ids, tz):
     """Occurrence ids follow the occurrence's start, so a series moved to another time
     renames every occurrence. A cancel decided against the old list names the occurrence of
-    the same date in the new one; one whose date the series no longer has is lost, and the
-    administrator must choose again. A cancel already carried out stays as it is."""
+    the same date in the new one, whether it was carried out already (the date stays
+    cancelled however the series moves) or not. A cancel still to carry out whose date the
+    series no longer has is lost, and the administrator must choose again; one carried out
+    whose date is gone has nothing left to do."""
     new_by_id = {o["sub_meetingid"]: o for o in new}
     old_by_id = {o["sub_meetingid"]: o for o in old}
     by_date = {}
@@ -121,12 +123,12 @@ def follow_cancels(old, new, cancel_ids, tz):
             ids.append(sub_meetingid)
             continue
         before = old_by_id.get(sub_meetingid)
-        if before is None or before.get("deleted"):
-            # Done before the series moved (or never known): nothing left to carry out.
+        if before is None:
             continue
         after = by_date.get(_date(before["start"], tz))
         if after is None:
-            lost.append(before)
+            if not before.get("deleted"):
+                lost.append(before)
         elif after["sub_meetingid"] not in ids:
             ids.append(after["sub_meetingid"])
     return Followed(ids, lost)

@@ -139,22 +139,27 @@ def test_a_new_administrators_day(page, browser, live_server, worker, sandbox, c
     assert meeting.status == Status.SCHEDULED
 
     # The auditor reads the day back: who did what, in order, and what WeCom changed.
+    # Each action of hers is followed by the worker's word that WeCom holds it.
     story = list(
-        AuditEvent.objects.filter(meeting=meeting).order_by("at", "pk")
-        .values_list("action", "actor_username")
+        AuditEvent.objects.with_outcome().filter(meeting=meeting).order_by("at", "pk")
+        .values_list("action", "actor_username", "effective_outcome")
     )
+    done, result = AuditEvent.Outcome.OK, AuditEvent.Action.SYNC_RESULT
     assert story == [
-        (AuditEvent.Action.CREATE, "xiao.wang"),
-        (AuditEvent.Action.EDIT, "xiao.wang"),
-        (AuditEvent.Action.CANCEL, "xiao.wang"),
-        (AuditEvent.Action.IMPORT, "system"),
+        (AuditEvent.Action.CREATE, "xiao.wang", done),
+        (result, "system", done),
+        (AuditEvent.Action.EDIT, "xiao.wang", done),
+        (result, "system", done),
+        (AuditEvent.Action.CANCEL, "xiao.wang", done),
+        (result, "system", done),
+        (AuditEvent.Action.IMPORT, "system", done),
     ]
     auditor_view = browser.new_context(base_url=live_server.url, locale="zh-CN")
     try:
         audit_page = auditor_view.new_page()
         log_in(audit_page, "auditor", "li.audit")
         audit_page.goto(f"/admin/meetings/auditevent/?q={meeting.meetingid}")
-        expect(audit_page.locator("#result_list tbody tr")).to_have_count(4)
+        expect(audit_page.locator("#result_list tbody tr")).to_have_count(7)
         expect(audit_page.locator("#result_list")).to_contain_text("xiao.wang")
     finally:
         auditor_view.close()

@@ -128,11 +128,20 @@ def test_a_cancel_whose_date_is_gone_is_lost():
     assert followed.lost == [old[1]]
 
 
-def test_a_cancel_already_done_is_not_carried_over():
+def test_a_cancel_already_done_follows_its_date_when_the_series_moves():
     old = series(TWO_PM)
     old[1]["deleted"] = True
     new = series(TWO_PM + 3600)
-    assert plan.follow_cancels(old, new, [old[1]["sub_meetingid"]], SHANGHAI).ids == []
+    followed = plan.follow_cancels(old, new, [old[1]["sub_meetingid"]], SHANGHAI)
+    assert followed.ids == [new[1]["sub_meetingid"]]
+
+
+def test_a_cancel_already_done_whose_date_is_gone_is_simply_dropped():
+    old = series(TWO_PM)
+    old[1]["deleted"] = True
+    new = series(TWO_PM + 86400)
+    followed = plan.follow_cancels(old, new, [old[1]["sub_meetingid"]], SHANGHAI)
+    assert followed.ids == [] and followed.lost == []
 
 
 def test_pending_cancels_leave_out_deleted_and_split_off_started_ones():

@@ -151,6 +151,12 @@ def test_a_cancel_whose_date_the_series_no_longer_has_fails_and_says_why(
     listing = admin_client.get(reverse("meetings:list")).content.decode()
     assert "这一场已不存在" in listing
 
+    # A later edit that WeCom takes never turns the lost cancel into a done one.
+    edit(meeting, title="改期后的例会")
+    (meeting,) = wait_settled(meeting)
+    assert meeting.sync_state == SyncState.SYNCED
+    assert outcome_of(cancel_event) == AuditEvent.Outcome.FAILED
+
 
 def test_a_cancel_of_an_occurrence_no_longer_listed_is_refused_with_the_current_list(
     sandbox, admin_client

@@ -16,6 +16,14 @@ from .conftest import edit, import_new, in_site_language, sandbox_view
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _runs_by_hand(monkeypatch):
+    """These tests run the sync themselves, one step at a time: a worker left running by an
+    earlier test must not take the meeting from them."""
+    monkeypatch.setattr("meetings.tasks.enqueue_after_save", lambda pk: None)
+    monkeypatch.setattr("meetings.tasks.enqueue", lambda pk, countdown=None: None)
+
+
 def fresh(meeting):
     return Meeting.objects.get(pk=meeting.pk)
 
