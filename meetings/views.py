@@ -278,8 +278,9 @@ def _partial(request, editor, part):
     context = _edit_context(editor, show_errors=False)
     # A field's message shows once the administrator has left it, changed.
     left = request.POST.get("_left", "")
-    touched = {*request.POST.get("_touched", "").split(), left} & {
-        row.field.html_name for rows in editor.sections.values() for row in rows
+    touched = {
+        name for name in {*request.POST.get("_touched", "").split(), left}
+        if editor.row(name) is not None
     }
     context["touched"] = sorted(touched)
     html = render_to_string(f"meetings/edit.html#{part}", context, request=request)

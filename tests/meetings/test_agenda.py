@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings import agenda
-from meetings.models import Meeting, Person, Status
+from meetings.models import Meeting, Person
 from tests.meetings.factories import make_meeting, office_client
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,8 @@ def weekly_series(first_day, count, title="周例会", cancelled=()):
             "sub_meetingid": f"sub{n}",
             "start": unix(first_day + timedelta(weeks=n), 9),
             "end": unix(first_day + timedelta(weeks=n), 9, 30),
-            "status": Status.CANCELLED if n in cancelled else Status.SCHEDULED,
+            # get_info's own flag for an occurrence: deleted or not.
+            "deleted": n in cancelled,
         }
         for n in range(count)
     ]
