@@ -176,6 +176,9 @@ class Plan:
     invitees: list | None = None
     # The update's body without meetingid; {} when the update is not needed.
     update: dict = field(default_factory=dict)
+    # Settings sent before set_invitees: WeCom's hosts and ring users that the new list
+    # leaves out, taken off first (see `make_plan`); {} when none are.
+    narrow: dict = field(default_factory=dict)
 
     @property
     def conflicts(self):
@@ -192,14 +195,17 @@ class Plan:
 
     @property
     def empty(self):
-        return not (self.cancels or self.invitees is not None or self.update)
+        return not (self.cancels or self.invitees is not None or self.update or self.narrow)
 
     def calls(self, meetingid):
         """(path, body) in the order they go out. set_invitees before the update, so that
-        hosts sent with the update are invitees already."""
+        hosts sent with the update are invitees already; and before set_invitees, when the
+        new list drops a host or a ring user WeCom holds, an update taking them off."""
         lookup = {"meetingid": meetingid}
         for sub_meetingid in self.cancels:
             yield CANCEL, {**lookup, "sub_meetingid": sub_meetingid}
+        if self.narrow:
+            yield UPDATE, {**lookup, "settings": self.narrow}
         if self.invitees is not None:
             yield SET_INVITEES, {**lookup, "invitees": [{"userid": u} for u in self.invitees]}
         if self.update:
@@ -220,7 +226,24 @@ def make_plan(desired, confirmed, theirs, *, admin_userid, cancels=(), sent=(), 
         # Past the update's cap the list goes whole through set_invitees (up to 2,000, the
         # organiser included: as_wecom_holds put them in).
         invitees = body.pop("invitees")["userid"]
-    return Plan(merged, list(cancels), invitees, body)
+    return Plan(merged, list(cancels), invitees, body, _narrowed(theirs, invitees))
+
+
+def _narrowed(theirs, invitees):
+    """WeCom keeps hosts and ring users among the invitees (400029, 400037 on 98154, for
+    set_invitees too): a list that drops one of them is refused until they are gone. The
+    settings that take them off, sent alone (every settings field is optional), or {}."""
+    if invitees is None:
+        return {}
+    kept = {u.lower() for u in invitees}
+    held = (theirs or {}).get("settings") or {}
+    narrow = {}
+    for name in ("hosts", "ring_users"):
+        current = (held.get(name) or {}).get("userid") or []
+        staying = [u for u in current if u.lower() in kept]
+        if len(staying) < len(current):
+            narrow[name] = {"userid": staying}
+    return narrow
 
 
 # --- after the read-back ------------------------------------------------------------------------

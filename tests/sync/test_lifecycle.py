@@ -396,6 +396,39 @@ def test_five_hundred_invitees_go_through_set_invitees(big_directory, settings):
     ]
 
 
+def test_a_host_dropped_from_a_long_list_is_taken_off_before_the_list_goes(
+    big_directory, settings
+):
+    sandbox = big_directory
+    settings.WECOM_INVITEE_CAP = 100
+    meeting = import_new(sandbox)
+    meeting = edit(
+        meeting, invitees={"userid": [ADMIN, *MANY]},
+        settings={"hosts": {"userid": ["user0450", "user0451"]}, "remind_scope": 2},
+    )
+    assert run_until_settled(meeting).outcome == sync.SYNCED
+    sandbox.clear_requests()
+
+    # user0450 leaves the meeting, and so its hosts: WeCom refuses a list without a host.
+    meeting = edit(
+        fresh(meeting), invitees={"userid": [ADMIN, *(u for u in MANY if u != "user0450")]},
+        settings={"hosts": {"userid": ["user0451"]}, "remind_scope": 2},
+    )
+    result = run_until_settled(meeting)
+
+    meeting = fresh(meeting)
+    assert result.outcome == sync.SYNCED, meeting.sync_error
+    held = sandbox.meeting(meeting.meetingid)
+    assert "user0450" not in held["invitees"] and len(held["invitees"]) == 500
+    assert held["settings"]["hosts"] == {"userid": ["user0451"]}
+    writes = [r["path"] for r in sandbox.requests() if r["path"] != "meeting/get_info"
+              and r["path"] != "gettoken"]
+    assert writes == ["meeting/update", "meeting/set_invitees", "meeting/update"]
+    assert sandbox.requests("meeting/update")[0]["body"]["settings"] == {
+        "hosts": {"userid": ["user0451"]}
+    }
+
+
 def test_a_new_meeting_with_five_hundred_invitees_is_created_then_filled(big_directory, settings):
     sandbox = big_directory
     settings.WECOM_INVITEE_CAP = 100

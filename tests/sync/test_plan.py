@@ -91,6 +91,32 @@ def test_cancels_go_first_then_set_invitees_then_the_update():
     assert len(body["invitees"]) == 151
 
 
+def test_a_host_left_out_of_a_long_list_is_taken_off_before_set_invitees():
+    many = [f"user{n}" for n in range(150)]
+    theirs = {
+        **BASE,
+        "invitees": {"userid": [ADMIN, *many]},
+        "settings": {**BASE["settings"], "hosts": {"userid": ["user1", "user2"]}},
+    }
+    desired = {
+        **theirs,
+        "invitees": {"userid": [u for u in many if u != "user1"]},
+        "settings": {**BASE["settings"], "hosts": {"userid": ["user2"]}},
+    }
+    calls = list(make(desired, confirmed=theirs, theirs=theirs).calls("m1"))
+    assert [path for path, _body in calls] == [
+        "meeting/update", "meeting/set_invitees", "meeting/update",
+    ]
+    assert calls[0][1] == {"meetingid": "m1", "settings": {"hosts": {"userid": ["user2"]}}}
+    assert {"userid": "user1"} not in calls[1][1]["invitees"]
+
+
+def test_a_long_list_keeping_every_host_needs_no_narrowing():
+    many = [f"user{n}" for n in range(150)]
+    the_plan = make({**BASE, "invitees": {"userid": many}})
+    assert the_plan.narrow == {}
+
+
 def test_verify_finds_what_wecom_did_not_keep():
     verdict = plan.verify({**BASE, "title": "新"}, BASE)
     assert verdict.missing == {"title": "周会"}
