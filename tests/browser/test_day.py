@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from meetings import agenda
-from meetings.models import Calendar, Meeting, Person, Status
+from meetings.models import Calendar, Meeting, Person
 from tests.fixtures.browser import log_in
 from tests.meetings.factories import make_meeting
 
@@ -63,7 +63,7 @@ def weekly_series(first_day, count, title):
                 "sub_meetingid": f"sub{n}",
                 "start": unix(first_day + timedelta(weeks=n), 9),
                 "end": unix(first_day + timedelta(weeks=n), 9, 30),
-                "status": Status.SCHEDULED,
+                "deleted": False,
             }
             for n in range(count)
         ]
@@ -90,6 +90,27 @@ def test_people_are_shown_by_name_with_the_userid_beside(tab, directory):
     stranger = page.locator(".person.unknown", has_text="ghost")
     expect(stranger).to_be_visible()
     expect(stranger).to_have_attribute("title", page.words["unknown"])
+
+
+def test_the_list_finds_a_meeting_by_a_persons_name_and_by_its_meeting_code(tab, directory):
+    page = tab
+    soon = unix(timezone.localdate() + timedelta(days=3), 10)
+    make_meeting(title="预算评审", admin_userid="zhangsan", invitees=["lisi"], meeting_start=soon)
+    coded = make_meeting(
+        title="季度复盘", admin_userid="zhangsan", invitees=["wangwu"], meeting_start=soon
+    )
+    Meeting.objects.filter(pk=coded.pk).update(meeting_code="123456789")
+    page.goto("/")
+
+    page.fill("input[name=q]", "李四")
+    page.locator("form.filters button[type=submit]").click()
+    titles = page.locator("table.list tbody tr td:nth-child(3) a")
+    expect(titles).to_have_text(["预算评审"])
+
+    # As WeCom's clients show it, with spaces.
+    page.fill("input[name=q]", "123 456 789")
+    page.locator("form.filters button[type=submit]").click()
+    expect(titles).to_have_text(["季度复盘"])
 
 
 def test_a_series_is_found_on_the_day_of_its_third_occurrence_and_weeks_move_by_htmx(tab):
