@@ -4,53 +4,19 @@ The form parses text into the calendar body WeCom takes (`oa/calendar/add` and `
 checks WeCom's rules first, so that a calendar WeCom would refuse is never sent.
 """
 
-import hashlib
-import json
 import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
+from .actions.calendar import FIELDS, PERMISSIONS, VIEW, fingerprint, normalised
 from .forms import USERID_SEPARATORS, MultilineField
 
 SUMMARY_MAX = 128
 DESCRIPTION_MAX = 512
 ADMINS_MAX = 3
 COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
-VIEW, FREE_BUSY = 1, 3
-PERMISSIONS = (VIEW, FREE_BUSY)
-# The fields WeCom's update overwrites and this app keeps; what the audit compares.
-FIELDS = ("summary", "color", "description", "admins", "shares")
-FINGERPRINT_LENGTH = 16
-
-
-def normalised(calendar):
-    """The kept fields of a calendar (a dict in WeCom's shape, or a stored row) as this form
-    would have parsed them: WeCom leaves empty fields and a share's default permission out,
-    and may answer a colour in lower case, none of which is a change."""
-    def get(name, default):
-        value = calendar.get(name) if isinstance(calendar, dict) else getattr(calendar, name)
-        return default if value is None else value
-
-    return {
-        "summary": get("summary", ""),
-        "color": get("color", "").upper(),
-        "description": get("description", ""),
-        "admins": list(get("admins", [])),
-        "shares": [
-            {"userid": share.get("userid"), "permission": share.get("permission", VIEW)}
-            for share in get("shares", [])
-        ],
-    }
-
-
-def fingerprint(calendar):
-    """A short mark of a calendar's kept fields. The edit form carries the one of what was
-    stored when it was loaded, so that a save can tell whether WeCom has changed since
-    without a version column: update overwrites everything, so any difference matters."""
-    text = json.dumps(normalised(calendar), ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
 
 
 def as_typed(name, value):
@@ -142,7 +108,7 @@ class CalendarForm(forms.Form):
                 problems.append(_("Line %(line)d: %(userid)s is not a WeCom userid.")
                                 % {"line": number, "userid": userid})
                 continue
-            if len(rest) > 1 or (rest and rest[0] not in ("1", "3")):
+            if len(rest) > 1 or (rest and rest[0] not in [str(p) for p in PERMISSIONS]):
                 problems.append(_("Line %(line)d: the permission must be 1 or 3.")
                                 % {"line": number})
                 continue

@@ -5,7 +5,8 @@ made with the callback Token only WeCom and we know, is what authenticates a req
 the AES key in the settings opens it.
 
 A meeting_change event (modify_meeting, cancel_meeting) asks the sync to read the meeting from
-WeCom (actions.request_pull), so that the run takes the change in; WeCom is answered at once.
+WeCom (meetings.actions.pulls.request_pull), so that the run takes the change in; WeCom is
+answered at once.
 """
 
 import logging
@@ -27,7 +28,7 @@ from wecom.callbacks import (
     StaleTimestamp,
 )
 
-from . import actions
+from .actions import pulls as pull_actions
 
 logger = logging.getLogger("meetings.callbacks")
 
@@ -87,7 +88,7 @@ def wecom_callback(request):
         change = message.get("ChangeType", "")
         meetingid = message.get("MeetingId", "")
         if change in MEETING_CHANGES and meetingid:
-            actions.request_pull(meetingid, change)
+            pull_actions.request_pull(meetingid, change)
         else:
             logger.info("WeCom callback: meeting_change %r ignored", change)
     else:

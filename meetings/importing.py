@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from wecom.client import get_client
 
-from . import actions
+from .actions import pulls as pull_actions
 
 # get_user_meetingid looks at most 180 days at a time; the client walks the windows.
 DEFAULT_PAST = timedelta(days=7)
@@ -19,14 +19,14 @@ def import_by_id(meetingid, *, actor=None, source_ip=None, client=None):
     client = client or get_client()
     info = client.meeting_get_info(meetingid)
     info.setdefault("meetingid", meetingid)
-    return actions.import_meeting(info, actor=actor, source_ip=source_ip)
+    return pull_actions.import_meeting(info, actor=actor, source_ip=source_ip)
 
 
 def import_by_code(meeting_code, *, actor=None, source_ip=None, client=None):
     """Fetch one meeting by its 会议号 with get_info and store it. Returns (meeting, created)."""
     client = client or get_client()
     info = client.meeting_get_info(meeting_code=meeting_code)
-    return actions.import_meeting(info, actor=actor, source_ip=source_ip)
+    return pull_actions.import_meeting(info, actor=actor, source_ip=source_ip)
 
 
 def pull_user(userid, *, begin=None, end=None, actor=None, client=None):

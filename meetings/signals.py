@@ -14,19 +14,20 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 
-from . import actions, audit
+from . import audit
+from .actions import account as account_actions
 from .audit import GROUP, GROUP_CREATED, GROUP_DELETED, USER, USER_CREATED, USER_DELETED
 
 FLAGS = ("is_active", "is_staff", "is_superuser")
 
 
 def _logged_in(sender, request, user, **kwargs):
-    actions.record_login(user, source_ip=audit.client_ip(request))
+    account_actions.record_login(user, source_ip=audit.client_ip(request))
 
 
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
-        actions.record_logout(user, source_ip=audit.client_ip(request))
+        account_actions.record_logout(user, source_ip=audit.client_ip(request))
 
 
 def _login_failed(sender, credentials, request=None, **kwargs):
@@ -34,12 +35,12 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     # tried is kept.
     username = str(credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username")
                    or "")
-    actions.record_login_failed(username, source_ip=audit.client_ip(request))
+    account_actions.record_login_failed(username, source_ip=audit.client_ip(request))
 
 
 def _record(detail, rows):
     if rows:
-        actions.record_account_change(detail, rows)
+        account_actions.record_account_change(detail, rows)
 
 
 def permission_name(permission):

@@ -1,8 +1,8 @@
 """The sync as the administrators see it: a meeting's sync badge (polled by htmx while the
 sync is under way), and on its page the tries made so far, Retry, and the conflict choices.
 
-Plain function views that parse and render; the writes are actions.retry_sync and
-actions.resolve_conflict.
+Plain function views that parse and render; the writes are retry_sync and
+resolve_conflict in meetings.actions.meeting.
 """
 
 from django.contrib import messages
@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from . import actions, audit, context_processors, live, presenters, sync
+from . import audit, context_processors, live, presenters, sync
+from .actions import meeting as meeting_actions
+from .actions.errors import ActionError
 from .models import Meeting
 from .presenters import (
     USERID_LISTS,
@@ -71,10 +73,10 @@ def sync_panel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def sync_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(pk)
     try:
-        meeting = actions.retry_sync(
+        meeting = meeting_actions.retry_sync(
             meeting, actor=request.user, source_ip=audit.client_ip(request)
         )
-    except actions.ActionError as err:
+    except ActionError as err:
         return _answer(request, meeting, error=str(err))
     if request.htmx and request.POST.get("part") == "badge":
         # Retry from a list row or the top of the page: the badge alone, polling again.
@@ -99,10 +101,10 @@ def sync_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not choices:
         return _answer(request, meeting, error=_("Choose which value to keep."))
     try:
-        meeting = actions.resolve_conflict(
+        meeting = meeting_actions.resolve_conflict(
             meeting, choices, actor=request.user, source_ip=audit.client_ip(request)
         )
-    except actions.ActionError as err:
+    except ActionError as err:
         return _answer(request, meeting, error=str(err))
     if meeting.conflict:
         notice = _("Choice saved. Settle the other fields to send the meeting to WeCom.")

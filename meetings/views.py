@@ -18,7 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from . import actions, audit, import_jobs, live, payloads, presenters, recurrence
+from . import audit, import_jobs, live, payloads, presenters, recurrence
+from .actions import meeting as meeting_actions
+from .actions.errors import ActionError, NotEditable, StaleVersion
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
 from .presenters import describe_sections, listing, local_span, repeat_summary
@@ -142,14 +144,14 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not editor.is_valid():
         return _edit_page(request, editor, show_errors=True)
     try:
-        result = actions.edit_meeting(
+        result = meeting_actions.edit_meeting(
             meeting, editor.body, actor=request.user, loaded_version=editor.loaded_version,
             source_ip=audit.client_ip(request),
         )
-    except actions.StaleVersion as stale:
+    except StaleVersion as stale:
         editor.conflict_with(stale.meeting)
         return _edit_page(request, editor, show_errors=True)
-    except actions.NotEditable:
+    except NotEditable:
         meeting.refresh_from_db(fields=["status", "cancel_requested"])
         messages.error(request, readonly_reason(meeting))
         return _redirect(request, detail)
@@ -177,7 +179,7 @@ def meeting_new(request: HtmxHttpRequest) -> HttpResponse:
         return _redraw(request, editor)
     if not editor.is_valid():
         return _edit_page(request, editor, show_errors=True)
-    meeting = actions.create_meeting(
+    meeting = meeting_actions.create_meeting(
         editor.body, admin_userid=editor.admin_userid, actor=request.user,
         source_ip=audit.client_ip(request),
     )
@@ -222,15 +224,15 @@ def meeting_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _cancel(request, meeting, sub_meetingid, occurrence, detail):
     try:
-        actions.cancel_meeting(
+        meeting_actions.cancel_meeting(
             meeting, actor=request.user, sub_meetingid=sub_meetingid,
             source_ip=audit.client_ip(request),
         )
-    except actions.NotEditable:
+    except NotEditable:
         # Its message is the bare status: say the reason as the edit page says it.
         meeting.refresh_from_db(fields=["status", "cancel_requested"])
         messages.error(request, readonly_reason(meeting))
-    except actions.ActionError as refused:
+    except ActionError as refused:
         messages.error(request, str(refused))
     else:
         if occurrence is None:

@@ -102,10 +102,11 @@ def pages(client):
 
 def administrator(user_model):
     """An office administrator: in the 会议管理员 group, as grant_role makes one."""
-    from meetings import actions
+    from meetings.actions import account as account_actions
 
-    return actions.grant_role(user_model.objects.create_user("office", password="unused-9x"),
-                              "administrator")
+    return account_actions.grant_role(
+        user_model.objects.create_user("office", password="unused-9x"), "administrator"
+    )
 
 
 @pytest.mark.django_db

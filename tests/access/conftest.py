@@ -5,13 +5,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from meetings import actions
+from meetings.actions import account as account_actions
 
 
 def person(username, role=None, **fields):
     user = get_user_model().objects.create_user(username, password="correct-horse-9", **fields)
     if role:
-        actions.grant_role(user, role)
+        account_actions.grant_role(user, role)
     return user
 
 

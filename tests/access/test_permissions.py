@@ -4,7 +4,7 @@ page of the web UI and of the admin."""
 import pytest
 from django.urls import reverse
 
-from meetings import actions
+from meetings.actions import account as account_actions
 from meetings.models import AuditEvent, Meeting, SyncAttempt
 from tests.meetings.factories import make_meeting
 
@@ -18,7 +18,7 @@ ADMIN_LOGIN = "admin login"
 @pytest.fixture
 def meeting(people):
     meeting = make_meeting(title="周会")
-    event = actions.record_login(people["administrator"])
+    event = account_actions.record_login(people["administrator"])
     SyncAttempt.objects.create(
         meeting=meeting, meetingid=meeting.meetingid, version=1, path="meeting/get_info",
         started_at=meeting.created_at, duration_ms=5, outcome=SyncAttempt.Outcome.OK,

@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from meetings import actions, payloads
+from meetings import payloads
+from meetings.actions import meeting as meeting_actions
 from meetings.models import AuditEvent, SyncAttempt
 from tests.meetings.factories import make_meeting
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def edit(meeting, people, **changes):
     meeting.refresh_from_db()
     body = {**payloads.desired_body(meeting), **changes}
-    return actions.edit_meeting(
+    return meeting_actions.edit_meeting(
         meeting, body, actor=people["administrator"], loaded_version=meeting.version
     ).meeting
 

@@ -8,7 +8,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import actions, audit, payloads, presenters, sync
+from meetings import audit, payloads, presenters, sync
+from meetings.actions import account as account_actions
+from meetings.actions import calendar as calendar_actions
+from meetings.actions import meeting as meeting_actions
 from meetings.models import AuditEvent, Status, SyncAttempt
 from tests.meetings.factories import make_meeting
 from tests.test_translations import TextNodes, catalogue  # noqa: F401 - a fixture
@@ -48,7 +51,7 @@ def shown(html):
 
 
 @pytest.fixture
-def record(people):
+def record(people, sandbox):
     """One event of every kind the record holds."""
     admin = people["administrator"]
     meeting = make_meeting(title="周会", meetingid="hywords01",
@@ -57,9 +60,9 @@ def record(people):
     body["settings"]["auto_record_type"] = "cloud"
     body["settings"]["password"] = "5678"
     body["meeting_duration"] = 5400
-    actions.edit_meeting(meeting, body, actor=admin, loaded_version=meeting.version)
-    actions.create_meeting(payloads.desired_body(meeting), admin_userid="lisi", actor=admin)
-    actions.cancel_meeting(make_meeting(title="取消的会"), actor=admin)
+    meeting_actions.edit_meeting(meeting, body, actor=admin, loaded_version=meeting.version)
+    meeting_actions.create_meeting(payloads.desired_body(meeting), admin_userid="lisi", actor=admin)
+    meeting_actions.cancel_meeting(make_meeting(title="取消的会"), actor=admin)
     audit.record(Action.IMPORT, meeting=meeting, detail=sync.TAKEN_IN,
                  changes=[{"field": "status", "old": Status.SCHEDULED, "new": Status.ENDED}])
     audit.record(Action.IMPORT, meeting=meeting, detail="new")
@@ -77,11 +80,14 @@ def record(people):
     )
     audit.record(Action.SYNC_RESULT, meeting=meeting, settles=pending, outcome=Outcome.FAILED,
                  detail="failed: meeting not exist")
-    actions.save_calendar("cal1", {"summary": "部门日历", "color": "#0000FF", "admins": ["lisi"]},
-                          actor=admin)
-    actions.record_login(admin)
-    actions.record_logout(admin)
-    actions.record_login_failed("nobody")
+    calendar_actions.add_calendar(
+        {"summary": "部门日历", "color": "#0000FF", "description": "", "admins": ["lisi"],
+         "shares": [{"userid": "lisi", "permission": 1}]},
+        actor=admin,
+    )
+    account_actions.record_login(admin)
+    account_actions.record_logout(admin)
+    account_actions.record_login_failed("nobody")
     people["auditor"].groups.add(Group.objects.get(name="会议管理员"))
     Group.objects.get(name="会议管理员").permissions.clear()
     admin.is_active = False

@@ -4,7 +4,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from meetings import actions
+from meetings.actions import account as account_actions
+from meetings.actions import meeting as meeting_actions
 from meetings.models import AuditEvent, Meeting, SyncAttempt
 from tests.meetings.factories import make_meeting
 
@@ -26,7 +27,7 @@ def refused(write):
 
 @pytest.fixture
 def event(people):
-    return actions.record_login(people["administrator"], source_ip="10.0.0.1")
+    return account_actions.record_login(people["administrator"], source_ip="10.0.0.1")
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_it_lets_the_worker_write_wecoms_answer_into_an_attempt(attempt):
 
 def test_it_keeps_the_events_and_attempts_of_a_deleted_meeting(people, attempt):
     meeting = Meeting.objects.get(pk=attempt.meeting_id)
-    actions.edit_meeting(
+    meeting_actions.edit_meeting(
         meeting, {**_body(meeting), "title": "将被删除"}, actor=people["administrator"],
         loaded_version=meeting.version,
     )

@@ -4,7 +4,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from meetings import actions, audit, payloads, sync
+from meetings import audit, payloads, sync
+from meetings.actions import meeting as meeting_actions
+from meetings.actions.errors import StaleVersion
 from meetings.models import AuditEvent, Meeting, SyncAttempt, SyncState
 from tests.meetings.factories import form_data, make_meeting
 
@@ -51,11 +53,11 @@ def test_it_believes_x_forwarded_for_only_behind_a_trusted_proxy(client_for, set
 def test_it_records_an_edit_refused_as_stale_and_keeps_the_newer_one(people):
     meeting = make_meeting(title="周会")
     body = payloads.desired_body(meeting)
-    actions.edit_meeting(meeting, {**body, "title": "甲"}, actor=people["administrator"],
+    meeting_actions.edit_meeting(meeting, {**body, "title": "甲"}, actor=people["administrator"],
                          loaded_version=1)
 
-    with pytest.raises(actions.StaleVersion):
-        actions.edit_meeting(meeting, {**body, "title": "乙"}, actor=people["superuser"],
+    with pytest.raises(StaleVersion):
+        meeting_actions.edit_meeting(meeting, {**body, "title": "乙"}, actor=people["superuser"],
                              loaded_version=1, source_ip="10.1.1.1")
 
     refused = AuditEvent.objects.get(outcome="refused")
@@ -68,8 +70,8 @@ def test_it_records_an_edit_refused_as_stale_and_keeps_the_newer_one(people):
 def test_it_writes_no_event_for_an_edit_that_changes_nothing(people):
     meeting = make_meeting()
 
-    actions.edit_meeting(meeting, payloads.desired_body(meeting), actor=people["administrator"],
-                         loaded_version=1)
+    meeting_actions.edit_meeting(meeting, payloads.desired_body(meeting),
+                                 actor=people["administrator"], loaded_version=1)
 
     assert not AuditEvent.objects.filter(action="edit").exists()
 
@@ -80,13 +82,13 @@ def test_it_records_a_retry_and_a_settled_conflict(people):
         sync_state=SyncState.FAILED, sync_error="WeCom refused", version=2, synced_version=1,
         synced_state=payloads.desired_body(meeting),
     )
-    actions.retry_sync(meeting, actor=people["administrator"], source_ip="10.0.0.3")
+    meeting_actions.retry_sync(meeting, actor=people["administrator"], source_ip="10.0.0.3")
     Meeting.objects.filter(pk=meeting.pk).update(
         sync_state=SyncState.CONFLICT,
         conflict={"title": {"mine": "周会", "wecom": "WeCom 的周会"}},
     )
 
-    actions.resolve_conflict(meeting, {"title": "wecom"}, actor=people["administrator"])
+    meeting_actions.resolve_conflict(meeting, {"title": "wecom"}, actor=people["administrator"])
 
     retry, resolve = AuditEvent.objects.filter(
         action__in=["retry", "resolve_conflict"]
@@ -116,7 +118,7 @@ def test_it_links_each_sync_attempt_to_the_edit_it_carried(sandbox, people):
 
     meeting, _ = importing.import_by_id(sandbox.create_meeting(title="周会"))
     body = payloads.desired_body(meeting)
-    actions.edit_meeting(meeting, {**body, "title": "例会"}, actor=people["administrator"],
+    meeting_actions.edit_meeting(meeting, {**body, "title": "例会"}, actor=people["administrator"],
                          loaded_version=meeting.version)
 
     sync.reconcile(meeting.pk)

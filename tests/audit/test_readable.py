@@ -10,7 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import actions, audit, payloads
+from meetings import audit, payloads
+from meetings.actions import account as account_actions
+from meetings.actions import meeting as meeting_actions
 from meetings.models import AuditEvent, Meeting, Person, SyncAttempt
 from tests.meetings.factories import make_meeting
 
@@ -25,7 +27,7 @@ def edit(meeting, actor, **changes):
     for path, value in changes.items():
         group, _dot, name = path.rpartition(".")
         (body[group] if group else body)[name] = value
-    return actions.edit_meeting(meeting, body, actor=actor, loaded_version=meeting.version)
+    return meeting_actions.edit_meeting(meeting, body, actor=actor, loaded_version=meeting.version)
 
 
 def export(client, **params):
@@ -70,7 +72,7 @@ def test_an_edit_reads_as_the_edit_page_says_it_with_the_stored_value_beside(
 
 
 def test_times_are_local_with_weekday_and_zone_everywhere(client_for, people):
-    event = actions.record_login(people["administrator"], source_ip="10.0.0.1")
+    event = account_actions.record_login(people["administrator"], source_ip="10.0.0.1")
     local = timezone.localtime(event.at)
     client = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
     shown = f"{local:%Y-%m-%d %H:%M:%S} ({local:%A}) Asia/Shanghai"
@@ -92,7 +94,9 @@ def test_times_are_local_with_weekday_and_zone_everywhere(client_for, people):
 def test_a_create_event_leads_to_its_meeting_and_wecom_id_once_known(client_for, people):
     meeting = make_meeting(title="新会", meetingid="placeholder")
     body = payloads.desired_body(meeting)
-    created = actions.create_meeting(body, admin_userid="lisi", actor=people["administrator"])
+    created = meeting_actions.create_meeting(
+        body, admin_userid="lisi", actor=people["administrator"]
+    )
     event = AuditEvent.objects.get(action="create")
     assert event.meetingid == ""
     client = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
@@ -159,7 +163,7 @@ def test_no_csv_cell_starts_a_formula(client_for, people):
     for title in FORMULAS:
         meeting = make_meeting(title="x", meetingid=None)
         edit(meeting, people["administrator"], title=title)
-    actions.record_login_failed("=cmd|' /C calc'!A0", source_ip="10.0.0.2")
+    account_actions.record_login_failed("=cmd|' /C calc'!A0", source_ip="10.0.0.2")
     client = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
 
     table = export(client)

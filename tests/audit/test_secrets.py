@@ -8,7 +8,8 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from meetings import actions, importing, sync
+from meetings import importing, sync
+from meetings.actions import meeting as meeting_actions
 from meetings.models import AuditEvent, Meeting, SyncAttempt, SyncState
 from tests.meetings.factories import form_data
 
@@ -44,7 +45,7 @@ def test_it_keeps_every_secret_out_of_the_record_logs_and_pages(
     # A page that fails while the password is in the request: the 500 page and its log.
     settings.DEBUG = False
     client.raise_request_exception = False
-    with mock.patch.object(actions, "edit_meeting", side_effect=RuntimeError("boom")):
+    with mock.patch.object(meeting_actions, "edit_meeting", side_effect=RuntimeError("boom")):
         error = client.post(edit_url, form_data(meeting, **{"settings-password": "739146"}))
     assert error.status_code == 500
 

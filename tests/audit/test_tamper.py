@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from meetings import actions, chain
+from meetings import chain
+from meetings.actions import account as account_actions
 from meetings.models import AuditEvent
 from tests.fixtures.audit_flush import OWNER, as_owner, migration
 
@@ -57,7 +58,7 @@ def as_owner_without_triggers(*sqls):
 @pytest.fixture
 def events(people):
     admin = people["administrator"]
-    return [actions.record_login(admin, source_ip=f"10.0.0.{n}") for n in range(1, 6)]
+    return [account_actions.record_login(admin, source_ip=f"10.0.0.{n}") for n in range(1, 6)]
 
 
 @pytest.mark.django_db
@@ -73,7 +74,7 @@ def test_each_event_is_chained_to_the_one_before(events):
 @pytest.mark.django_db
 def test_verify_audit_checks_an_earlier_head_is_still_in_the_chain(events):
     head = AuditEvent.objects.order_by("-pk").first().hash
-    actions.record_login(events[0].actor)
+    account_actions.record_login(events[0].actor)
 
     assert verify("--head", head) == "intact"
     assert "does not pass through" in verify("--head", "f" * 64)
@@ -223,7 +224,7 @@ def test_concurrent_writers_append_one_chain(people):
     def write():
         try:
             for _ in range(10):
-                actions.record_login(admin)
+                account_actions.record_login(admin)
         except Exception as err:  # noqa: BLE001 - reported below
             errors.append(err)
         finally:

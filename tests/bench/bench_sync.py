@@ -109,7 +109,9 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
-    from meetings import actions, payloads
+    from meetings import payloads
+    from meetings.actions import meeting as meeting_actions
+    from meetings.actions import pulls as pull_actions
     from meetings.models import Meeting, SyncState
 
     # The flush below empties the append-only audit tables, which only this allows.
@@ -142,7 +144,7 @@ def main():
         for number in range(args.meetings):
             meetingid = sandbox.create_meeting(title=f"基准会议 {number}")
             info = sandbox.call("meeting/get_info", {"meetingid": meetingid}, token=token)
-            actions.import_meeting(info)
+            pull_actions.import_meeting(info)
         sandbox.configure(latency=args.latency)
         sandbox.clear_requests()
         cache.clear()
@@ -157,7 +159,7 @@ def main():
         first_save = time.time()
         for meeting in meetings:
             body = payloads.desired_body(meeting) | {"title": f"{meeting.title}（已改）"}
-            actions.edit_meeting(meeting, body, actor=None, loaded_version=meeting.version)
+            meeting_actions.edit_meeting(meeting, body, actor=None, loaded_version=meeting.version)
             saved_at[meeting.pk] = time.time()
         saving = time.time() - first_save
 

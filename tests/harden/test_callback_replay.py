@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from meetings import actions
+from meetings.actions import pulls as pull_actions
 from meetings.models import Meeting
 from tests.sync.conftest import import_new
 from tests.sync.test_callbacks import URL, crypto
@@ -21,7 +21,7 @@ __all__ = ["crypto"]
 def queued(monkeypatch):
     """The sync runs the callbacks queue, without a worker to run them."""
     runs = []
-    monkeypatch.setattr(actions.tasks, "enqueue", runs.append)
+    monkeypatch.setattr(pull_actions.tasks, "enqueue", runs.append)
     return runs
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from meetings import actions
+from meetings.actions import account as account_actions
 from meetings.models import AuditEvent, Calendar
 from tests.meetings.factories import make_meeting, office_client
 
@@ -250,7 +250,7 @@ def test_it_deletes_a_calendar_after_confirmation(admin, sandbox):
 
 def test_it_lets_an_auditor_look_but_not_write(sandbox):
     auditor = get_user_model().objects.create_user("li.audit", password="correct-horse-9")
-    actions.grant_role(auditor, "auditor")
+    account_actions.grant_role(auditor, "auditor")
     client = Client()
     client.force_login(auditor)
     Calendar.objects.create(cal_id="wcKNOWN", summary="团队日历")

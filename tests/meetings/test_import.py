@@ -2,7 +2,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from meetings import actions, payloads, rules
+from meetings import payloads, rules
+from meetings.actions import meeting as meeting_actions
+from meetings.actions.errors import NotEditable, StaleVersion
 from meetings.models import Meeting, Participant, Status, SyncState
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +95,7 @@ def test_it_refreshes_a_synced_meeting_but_never_a_pending_edit(sandbox, django_
 
     body = payloads.desired_body(meeting)
     body["title"] = "本地待同步"
-    actions.edit_meeting(meeting, body, actor=None, loaded_version=meeting.version)
+    meeting_actions.edit_meeting(meeting, body, actor=None, loaded_version=meeting.version)
     call_command("wecom_import", meetingid)
     meeting.refresh_from_db()
     assert meeting.title == "本地待同步"
@@ -112,7 +114,7 @@ def test_it_saves_an_edit_as_a_new_version_with_its_changes(sandbox):
     body["title"] = "改后的标题"
     body["settings"]["password"] = "5678"
 
-    result = actions.edit_meeting(meeting, body, actor=None, loaded_version=1)
+    result = meeting_actions.edit_meeting(meeting, body, actor=None, loaded_version=1)
 
     meeting.refresh_from_db()
     assert meeting.version == 2 and meeting.synced_version == 1
@@ -125,7 +127,7 @@ def test_it_saves_an_edit_as_a_new_version_with_its_changes(sandbox):
 
 def test_it_writes_nothing_for_an_unchanged_form(sandbox):
     meeting = imported(sandbox)
-    result = actions.edit_meeting(
+    result = meeting_actions.edit_meeting(
         meeting, payloads.desired_body(meeting), actor=None, loaded_version=1
     )
     meeting.refresh_from_db()
@@ -138,12 +140,12 @@ def test_it_refuses_an_edit_made_on_an_older_version(sandbox):
     meeting = imported(sandbox)
     first = payloads.desired_body(meeting)
     first["title"] = "先保存的"
-    actions.edit_meeting(meeting, first, actor=None, loaded_version=1)
+    meeting_actions.edit_meeting(meeting, first, actor=None, loaded_version=1)
 
     second = payloads.desired_body(meeting)
     second["title"] = "后保存的"
-    with pytest.raises(actions.StaleVersion) as refused:
-        actions.edit_meeting(meeting, second, actor=None, loaded_version=1)
+    with pytest.raises(StaleVersion) as refused:
+        meeting_actions.edit_meeting(meeting, second, actor=None, loaded_version=1)
     assert refused.value.meeting.title == "先保存的"
     meeting.refresh_from_db()
     assert meeting.title == "先保存的"
@@ -152,8 +154,8 @@ def test_it_refuses_an_edit_made_on_an_older_version(sandbox):
 def test_it_refuses_to_edit_a_meeting_that_has_started(sandbox):
     meeting = imported(sandbox)
     Meeting.objects.filter(pk=meeting.pk).update(status=Status.IN_PROGRESS)
-    with pytest.raises(actions.NotEditable):
-        actions.edit_meeting(
+    with pytest.raises(NotEditable):
+        meeting_actions.edit_meeting(
             meeting, payloads.desired_body(meeting), actor=None, loaded_version=1
         )
 
@@ -164,7 +166,7 @@ def test_it_empties_ring_users_once_they_no_longer_apply(sandbox):
     )
     body = payloads.desired_body(meeting)
     body["settings"]["remind_scope"] = 2
-    actions.edit_meeting(meeting, rules.prune(body), actor=None, loaded_version=1)
+    meeting_actions.edit_meeting(meeting, rules.prune(body), actor=None, loaded_version=1)
     meeting = Meeting.objects.get(pk=meeting.pk)
     assert meeting.ring_users == []
     assert "ring_users" not in payloads.desired_body(meeting)["settings"]

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import actions, payloads
+from meetings import payloads
+from meetings.actions import meeting as meeting_actions
 from meetings.models import Calendar, Status
 from tests.meetings.factories import (
     as_post,
@@ -530,7 +531,7 @@ def test_it_reports_a_save_by_someone_else_and_keeps_what_was_typed(editor):
     meeting = make_meeting(title="Original", location="Room 1")
     loaded = form_data(meeting, title="Mine")
     # A second administrator saves between this one's loading and saving.
-    actions.edit_meeting(
+    meeting_actions.edit_meeting(
         meeting,
         _body_with(meeting, title="Theirs", location="Room 2"),
         actor=None,
@@ -551,7 +552,9 @@ def test_it_reports_a_save_by_someone_else_and_keeps_what_was_typed(editor):
 def test_it_saves_over_someone_elses_edit_once_shown_it(editor):
     meeting = make_meeting(title="Original")
     loaded = form_data(meeting, title="Mine")
-    actions.edit_meeting(meeting, _body_with(meeting, title="Theirs"), actor=None, loaded_version=1)
+    meeting_actions.edit_meeting(
+        meeting, _body_with(meeting, title="Theirs"), actor=None, loaded_version=1
+    )
     save(editor, meeting, loaded)
     loaded["version"] = "2"
     response = save(editor, meeting, loaded)

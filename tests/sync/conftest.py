@@ -22,7 +22,8 @@ from django.db import connection
 from django.utils import translation
 
 from config.celery import app
-from meetings import actions, importing, payloads
+from meetings import importing, payloads
+from meetings.actions import meeting as meeting_actions
 from meetings.models import Meeting, SyncState
 
 from .broker import purge
@@ -115,7 +116,7 @@ def edit(meeting, **changes):
             body[key] = {**body.get(key, {}), **copy.deepcopy(value)}
         else:
             body[key] = value
-    return actions.edit_meeting(
+    return meeting_actions.edit_meeting(
         meeting, body, actor=None, loaded_version=meeting.version
     ).meeting
 

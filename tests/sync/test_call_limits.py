@@ -4,7 +4,7 @@ blocked API is not called again before its block is over."""
 
 import pytest
 
-from meetings import actions
+from meetings.actions import meeting as meeting_actions
 from meetings.models import Meeting, Status, SyncAttempt, SyncState
 from wecom.limits import RateLimited
 
@@ -26,8 +26,8 @@ def test_a_45009_storm_on_update_leaves_creates_and_cancels_syncing(sandbox, wor
                                        sync_state=SyncState.RETRYING).count() == 3,
         message="the edits to wait out the block",
     )
-    actions.cancel_meeting(Meeting.objects.get(pk=to_cancel.pk), actor=None)
-    created = actions.create_meeting(
+    meeting_actions.cancel_meeting(Meeting.objects.get(pk=to_cancel.pk), actor=None)
+    created = meeting_actions.create_meeting(
         {
             "title": "新会", "meeting_start": sandbox.now() + 7200, "meeting_duration": 1800,
             "description": "", "location": "", "invitees": {"userid": ["zhangsan"]},

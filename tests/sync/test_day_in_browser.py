@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from meetings import actions, people
+from meetings import people
+from meetings.actions import account as account_actions
 from meetings.models import AuditEvent, Meeting, Person, Status, SyncState
 from wecom.sandbox.state import DEFAULT_CALLBACK_AES_KEY, DEFAULT_CALLBACK_TOKEN
 
@@ -27,7 +28,7 @@ SYNC_WAIT = 30_000
 
 def log_in(page, role, username):
     user = get_user_model().objects.create_user(username, password=PASSWORD)
-    actions.grant_role(user, role)
+    account_actions.grant_role(user, role)
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)

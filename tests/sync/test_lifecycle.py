@@ -8,7 +8,8 @@ up with.
 import pytest
 from django.utils import timezone
 
-from meetings import actions, sync
+from meetings import sync
+from meetings.actions import meeting as meeting_actions
 from meetings.models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
 
 from .conftest import edit, import_new, wait_for, wait_settled
@@ -43,7 +44,7 @@ def new_meeting(sandbox, **fields):
         "reminders": {"is_repeat": 0},
         **fields,
     }
-    return actions.create_meeting(body, admin_userid=ADMIN, actor=None)
+    return meeting_actions.create_meeting(body, admin_userid=ADMIN, actor=None)
 
 
 def run_until_settled(meeting, limit=10):
@@ -217,7 +218,7 @@ def test_a_create_wecom_refuses_fails_with_the_reason_and_can_be_fixed(sandbox):
 
 def test_a_new_meeting_cancelled_before_it_reached_wecom_calls_nothing(sandbox):
     meeting = new_meeting(sandbox)
-    actions.cancel_meeting(meeting, actor=None)
+    meeting_actions.cancel_meeting(meeting, actor=None)
 
     run_until_settled(meeting)
 
@@ -233,7 +234,7 @@ def test_a_new_meeting_cancelled_before_it_reached_wecom_calls_nothing(sandbox):
 def test_it_cancels_a_whole_meeting(sandbox):
     meeting = import_new(sandbox)
 
-    actions.cancel_meeting(meeting, actor=None)
+    meeting_actions.cancel_meeting(meeting, actor=None)
     result = run_until_settled(meeting)
 
     meeting = fresh(meeting)
@@ -273,7 +274,7 @@ def test_it_cancels_one_occurrence_and_keeps_the_others(sandbox):
     meeting = fresh(meeting)
     second = meeting.sub_meetings[1]["sub_meetingid"]
 
-    actions.cancel_meeting(meeting, actor=None, sub_meetingid=second)
+    meeting_actions.cancel_meeting(meeting, actor=None, sub_meetingid=second)
     result = run_until_settled(meeting)
 
     meeting = fresh(meeting)
@@ -301,7 +302,7 @@ def test_an_occurrence_that_started_before_the_cancel_is_reported(sandbox):
     run_until_settled(meeting)
     meeting = fresh(meeting)
     first = meeting.sub_meetings[0]
-    actions.cancel_meeting(meeting, actor=None, sub_meetingid=first["sub_meetingid"])
+    meeting_actions.cancel_meeting(meeting, actor=None, sub_meetingid=first["sub_meetingid"])
     sandbox.set_now(first["start"] + 60)
 
     result = run_until_settled(meeting)
@@ -323,7 +324,7 @@ def test_a_meeting_cancelled_in_wecom_is_news_not_a_failure(sandbox):
     meeting = import_new(sandbox)
     sandbox.patch_meeting(meeting.meetingid, status=4)
     # What a cancel_meeting callback does: ask for a pull.
-    from meetings.actions import request_pull as queue_pull
+    from meetings.actions.pulls import request_pull as queue_pull
 
     queue_pull(meeting.meetingid, "cancel_meeting")
     result = run_until_settled(meeting)

@@ -11,7 +11,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from meetings import actions
+from meetings.actions import account as account_actions
+from meetings.actions import meeting as meeting_actions
 from meetings.models import Meeting, SyncState
 from tests.fixtures.browser import log_in
 
@@ -33,7 +34,7 @@ def tab(request, browser, live_server):
     context.set_default_timeout(15_000)
     page = context.new_page()
     user = get_user_model().objects.create_user("xiao.li", password=PASSWORD)
-    actions.grant_role(user, "administrator")
+    account_actions.grant_role(user, "administrator")
     log_in(page, "xiao.li", PASSWORD)
     page.words = WORDS[request.param]
     yield page
@@ -62,7 +63,7 @@ def test_the_meetings_page_shows_its_id_once_wecom_has_created_it(tab, worker, s
         "meeting_duration": 1800,
         "invitees": {"userid": ["zhangsan", "lisi"]},
     }
-    meeting = actions.create_meeting(body, admin_userid="zhangsan", actor=None)
+    meeting = meeting_actions.create_meeting(body, admin_userid="zhangsan", actor=None)
     page.goto(f"/meetings/{meeting.pk}/")
     mark_loaded(page)
     expect(badge(page, meeting)).to_have_attribute(

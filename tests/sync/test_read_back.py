@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from meetings import actions, importing, payloads
+from meetings import importing, payloads
+from meetings.actions import meeting as meeting_actions
+from meetings.actions import pulls as pull_actions
 from meetings.models import AuditEvent, Meeting, SyncAttempt, SyncState
 
 from .conftest import edit, import_new, wait_for, wait_settled
@@ -107,7 +109,7 @@ def test_a_cancel_chosen_from_the_list_before_the_move_follows_its_occurrence(sa
     second = meeting.sub_meetings[1]
     # Saved one after the other before the worker runs: the cancel names the 14:00 id.
     with_time = edit(meeting, meeting_start=local_at(sandbox, 15, 30), meeting_duration=3600)
-    actions.cancel_meeting(with_time, actor=None, sub_meetingid=second["sub_meetingid"])
+    meeting_actions.cancel_meeting(with_time, actor=None, sub_meetingid=second["sub_meetingid"])
 
     (meeting,) = wait_settled(meeting, timeout=40)
 
@@ -130,7 +132,7 @@ def test_a_cancel_whose_date_the_series_no_longer_has_fails_and_says_why(
     second = meeting.sub_meetings[1]
     # The series moves a day later: the chosen date is no longer one of its dates.
     moved = edit(meeting, meeting_start=local_at(sandbox, 14, days=2), meeting_duration=3600)
-    actions.cancel_meeting(moved, actor=None, sub_meetingid=second["sub_meetingid"])
+    meeting_actions.cancel_meeting(moved, actor=None, sub_meetingid=second["sub_meetingid"])
 
     (meeting,) = wait_settled(meeting, timeout=40)
 
@@ -232,7 +234,7 @@ def test_an_edit_that_only_drops_the_organiser_changes_nothing(sandbox):
     body = payloads.desired_body(meeting)
     body["invitees"] = {"userid": ["LISI"]}
 
-    result = actions.edit_meeting(meeting, body, actor=None, loaded_version=meeting.version)
+    result = meeting_actions.edit_meeting(meeting, body, actor=None, loaded_version=meeting.version)
 
     assert not result.changed
     assert fresh(meeting).version == meeting.version
@@ -251,7 +253,7 @@ def test_a_run_that_wrote_reads_back_once_and_one_that_did_not_reads_once(sandbo
     ]
 
     sandbox.clear_requests()
-    actions.request_pull(meeting.meetingid, "modify_meeting")
+    pull_actions.request_pull(meeting.meetingid, "modify_meeting")
     wait_for(lambda: not fresh(meeting).pull_requested, message="the pull")
     assert [r["path"] for r in sandbox.requests() if r["path"].startswith("meeting/")] == [
         "meeting/get_info",
@@ -262,12 +264,12 @@ def test_a_pull_that_finds_nothing_new_leaves_open_forms_valid(sandbox, worker):
     meeting = import_new(sandbox)
     loaded = meeting.version
 
-    actions.request_pull(meeting.meetingid, "modify_meeting")
+    pull_actions.request_pull(meeting.meetingid, "modify_meeting")
     wait_for(lambda: not fresh(meeting).pull_requested, message="the pull")
 
     assert fresh(meeting).version == loaded
     body = {**payloads.desired_body(meeting), "title": "表单里改的"}
-    assert actions.edit_meeting(meeting, body, actor=None, loaded_version=loaded).changed
+    assert meeting_actions.edit_meeting(meeting, body, actor=None, loaded_version=loaded).changed
 
 
 def test_a_change_wecom_does_not_keep_ends_as_a_failure_not_as_done(sandbox, worker, settings):

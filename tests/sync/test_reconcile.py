@@ -6,7 +6,9 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from meetings import actions, sync
+from meetings import sync
+from meetings.actions import meeting as meeting_actions
+from meetings.actions.errors import ActionError
 from meetings.models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
 from wecom.client import get_client
 from wecom.errors import PermanentError
@@ -121,7 +123,7 @@ def test_it_settles_a_conflict_as_the_administrator_chose(sandbox, choice, expec
     meeting = edit(meeting, title="我的标题")
     sync.reconcile(meeting.pk)
 
-    actions.resolve_conflict(fresh(meeting), {"title": choice}, actor=None)
+    meeting_actions.resolve_conflict(fresh(meeting), {"title": choice}, actor=None)
     assert fresh(meeting).sync_state == SyncState.PENDING
     sync.reconcile(meeting.pk)
 
@@ -329,7 +331,7 @@ def test_it_retries_a_failed_meeting_when_asked(sandbox):
     sandbox.fault(path="meeting/update", kind="errcode", value=400031)
     sync.reconcile(meeting.pk)
 
-    actions.retry_sync(fresh(meeting), actor=None)
+    meeting_actions.retry_sync(fresh(meeting), actor=None)
 
     meeting = fresh(meeting)
     assert meeting.sync_state == SyncState.PENDING
@@ -339,8 +341,8 @@ def test_it_retries_a_failed_meeting_when_asked(sandbox):
 
 def test_it_refuses_to_retry_a_meeting_that_is_syncing_fine(sandbox):
     meeting = import_new(sandbox)
-    with pytest.raises(actions.ActionError):
-        actions.retry_sync(meeting, actor=None)
+    with pytest.raises(ActionError):
+        meeting_actions.retry_sync(meeting, actor=None)
     assert Meeting.objects.filter(pk=meeting.pk, version=F("synced_version")).exists()
 
 

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meetings import actions, payloads, sync
+from meetings import payloads, sync
+from meetings.actions import meeting as meeting_actions
+from meetings.actions import pulls as pull_actions
 from meetings.models import AuditEvent, Meeting, SyncState
 from meetings.sync.merge import differing, leaves
 from meetings.sync.plan import held, local_date, wanted
@@ -82,12 +84,14 @@ def step(sandbox, meeting, operation, cancelled):
         listed = [o for o in meeting.sub_meetings if meeting.can_cancel(o)]
         if listed:
             chosen = listed[value % len(listed)]
-            actions.cancel_meeting(meeting, actor=None, sub_meetingid=chosen["sub_meetingid"])
+            meeting_actions.cancel_meeting(
+                meeting, actor=None, sub_meetingid=chosen["sub_meetingid"]
+            )
             cancelled.append(local_date(chosen["start"]))
     elif kind == "in_wecom":
         sandbox.patch_meeting(meeting.meetingid, title=value)
         # WeCom's callback for the change.
-        actions.request_pull(meeting.meetingid, "modify_meeting")
+        pull_actions.request_pull(meeting.meetingid, "modify_meeting")
     elif kind == "fault":
         path, index = value
         sandbox.fault(path=path, times=1, **FAULTS[index])
@@ -99,7 +103,7 @@ def settle(meeting):
     """What a person does with a stopped sync; False when there is nothing left to do (a
     cancel that can no longer be carried out, which the page explains)."""
     if meeting.sync_state == SyncState.CONFLICT:
-        actions.resolve_conflict(
+        meeting_actions.resolve_conflict(
             meeting, dict.fromkeys(meeting.conflict, "mine"), actor=None
         )
         return True
@@ -107,7 +111,7 @@ def settle(meeting):
         if meeting.sync_problem["code"] in ("occurrence_gone", "occurrence_started") \
                 and meeting.synced_version == meeting.version:
             return False
-        actions.retry_sync(meeting, actor=None)
+        meeting_actions.retry_sync(meeting, actor=None)
         return True
     return True
 

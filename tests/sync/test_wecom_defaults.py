@@ -9,7 +9,9 @@ beyond the read.
 
 import pytest
 
-from meetings import actions, payloads, sync
+from meetings import payloads, sync
+from meetings.actions import meeting as meeting_actions
+from meetings.actions import pulls as pull_actions
 from meetings.models import AuditEvent, Meeting, SyncState
 
 from .conftest import import_new
@@ -50,7 +52,7 @@ def test_a_meeting_made_in_wecom_without_settings_imports_and_syncs_as_it_is(san
     meeting = import_new(sandbox, **fields)
     sandbox.clear_requests()
     # A meeting_change callback makes the sync read WeCom and merge, as any later run does.
-    actions.request_pull(meeting.meetingid, "modify_meeting")
+    pull_actions.request_pull(meeting.meetingid, "modify_meeting")
 
     result = sync.reconcile(meeting.pk)
 
@@ -72,11 +74,11 @@ def test_a_meeting_made_here_without_settings_finds_nothing_to_send_after_its_cr
         "invitees": {"userid": ["zhangsan", "lisi"]},
         "reminders": {"is_repeat": 1},
     }
-    meeting = actions.create_meeting(body, admin_userid="zhangsan", actor=None)
+    meeting = meeting_actions.create_meeting(body, admin_userid="zhangsan", actor=None)
     first = sync.reconcile(meeting.pk)
     assert first.outcome in (sync.SYNCED, sync.AGAIN), first
     sandbox.clear_requests()
-    actions.request_pull(Meeting.objects.get(pk=meeting.pk).meetingid, "modify_meeting")
+    pull_actions.request_pull(Meeting.objects.get(pk=meeting.pk).meetingid, "modify_meeting")
 
     result = sync.reconcile(meeting.pk)
 

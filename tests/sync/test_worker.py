@@ -7,7 +7,9 @@ import pytest
 from django.db import transaction
 
 from config.celery import app
-from meetings import actions, payloads, tasks
+from meetings import payloads, tasks
+from meetings.actions import meeting as meeting_actions
+from meetings.actions.errors import StaleVersion
 from meetings.models import Meeting, SyncAttempt, SyncState
 from wecom.errors import PermanentError
 
@@ -191,7 +193,7 @@ def test_it_shows_a_conflict_when_a_field_changed_on_both_sides(sandbox, worker)
     assert meeting.conflict == {"title": {"mine": "这边的标题", "wecom": "企业微信里的标题"}}
     assert sandbox.requests("meeting/update") == []
 
-    actions.resolve_conflict(meeting, {"title": "mine"}, actor=None)
+    meeting_actions.resolve_conflict(meeting, {"title": "mine"}, actor=None)
 
     (meeting,) = wait_settled(meeting)
     assert meeting.sync_state == SyncState.SYNCED
@@ -204,9 +206,9 @@ def test_it_lets_one_of_two_administrators_saving_the_same_version_win(sandbox, 
 
     first = payloads.desired_body(loaded) | {"title": "甲的标题"}
     second = payloads.desired_body(loaded) | {"title": "乙的标题"}
-    actions.edit_meeting(loaded, first, actor=None, loaded_version=loaded.version)
-    with pytest.raises(actions.StaleVersion):
-        actions.edit_meeting(loaded, second, actor=None, loaded_version=loaded.version)
+    meeting_actions.edit_meeting(loaded, first, actor=None, loaded_version=loaded.version)
+    with pytest.raises(StaleVersion):
+        meeting_actions.edit_meeting(loaded, second, actor=None, loaded_version=loaded.version)
 
     (meeting,) = wait_settled(meeting)
     assert sandbox.meeting(meeting.meetingid)["title"] == "甲的标题"

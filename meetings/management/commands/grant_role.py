@@ -3,9 +3,10 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from meetings import actions
+from meetings.actions import account as account_actions
+from meetings.actions.errors import ActionError
 
-ROLE_CHOICES = ("administrator", "auditor", "superuser", *actions.ROLES.values())
+ROLE_CHOICES = ("administrator", "auditor", "superuser", *account_actions.ROLES.values())
 
 
 class Command(BaseCommand):
@@ -38,8 +39,8 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             user = User.objects.create_user(username, password=password)
         try:
-            actions.grant_role(user, role, actor=None, remove=remove)
-        except actions.ActionError as err:
+            account_actions.grant_role(user, role, actor=None, remove=remove)
+        except ActionError as err:
             raise CommandError(str(err)) from None
         verb = "no longer has" if remove else "now has"
         self.stdout.write(f"{username} {verb} the role {role}")

@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.management.base import BaseCommand
 
-from meetings import actions, demo, people
+from meetings import demo, people
+from meetings.actions import account as account_actions
 from meetings.models import Meeting
 from wecom.client import WeComClient
 from wecom.sandbox.server import SandboxServer
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         # A meeting administrator (会议管理员), as the README's role table has them: the
         # meeting pages, no Django admin. grant_role gives the other roles.
         user = User.objects.create_user("admin", password=password)
-        actions.grant_role(user, "administrator", actor=None)
+        account_actions.grant_role(user, "administrator", actor=None)
         # Shown this once only: the password is not stored anywhere readable.
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,82 @@
+"""Accounts: who came in, who failed to, and who may do what.
+
+Each writes one audit event; meetings.signals turns Django's log-in signals and every change
+of a user's flags or groups into these, so the record is complete whatever path made it.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from .. import audit
+from ..models import AuditEvent
+from .errors import ActionError
+
+Action = AuditEvent.Action
+
+
+@transaction.atomic
+def record_login(user, *, source_ip=None):
+    return audit.record(Action.LOGIN, actor=user, source_ip=source_ip)
+
+
+@transaction.atomic
+def record_logout(user, *, source_ip=None):
+    return audit.record(Action.LOGOUT, actor=user, source_ip=source_ip)
+
+
+@transaction.atomic
+def record_login_failed(username, *, source_ip=None):
+    """A refused log-in: the name that was tried (which may belong to nobody), never the
+    password."""
+    return audit.record(
+        Action.LOGIN_FAILED, username=username or "?", source_ip=source_ip,
+        outcome=AuditEvent.Outcome.FAILED,
+    )
+
+
+@transaction.atomic
+def record_account_change(detail, rows):
+    """Who may do what changed (see meetings.signals, which calls this for every path): the
+    rows say what, before and after; the actor is whoever the surrounding `audit.acting`
+    block names."""
+    actor, source_ip = audit.current_actor()
+    return audit.record(
+        Action.ROLE_CHANGE, actor=actor, changes=rows, source_ip=source_ip, detail=detail,
+    )
+
+
+ROLES = {"administrator": "会议管理员", "auditor": "审计员"}
+
+
+@transaction.atomic
+def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
+    """Give (or with `remove` take) a role: "administrator", "auditor" (or their group
+    names) or "superuser". Auditors are staff, so that the admin lets them in; the flags
+    and groups changed are recorded as one event each (meetings.signals)."""
+    from django.contrib.auth.models import Group
+
+    group_name = ROLES.get(role, role)
+    with audit.acting(actor, source_ip):
+        if role == "superuser":
+            flags = {"is_superuser": not remove, "is_staff": not remove or user.is_staff}
+        else:
+            try:
+                group = Group.objects.get(name=group_name)
+            except Group.DoesNotExist:
+                raise ActionError(_("There is no role called %(role)s.") % {"role": role}) from None
+            if remove:
+                user.groups.remove(group)
+            else:
+                user.groups.add(group)
+            staff = group_name == ROLES["auditor"]
+            flags = {"is_staff": not remove} if staff else {}
+        changed = [
+            (name, getattr(user, name), value)
+            for name, value in flags.items() if getattr(user, name) != value
+        ]
+        if changed:
+            # Recorded by meetings.signals, as every flag change is.
+            for name, _old, value in changed:
+                setattr(user, name, value)
+            user.save(update_fields=[name for name, _old, _new in changed])
+    return user
