@@ -62,7 +62,7 @@ def client_ip(request):
     if request is None:
         return None
     candidates = []
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+    if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         candidates.append(forwarded.split(",")[0].strip())
     candidates.append(request.META.get("REMOTE_ADDR", ""))
