@@ -91,7 +91,7 @@ class Meaning(NamedTuple):
 UNREACHABLE = _("WeCom could not be reached. The change will be sent again shortly.")
 
 # The errcodes of https://developer.work.weixin.qq.com/document/path/90313 that the meeting
-# and calendar calls answer with, as docs/wecom/api-notes.md classifies them. A code not
+# and calendar calls answer with, as docs/wecom.md ("Errcodes") classifies them. A code not
 # listed here is permanent: retrying what WeCom does not explain would only hammer it.
 ERRCODES = {
     -1: Meaning(TransientError, None, _("WeCom is busy. The change will be sent again shortly.")),

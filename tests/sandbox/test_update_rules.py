@@ -1,6 +1,6 @@
 """Every rule of meeting/update, each broken once and each valid shape accepted: the
-contract of https://developer.work.weixin.qq.com/document/path/98154 (copied in
-/work/shared/docs/wecom), errcodes from 90313, field shapes as in SKIT's
+contract of https://developer.work.weixin.qq.com/document/path/98154 (summed up in
+docs/wecom.md), errcodes from 90313, field shapes as in SKIT's
 CgibinMeetingUpdateRequest and silenceper/wechat's work/meeting Settings and Reminders."""
 
 import pytest

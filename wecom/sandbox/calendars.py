@@ -23,7 +23,7 @@ DESCRIPTION_MAX = 512
 ADMINS_MAX = 3
 SHARE_PERMISSIONS = (1, 3)
 FLAGS = ("is_public", "is_corp_calendar", "set_as_default")
-# Fixed at creation (api-notes.md: "is_public, is_corp_calendar cannot change").
+# Fixed at creation (97716, docs/wecom.md "Calendars": is_public, is_corp_calendar cannot change).
 FIXED = ("is_public", "is_corp_calendar")
 GET_MAX = 1000
 

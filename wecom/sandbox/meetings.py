@@ -1,5 +1,5 @@
 """meeting/*: the meetings created through the sandbox, and every rule of the update page
-(docs/wecom/98154-meeting-update.md) and its siblings (docs/wecom/api-notes.md).
+(https://developer.work.weixin.qq.com/document/path/98154) and its siblings (docs/wecom.md).
 
 A stored meeting is a dict in update's own shape (title, meeting_start, settings and
 reminders as update sends them, hosts and ring_users as {"userid": [...]}), with invitees as a
