@@ -235,6 +235,23 @@ def test_it_takes_in_a_change_made_in_wecom_on_refresh(admin, sandbox):
     assert calendar_events()[-1].detail.endswith("refreshed from WeCom")
 
 
+def test_it_takes_a_colour_wecom_writes_in_lower_case_as_no_change_on_refresh(admin, sandbox):
+    admin.post(NEW, typed())
+    calendar = Calendar.objects.get()
+    changed_in_wecom(
+        sandbox, calendar.cal_id, summary="产品部日历", color="#33aa77",
+        description="产品部的例会\n和评审", admins=["zhangsan", "lisi"],
+        shares=[{"userid": "wangwu"}, {"userid": "lisi", "permission": 3},
+                {"userid": "zhangsan", "permission": 1}],
+    )
+    events = len(calendar_events())
+
+    response = admin.post(REFRESH, follow=True)
+    assert "All calendars are as WeCom has them." in response.content.decode()
+    assert len(calendar_events()) == events
+    assert Calendar.objects.get().color == "#33AA77"
+
+
 def test_it_deletes_a_calendar_after_confirmation(admin, sandbox):
     admin.post(NEW, typed())
     calendar = Calendar.objects.get()
