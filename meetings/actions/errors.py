@@ -1,5 +1,4 @@
-"""The refusals of the actions: a write that must not happen, with the reason for the person
-who tried. Callers import them from here by name, whatever the action's area."""
+"""The actions' refusals, whatever the area: callers import them from here by name."""
 
 
 class ActionError(Exception):
