@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from wecom.errors import ConfigurationError, PermanentError, TokenError, TransientError
+from wecom.errors import (
+    ConfigurationError,
+    PermanentError,
+    TokenError,
+    TransientError,
+    WeComError,
+)
 from wecom.limits import RateLimited
 
 from .. import problems
@@ -31,11 +37,11 @@ class Decision:
     counted: bool = True
 
 
-def max_tries():
+def max_tries() -> int:
     return getattr(settings, "SYNC_MAX_TRIES", 8)
 
 
-def backoff(tries):
+def backoff(tries: int) -> float:
     """Seconds before try number `tries + 1`: exponential, capped, with jitter so that
     meetings that failed together do not come back together. The first half of the delay is
     kept, so a retry never comes sooner than half the nominal back-off."""
@@ -45,7 +51,7 @@ def backoff(tries):
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-def decide(err, *, tries, last_errcode):
+def decide(err: WeComError, *, tries: int, last_errcode: int | None) -> Decision:
     """The error of this meeting's try number `tries + 1`, the previous try's errcode."""
     if isinstance(err, RateLimited):
         # Spread a little, so the meetings waiting on one API do not all come back at once.
@@ -74,7 +80,7 @@ def decide(err, *, tries, last_errcode):
     return Decision(False, problem=problem, field=field_name or "")
 
 
-def _short_reason(err):
+def _short_reason(err: WeComError) -> str:
     if err.errcode is None:
         return err.description
     return f"errcode {err.errcode}"
