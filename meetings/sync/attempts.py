@@ -4,7 +4,7 @@ for a later step to read."""
 
 import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,8 @@ def redact(body: dict[str, Any]) -> dict[str, Any]:
 class Attempt:
     pk: int
     path: str
-    answer: dict | None = None
+    # Empty when the call failed.
+    answer: dict[str, Any] = field(default_factory=dict)
     error: WeComError | None = None
 
     @property
@@ -97,7 +98,7 @@ class Caller:
             row = self._row(path, body, started_at, **result)
         else:
             SyncAttempt.objects.filter(pk=row.pk).update(**result)
-        return Attempt(row.pk, path, answer, error)
+        return Attempt(row.pk, path, answer or {}, error)
 
     def need(self, path: str, body: dict[str, Any]) -> Attempt:
         """A call whose failure ends the run: its Attempt, or CallFailed."""

@@ -27,10 +27,10 @@ TOKEN_ERRCODES = (40014, 42001)
 @dataclass(frozen=True)
 class Decision:
     retry: bool
+    # Why, in words the administrator's language renders when shown.
+    problem: problems.Problem
     # Seconds before the next try (retry only).
     delay: float = 0.0
-    # problems.Problem: why, in words the administrator's language renders when shown.
-    problem: object = None
     # The field the refusal concerns, when WeCom named one.
     field: str = ""
     # False when nothing reached WeCom: the wait is not one of the meeting's tries.
@@ -56,7 +56,7 @@ def decide(err: WeComError, *, tries: int, last_errcode: int | None) -> Decision
     if isinstance(err, RateLimited):
         # Spread a little, so the meetings waiting on one API do not all come back at once.
         delay = err.retry_after + random.uniform(0, min(err.retry_after, 5))
-        return Decision(True, delay, problems.Problem("rate_limited"), counted=False)
+        return Decision(True, problems.Problem("rate_limited"), delay, counted=False)
     if isinstance(err, TokenError) and last_errcode in TOKEN_ERRCODES:
         # The client refreshed and re-sent once already, and the previous try ended the same
         # way: a token WeCom keeps refusing is for an operator, not for more tries.
@@ -71,7 +71,7 @@ def decide(err: WeComError, *, tries: int, last_errcode: int | None) -> Decision
             # WeCom said how long the block lasts: wait it out, spread a little so the
             # waiting meetings do not all come back in the same second.
             delay = err.retry_after + random.uniform(0, min(err.retry_after, delay))
-        return Decision(True, delay, problems.wecom(err))
+        return Decision(True, problems.wecom(err), delay)
     field_name = err.field if isinstance(err, PermanentError) else ""
     if isinstance(err, ConfigurationError):
         problem = problems.wecom(err)
