@@ -191,7 +191,7 @@ def _plan(run: Run, theirs: dict[str, Any]) -> Plan:
     cancels, _started = pending_cancels(
         meeting.sub_meetings, meeting.cancel_sub_meetingids, _now_unix()
     )
-    arguments = {
+    arguments: dict[str, Any] = {
         "admin_userid": meeting.admin_userid, "cancels": cancels,
         "invitee_cap": rules.configured_invitee_cap(),
     }
