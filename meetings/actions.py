@@ -7,9 +7,13 @@ each action writes it in its own transaction (see meetings.audit). `actor` is th
 from. An action refused with ActionError still leaves an event saying so.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial, wraps
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import transaction
 from django.db.models import F
@@ -21,6 +25,15 @@ from .models import AuditEvent, Calendar, Meeting, Status, SyncState
 from .sync import endings
 from .sync.merge import body_from_leaves, groups_of, leaves
 from .sync.plan import occurrences
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser, User
+
+    # The person acting: None for a command, recorded as "system".
+    Actor = AbstractBaseUser | AnonymousUser | None
+
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 Action = AuditEvent.Action
 logger = logging.getLogger("meetings.callbacks")
@@ -40,19 +53,25 @@ class NotEditable(ActionError):
 class StaleVersion(ActionError):
     """Someone saved the meeting after the form was loaded: nothing is overwritten."""
 
-    def __init__(self, meeting, loaded_version):
+    def __init__(self, meeting: Meeting, loaded_version: int) -> None:
         super().__init__(meeting, loaded_version)
         self.meeting = meeting
         self.loaded_version = loaded_version
 
 
-def _refusal_recorded(action):
+def _refusal_recorded(action: str) -> Callable[[Fn], Fn]:
     """Record an action refused with ActionError, after its own transaction rolled back, and
     raise the refusal on: the record shows what was tried as well as what was done."""
 
-    def decorate(function):
+    def decorate(function: Fn) -> Fn:
         @wraps(function)
-        def wrapper(meeting, *args, actor=None, source_ip=None, **kwargs):
+        def wrapper(
+            meeting: Meeting,
+            *args: Any,
+            actor: Actor = None,
+            source_ip: str | None = None,
+            **kwargs: Any,
+        ) -> Any:
             try:
                 return function(meeting, *args, actor=actor, source_ip=source_ip, **kwargs)
             except ActionError as refusal:
@@ -64,12 +83,12 @@ def _refusal_recorded(action):
                     )
                 raise
 
-        return wrapper
+        return cast(Fn, wrapper)
 
     return decorate
 
 
-def _refusal_words(refusal):
+def _refusal_words(refusal: ActionError) -> str:
     if isinstance(refusal, StaleVersion):
         return (f"saved by someone else since version {refusal.loaded_version} was loaded "
                 f"(now {refusal.meeting.version})")
@@ -79,14 +98,14 @@ def _refusal_words(refusal):
 @dataclass
 class EditResult:
     meeting: Meeting
-    changes: list = field(default_factory=list)
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return bool(self.changes)
 
 
-def _locked(pk):
+def _locked(pk: int) -> Meeting:
     # Only the meeting's row: PostgreSQL cannot lock the nullable side of the outer joins
     # that select_related makes for settings and reminders.
     return (
@@ -97,7 +116,7 @@ def _locked(pk):
     )
 
 
-def _decided(pk):
+def _decided(pk: int) -> None:
     """A new desired state: its own version, on its way to WeCom with a fresh count of tries."""
     endings.waiting(pk, version=F("version") + 1, **settle.on_save())
     # After the commit, so the worker reads the new version; a broker that is down leaves the
@@ -107,7 +126,14 @@ def _decided(pk):
 
 @_refusal_recorded(Action.EDIT)
 @transaction.atomic
-def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
+def edit_meeting(
+    meeting: Meeting,
+    body: dict[str, Any],
+    *,
+    actor: Actor,
+    loaded_version: int,
+    source_ip: str | None = None,
+) -> EditResult:
     """Save an administrator's edit as the meeting's new desired state.
 
     `body` is the whole edited meeting in update-body shape, already checked by the rules.
@@ -135,7 +161,9 @@ def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
 
 
 @transaction.atomic
-def create_meeting(body, *, admin_userid, actor, source_ip=None):
+def create_meeting(
+    body: dict[str, Any], *, admin_userid: str, actor: Actor, source_ip: str | None = None
+) -> Meeting:
     """Save a new meeting, to be created in WeCom by the worker (meeting/create).
 
     `body` is the whole meeting in update-body shape, already checked by the rules, its
@@ -160,7 +188,13 @@ def create_meeting(body, *, admin_userid, actor, source_ip=None):
 
 @_refusal_recorded(Action.CANCEL)
 @transaction.atomic
-def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
+def cancel_meeting(
+    meeting: Meeting,
+    *,
+    actor: Actor,
+    sub_meetingid: str | None = None,
+    source_ip: str | None = None,
+) -> Meeting:
     """Decide to cancel the whole meeting, or with `sub_meetingid` one occurrence of a
     recurring one (as get_info listed it). The worker carries it out like an edit; from now
     on the meeting (or that occurrence) can no longer be changed here."""
@@ -198,7 +232,7 @@ def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
 
 @_refusal_recorded(Action.RETRY)
 @transaction.atomic
-def retry_sync(meeting, *, actor, source_ip=None):
+def retry_sync(meeting: Meeting, *, actor: Actor, source_ip: str | None = None) -> Meeting:
     """Send a meeting whose sync stopped (failed, or a conflict to check again) once more,
     with a fresh count of tries; or one waiting for its next try, now rather than then."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -220,7 +254,9 @@ CONFLICT_CHOICES = ("mine", "wecom")
 
 @_refusal_recorded(Action.RESOLVE_CONFLICT)
 @transaction.atomic
-def resolve_conflict(meeting, choices, *, actor, source_ip=None):
+def resolve_conflict(
+    meeting: Meeting, choices: Mapping[str, object], *, actor: Actor, source_ip: str | None = None
+) -> Meeting:
     """Settle conflicting fields: {field: "mine" | "wecom"}. WeCom's value of each settled
     field becomes the confirmed base, so the next sync sends "mine" as the only change, or
     finds nothing to send where WeCom's value was taken. Fields left unsettled stay in
@@ -272,7 +308,9 @@ def resolve_conflict(meeting, choices, *, actor, source_ip=None):
 
 
 @transaction.atomic
-def import_meeting(info, *, actor=None, source_ip=None):
+def import_meeting(
+    info: dict[str, Any], *, actor: Actor = None, source_ip: str | None = None
+) -> tuple[Meeting, bool]:
     """Bring a meeting in from a get_info answer, or refresh one this app already has.
 
     A meeting with an edit still waiting for WeCom is left to the sync to reconcile, so an
@@ -281,7 +319,7 @@ def import_meeting(info, *, actor=None, source_ip=None):
     meetingid = info["meetingid"]
     meeting = Meeting.objects.select_for_update().filter(meetingid=meetingid).first()
     created = meeting is None
-    if created:
+    if meeting is None:
         meeting = Meeting(meetingid=meetingid, version=0)
         before, status_before = {}, None
     elif meeting.version > meeting.synced_version:
@@ -319,7 +357,7 @@ def import_meeting(info, *, actor=None, source_ip=None):
 
 
 @transaction.atomic
-def request_pull(meetingid, change=""):
+def request_pull(meetingid: str, change: str = "") -> int | None:
     """WeCom says the meeting changed there (a callback): have the sync read it soon.
     Returns the meeting's pk, or None when nothing was asked (unknown meeting, one waiting
     for a person, one no longer to come). The request is no new desired version, so an edit
@@ -352,7 +390,7 @@ def request_pull(meetingid, change=""):
     return meeting.pk
 
 
-def _still_to_come(meeting):
+def _still_to_come(meeting: Meeting) -> bool:
     if meeting.status != Status.SCHEDULED:
         return False
     reminders = getattr(meeting, "reminders", None)
@@ -365,17 +403,17 @@ def _still_to_come(meeting):
 
 
 @transaction.atomic
-def record_login(user, *, source_ip=None):
+def record_login(user: Actor, *, source_ip: str | None = None) -> AuditEvent:
     return audit.record(Action.LOGIN, actor=user, source_ip=source_ip)
 
 
 @transaction.atomic
-def record_logout(user, *, source_ip=None):
+def record_logout(user: Actor, *, source_ip: str | None = None) -> AuditEvent:
     return audit.record(Action.LOGOUT, actor=user, source_ip=source_ip)
 
 
 @transaction.atomic
-def record_login_failed(username, *, source_ip=None):
+def record_login_failed(username: str | None, *, source_ip: str | None = None) -> AuditEvent:
     """A refused log-in: the name that was tried (which may belong to nobody), never the
     password."""
     return audit.record(
@@ -385,7 +423,7 @@ def record_login_failed(username, *, source_ip=None):
 
 
 @transaction.atomic
-def record_account_change(detail, rows):
+def record_account_change(detail: str, rows: list[dict[str, Any]]) -> AuditEvent:
     """Who may do what changed (see meetings.signals, which calls this for every path): the
     rows say what, before and after; the actor is whoever the surrounding `audit.acting`
     block names."""
@@ -399,7 +437,14 @@ ROLES = {"administrator": "会议管理员", "auditor": "审计员"}
 
 
 @transaction.atomic
-def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
+def grant_role(
+    user: User,
+    role: str,
+    *,
+    actor: Actor = None,
+    source_ip: str | None = None,
+    remove: bool = False,
+) -> User:
     """Give (or with `remove` take) a role: "administrator", "auditor" (or their group
     names) or "superuser". Auditors are staff, so that the admin lets them in; the flags
     and groups changed are recorded as one event each (meetings.signals)."""
@@ -441,13 +486,13 @@ CALENDAR_FIELDS = ("summary", "color", "description", "admins", "shares")
 CALENDAR_DEFAULTS = {"description": "", "admins": [], "shares": []}
 
 
-def _calendar_fields(calendar):
+def _calendar_fields(calendar: Calendar | None) -> dict[str, Any]:
     if calendar is None:
         return {}
     return {name: getattr(calendar, name) for name in CALENDAR_FIELDS}
 
 
-def _calendar_rows(before, after):
+def _calendar_rows(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"field": name, "old": before.get(name), "new": after.get(name)}
         for name in CALENDAR_FIELDS
@@ -455,11 +500,11 @@ def _calendar_rows(before, after):
     ]
 
 
-def _calendar_detail(verb, cal_id, summary):
+def _calendar_detail(verb: str, cal_id: str, summary: str | None) -> str:
     return f"calendar {cal_id} ({summary}): {verb}"
 
 
-def _kept(calendar):
+def _kept(calendar: dict[str, Any]) -> dict[str, Any]:
     """The fields this app keeps, as WeCom has them: a field WeCom leaves out is empty."""
     return {
         name: calendar.get(name, CALENDAR_DEFAULTS.get(name, "")) for name in CALENDAR_FIELDS
@@ -467,7 +512,9 @@ def _kept(calendar):
 
 
 @transaction.atomic
-def save_calendar(cal_id, calendar, *, actor, source_ip=None):
+def save_calendar(
+    cal_id: str, calendar: dict[str, Any], *, actor: Actor, source_ip: str | None = None
+) -> Calendar:
     """Record a calendar WeCom has just added or overwritten: `calendar` is what it now holds
     (the body sent, without the shares it could not make)."""
     row = Calendar.objects.select_for_update().filter(cal_id=cal_id).first()
@@ -486,7 +533,7 @@ def save_calendar(cal_id, calendar, *, actor, source_ip=None):
 
 
 @transaction.atomic
-def delete_calendar(calendar, *, actor, source_ip=None):
+def delete_calendar(calendar: Calendar, *, actor: Actor, source_ip: str | None = None) -> None:
     """Forget a calendar WeCom has just deleted. Meetings that named it keep the cal_id; their
     form shows it as not a calendar of this app."""
     before = _calendar_fields(calendar)
@@ -498,7 +545,9 @@ def delete_calendar(calendar, *, actor, source_ip=None):
 
 
 @transaction.atomic
-def refresh_calendars(calendar_list, *, actor, source_ip=None):
+def refresh_calendars(
+    calendar_list: list[dict[str, Any]], *, actor: Actor, source_ip: str | None = None
+) -> list[Calendar]:
     """Take in what oa/calendar/get answered for calendars this app has: the ones that
     changed, each with its event. A calendar WeCom left out is kept here (it may be a
     passing fault); the caller says which those are."""
@@ -523,7 +572,14 @@ def refresh_calendars(calendar_list, *, actor, source_ip=None):
 
 
 @transaction.atomic
-def record_calendar_refused(cal_id, calendar, error, *, actor, source_ip=None):
+def record_calendar_refused(
+    cal_id: str | None,
+    calendar: dict[str, Any] | None,
+    error: Exception,
+    *,
+    actor: Actor,
+    source_ip: str | None = None,
+) -> AuditEvent:
     """WeCom refused (or could not be asked about) a calendar write: nothing is stored, and
     the record shows what was tried and why it failed."""
     row = Calendar.objects.filter(cal_id=cal_id).first() if cal_id else None
