@@ -6,28 +6,24 @@ to the same search: `get_user_meetingid` for the organiser around the start, the
 title and start among the meetings this app does not know yet.
 """
 
-from __future__ import annotations
-
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
+from wecom.errors import WeComError
+
 from .. import payloads, problems, rules
 from ..models import Meeting, Status
 from .attempts import Attempt, CallFailed, Outcome, unanswered_creates
+from .context import Run
 from .endings import BUSY, Result
 from .plan import CREATE, GET_INFO, USER_MEETINGIDS
 from .policy import max_tries
-
-if TYPE_CHECKING:
-    from wecom.errors import WeComError
-
-    from .run import Run
 
 # meeting/create's two duplicate answers: the same meeting is being created right now
 # (WeCom says to wait five minutes), or it has been created already.

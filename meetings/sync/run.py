@@ -16,7 +16,6 @@ is `endings`; what an error means is `policy`.
 """
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -29,6 +28,7 @@ from ..models import Meeting, Status, SyncState
 from ..payloads import as_wecom_holds
 from ..problems import Problem
 from .attempts import Attempt, Caller, CallFailed, Outcome, unconfirmed_sends
+from .context import Run
 from .create import Created, create
 from .endings import BUSY, GONE, Ending, Result
 from .lease import Lease, claim, new_owner
@@ -51,20 +51,6 @@ from .plan import (
 from .policy import backoff, decide, max_tries
 
 logger = logging.getLogger("meetings.sync")
-
-
-@dataclass
-class Run:
-    meeting: Meeting
-    lease: Lease
-    calls: Caller
-    ending: Ending
-    # Occurrence cancels that can no longer be carried out, as problems.Problem each.
-    lost: list[Problem] = field(default_factory=list)
-
-    @property
-    def lookup(self) -> dict[str, Any]:
-        return {"meetingid": self.meeting.meetingid}
 
 
 def reconcile(
