@@ -44,7 +44,7 @@ class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
 
 class ReadOnlyInline(ReadOnly):
     extra = 0
-    max_num = 0
+    max_num: int | None = 0
     can_delete = False
     show_change_link = False
 

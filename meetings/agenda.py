@@ -99,7 +99,7 @@ def _occurrence_status(meeting, sub):
 def days(first, count):
     """`count` days from `first`, each with its occurrences."""
     last = first + timedelta(days=count - 1)
-    by_day = {first + timedelta(days=n): [] for n in range(count)}
+    by_day: dict[date, list[Occurrence]] = {first + timedelta(days=n): [] for n in range(count)}
     for occurrence in occurrences_between(first, last):
         by_day[occurrence.start.date()].append(occurrence)
     return [Day(day, items) for day, items in by_day.items()]

@@ -33,7 +33,9 @@ def _asked_day(text):
 @can_view
 @require_GET
 def agenda_page(request: HtmxHttpRequest) -> HttpResponse:
-    span = request.GET.get("span") if request.GET.get("span") in SPANS else "week"
+    span = request.GET.get("span", "week")
+    if span not in SPANS:
+        span = "week"
     asked = _asked_day(request.GET.get("date"))
     first = agenda.week_start(asked) if span == "week" else asked
     step = timedelta(days=SPANS[span])

@@ -5,8 +5,10 @@ checks WeCom's rules first, so that a calendar WeCom would refuse is never sent.
 """
 
 import re
+from typing import cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
@@ -122,7 +124,8 @@ class CalendarForm(forms.Form):
         return shares
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         admins, shares = cleaned.get("admins"), cleaned.get("shares")
         if admins and shares is not None:
             # oa/calendar/add (https://developer.work.weixin.qq.com/document/path/93647): a
@@ -157,8 +160,9 @@ class CalendarForm(forms.Form):
             if theirs[name] != self.calendar[name]:
                 self.in_wecom[name] = as_typed(name, theirs[name])
         # What was typed stays as it is; only the loaded marker moves on to WeCom's state.
-        self.data = self.data.copy()
-        self.data[self.add_prefix("loaded")] = fingerprint(current)
+        data = cast(QueryDict, self.data).copy()
+        data[self.add_prefix("loaded")] = fingerprint(current)
+        self.data = data
         self.add_error(
             None,
             _(

@@ -32,8 +32,10 @@ def calendar_list(request: HttpRequest) -> HttpResponse:
         for userid in (*calendar.admins, *(share.get("userid") for share in calendar.shares))
     )
     for calendar in calendars:
-        calendar.admin_people = presenters.label_people(calendar.admins, named)
-        calendar.share_people = [
+        # Attributes for the template only, not model fields: hence the ignores.
+        admin_people = presenters.label_people(calendar.admins, named)
+        calendar.admin_people = admin_people  # type: ignore[attr-defined]
+        calendar.share_people = [  # type: ignore[attr-defined]
             (presenters.label_people([share.get("userid", "")], named)[0], share)
             for share in calendar.shares
         ]

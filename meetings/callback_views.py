@@ -67,7 +67,7 @@ def wecom_callback(request):
         # Only what identifies the attempt: never the body or echostr, which an attacker may
         # fill with anything and which, when genuine, carry the message.
         # One line: log_response marks the answer logged, so Django adds no second one.
-        response = HttpResponseForbidden("invalid signature")
+        response: HttpResponse = HttpResponseForbidden("invalid signature")
         log_response(
             "WeCom callback refused (%s): %s msg_signature=%.64s timestamp=%.20s from %s",
             type(exc).__name__, exc, query.get("msg_signature", ""),

@@ -95,7 +95,8 @@ def verify_chain(events):
     longer matches), inserted (it comes between an event and the one chained to it, or has no
     hash, or is dated before the one it follows) or missing (an event chains to a hash that no
     stored event has)."""
-    order, positions = [], {}
+    order: list[int] = []
+    positions: dict[str, int] = {}
     previous = None
     for event in events:
         expected_prev = previous.hash if previous else GENESIS

@@ -15,11 +15,12 @@ import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from typing import cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, Field, Q
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
@@ -130,7 +131,8 @@ class UseridsField(forms.CharField):
         super().__init__(required=False, **kwargs)
 
     def to_python(self, value):
-        return [userid for userid in USERID_SEPARATORS.split(super().to_python(value)) if userid]
+        text = super().to_python(value) or ""
+        return [userid for userid in USERID_SEPARATORS.split(text) if userid]
 
     def run_validators(self, value):
         # CharField's validators (the NUL check among them) judge text, not a list.
@@ -190,7 +192,7 @@ class MultilineField(forms.CharField):
     changed."""
 
     def to_python(self, value):
-        return super().to_python(value).replace("\r\n", "\n")
+        return (super().to_python(value) or "").replace("\r\n", "\n")
 
 
 def _flag(path):
@@ -254,7 +256,7 @@ class MeetingForm(forms.Form):
             # Kept selectable so that saving another field does not drop the meeting's calendar.
             unknown = _("%(cal_id)s (not a calendar of this app)") % {"cal_id": current_cal_id}
             choices.append((current_cal_id, unknown))
-        self.fields["cal_id"].choices = choices
+        cast(forms.ChoiceField, self.fields["cal_id"]).choices = choices
 
 
 class SettingsForm(forms.Form):
@@ -316,9 +318,11 @@ class RemindersForm(forms.Form):
         """A custom repeat is daily, weekly or monthly only: offer no more. Parsing still
         takes every type, so a forged one meets the rules' message instead of a bare refusal."""
         if custom:
-            field = self.fields["repeat_type"]
-            field.widget.choices = [
-                (value, name) for value, name in field.choices if value in rules.CUSTOM_REPEAT_TYPES
+            widget = cast(forms.Select, self.fields["repeat_type"].widget)
+            widget.choices = [
+                (value, name)
+                for value, name in RepeatType.choices
+                if value in rules.CUSTOM_REPEAT_TYPES
             ]
 
 
@@ -345,7 +349,7 @@ FIRST_REPEAT = {
 
 
 def _default(name):
-    return Reminders._meta.get_field(name).get_default()
+    return cast(Field, Reminders._meta.get_field(name)).get_default()
 
 
 def saved_data(meeting):
@@ -857,7 +861,8 @@ class MeetingFilterForm(forms.Form):
     past = forms.BooleanField(label=gettext_lazy("Include past meetings"), required=False)
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, label_suffix="", **kwargs)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def filter(self, meetings):
         """The meetings that match, in the order the list shows them; a filter typed wrong is

@@ -273,7 +273,7 @@ class Meeting(models.Model):
         """Read every list of userids in one query of plain values: a page over a meeting
         with hundreds of invitees would otherwise spend most of its time building a model
         object per participant."""
-        loaded = {}
+        loaded: dict[str, list[str]] = {}
         rows = self.participants.order_by("role", "position").values_list("role", "userid")
         for role, userid in rows:
             loaded.setdefault(role, []).append(userid)

@@ -5,12 +5,17 @@ Everything here speaks the update body's shape (`title`, `meeting_start` in unix
 the rules check it, the worker sends parts of it, and `synced_state` stores WeCom's answer in it.
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any, TypeVar, overload
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model
 
 from wecom import recurrence
 
 from . import rules
-from .models import MeetingSettings, Participant, Reminders
+from .models import Meeting, MeetingSettings, Participant, Reminders
 
 BASIC_FIELDS = ("title", "description", "location", "cal_id")
 SETTINGS_LISTS = {"hosts": Participant.Role.HOST, "ring_users": Participant.Role.RING_USER}
@@ -23,18 +28,25 @@ DAY_LISTS = ("repeat_day_of_week", "repeat_day_of_month", "remind_before")
 TIME_FIELDS = ("meeting_start", "meeting_duration")
 
 
-def to_unix(moment):
+def to_unix(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment is not None else None
 
 
-def from_unix(seconds):
-    return datetime.fromtimestamp(int(seconds), tz=UTC) if seconds not in (None, "") else None
+# A time given is a moment; None or "" (a field left out) is none.
+@overload
+def from_unix(seconds: int) -> datetime: ...
+@overload
+def from_unix(seconds: int | str | None) -> datetime | None: ...
+def from_unix(seconds: int | str | None) -> datetime | None:
+    if seconds is None or seconds == "":
+        return None
+    return datetime.fromtimestamp(int(seconds), tz=UTC)
 
 
-def desired_body(meeting):
+def desired_body(meeting: Meeting) -> dict[str, Any]:
     """The whole desired state of a meeting as an update body, fields that do not apply left
     out (a value hidden by its controlling field never travels)."""
-    body = {field: getattr(meeting, field) for field in BASIC_FIELDS}
+    body: dict[str, Any] = {field: getattr(meeting, field) for field in BASIC_FIELDS}
     body["meeting_start"] = to_unix(meeting.start)
     body["meeting_duration"] = meeting.duration
     body["invitees"] = {"userid": meeting.invitees}
@@ -60,7 +72,7 @@ def desired_body(meeting):
 SETTINGS_ALIASES = {"participant_join_auto_record": "attendee_join_auto_record"}
 
 
-def body_from_info(info):
+def body_from_info(info: dict[str, Any]) -> dict[str, Any]:
     """Normalise a get_info answer (98149) into update-body shape.
 
     Only fields the page documents are read; any other is ignored. Invitees come back as
@@ -71,7 +83,7 @@ def body_from_info(info):
     password, so none of those reads as a change made in WeCom. A repeat end that is only the
     one WeCom fills in for a series without one (200 meetings, monthly 50: 98154) is no end
     chosen by anyone, and is left out as the app leaves it out."""
-    body = {field: info.get(field) or "" for field in BASIC_FIELDS}
+    body: dict[str, Any] = {field: info.get(field) or "" for field in BASIC_FIELDS}
     for field in TIME_FIELDS:
         if info.get(field) not in (None, ""):
             body[field] = int(info[field])
@@ -79,7 +91,7 @@ def body_from_info(info):
     body["invitees"] = {"userid": _unique(m.get("userid") for m in members if m.get("userid"))}
 
     answered = info.get("settings") or {}
-    settings = {}
+    settings: dict[str, Any] = {}
     for name, value in answered.items():
         name = SETTINGS_ALIASES.get(name, name)
         if name in SETTINGS_SCALARS:
@@ -90,7 +102,7 @@ def body_from_info(info):
         settings["password"] = ""
     body["settings"] = settings
 
-    reminders = {}
+    reminders: dict[str, Any] = {}
     for name, value in (info.get("reminders") or {}).items():
         if name not in REMINDERS_FIELDS or value in (None, ""):
             continue
@@ -103,7 +115,7 @@ def body_from_info(info):
     return body
 
 
-def _drop_filled_in_end(reminders, start, duration):
+def _drop_filled_in_end(reminders: dict[str, Any], start: int | None, duration: int | None) -> None:
     """Leave out the end WeCom fills in for a series that was given none: a count of the
     most meetings a series may hold, or the date of the last of them."""
     if not reminders.get("is_repeat") or start is None or duration is None:
@@ -126,7 +138,7 @@ def _drop_filled_in_end(reminders, start, duration):
         del reminders["repeat_until"]
 
 
-def apply_body(meeting, body):
+def apply_body(meeting: Meeting, body: dict[str, Any]) -> None:
     """Write an update body into the meeting's columns and lists. Only the keys present are
     touched, so a partial body changes only what it carries. The caller saves `meeting`; the
     settings, reminders and lists are saved here because they live in their own rows."""
@@ -137,7 +149,7 @@ def apply_body(meeting, body):
         meeting.start = from_unix(body["meeting_start"])
     if "meeting_duration" in body:
         meeting.duration = int(body["meeting_duration"])
-    lists = {}
+    lists: dict[Participant.Role, list[str]] = {}
     if "invitees" in body:
         lists[Participant.Role.INVITEE] = body["invitees"].get("userid") or []
 
@@ -168,14 +180,14 @@ def apply_body(meeting, body):
         _replace_participants(meeting, role, userids)
     if lists:
         # The prefetched lists are stale now; the next read fetches them again.
-        meeting._prefetched_objects_cache = {}
+        meeting._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # Django's own
 
 
-def diff(base, new):
+def diff(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """The part of `new` that differs from `base`, as an update would send it: the start and
     the duration together, and `settings` or `reminders` whole when any field of theirs
     differs, because the page does not say whether a partial object resets what it omits."""
-    changed = {}
+    changed: dict[str, Any] = {}
     for key, value in new.items():
         if not same(base.get(key), value):
             changed[key] = value
@@ -186,7 +198,9 @@ def diff(base, new):
     return changed
 
 
-def changes(old, new, admin_userid=None):
+def changes(
+    old: dict[str, Any], new: dict[str, Any], admin_userid: str | None = None
+) -> list[tuple[str, Any, Any]]:
     """Each changed leaf as (path, old value, new value), for the changes panel and the audit
     record: `settings.password`, `invitees`, `reminders.repeat_type`… A leaf is changed when
     WeCom would hold something else (see `same`); with `admin_userid`, both sides are first
@@ -196,7 +210,7 @@ def changes(old, new, admin_userid=None):
         seen_old, seen_new = as_wecom_holds(old, admin_userid), as_wecom_holds(new, admin_userid)
     else:
         seen_old, seen_new = old, new
-    rows = []
+    rows: list[tuple[str, Any, Any]] = []
     for key in _ordered_keys(old, new):
         before, after = old.get(key), new.get(key)
         if same(seen_old.get(key), seen_new.get(key)):
@@ -223,7 +237,7 @@ def changes(old, new, admin_userid=None):
 # --- one notion of "the same" -----------------------------------------------------------------
 
 
-def comparable(value):
+def comparable(value: object) -> object:
     """A value as WeCom tells values apart: userids without order or case (its contact book
     ignores case and the lists have no meaningful order), the day and reminder lists as
     sets, objects key by key."""
@@ -236,13 +250,13 @@ def comparable(value):
     return value
 
 
-def same(a, b):
+def same(a: object, b: object) -> bool:
     """Whether WeCom would hold the same thing for `a` and `b`. The form's changes, the
     version an edit bumps and the sync's merge all ask this, so they agree on "changed"."""
     return comparable(a) == comparable(b)
 
 
-def as_wecom_holds(body, admin_userid):
+def as_wecom_holds(body: dict[str, Any], admin_userid: str | None) -> dict[str, Any]:
     """`body` as WeCom keeps it for a meeting organised by `admin_userid`: the organiser is
     always among the invitees (update page 98154: the admin takes part whether listed or not)
     and never among the hosts ("若包含admin_userid会自动过滤")."""
@@ -262,25 +276,28 @@ def as_wecom_holds(body, admin_userid):
     return held
 
 
-def _ordered_keys(a, b):
+def _ordered_keys(a: Iterable[str], b: Iterable[str]) -> list[str]:
     return list(a) + [k for k in b if k not in a]
 
 
-def _unique(userids):
-    seen = {}
+def _unique(userids: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
     for userid in userids:
         seen.setdefault(userid, None)
     return list(seen)
 
 
-def _one_to_one(meeting, name, model):
+M = TypeVar("M", bound=Model)
+
+
+def _one_to_one(meeting: Meeting, name: str, model: type[M]) -> M:
     try:
         return getattr(meeting, name)
-    except model.DoesNotExist:
+    except ObjectDoesNotExist:
         return model(meeting=meeting)
 
 
-def _replace_participants(meeting, role, userids):
+def _replace_participants(meeting: Meeting, role: str, userids: Iterable[str]) -> None:
     meeting.participants.filter(role=role).delete()
     Participant.objects.bulk_create(
         Participant(meeting=meeting, role=role, userid=userid, position=index)

@@ -163,7 +163,7 @@ def read_export(raw):
     headers = [
         (start, _columns(header)) for start, header in enumerate(rows[:HEADER_SEARCH_ROWS])
     ]
-    start, found = next(((i, f) for i, f in headers if f["userid"] is not None), (None, None))
+    start, found = next(((i, f) for i, f in headers if f["userid"] is not None), (0, None))
     if found is None:
         raise ExportError("no userid column (账号 or userid) in the first rows of the file")
     return [

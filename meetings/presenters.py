@@ -16,8 +16,10 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.formats import date_format
@@ -78,7 +80,7 @@ def label(path):
         return capfirst(LABELS[path])
     group, _dot, name = path.rpartition(".")
     model = {"settings": MeetingSettings, "reminders": Reminders}.get(group, Meeting)
-    return capfirst(model._meta.get_field(name).verbose_name)
+    return capfirst(cast(Field, model._meta.get_field(name)).verbose_name)
 
 
 # Decided here but not yet done in WeCom, where the meeting is still scheduled.

@@ -15,10 +15,14 @@ say a userid is 不区分大小写). Repeated userids are not refused: `prune` k
 each and `dedupe_userids` says which were dropped, so the page can tell the administrator.
 """
 
+from __future__ import annotations
+
 import re
 import unicodedata
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +37,12 @@ from wecom.recurrence import (
     UNTIL_TYPES,
     occurrence_cap,
 )
+
+if TYPE_CHECKING:
+    # A message template: text, or text translated when shown (gettext_lazy).
+    from django_stubs_ext import StrOrPromise
+
+T = TypeVar("T")
 
 TITLE_MAX = 255
 DURATION_MIN = 300
@@ -181,25 +191,25 @@ class Message:
 
     __slots__ = ("template", "params")
 
-    def __init__(self, template, **params):
+    def __init__(self, template: StrOrPromise, **params: object) -> None:
         self.template = template
         self.params = params
 
-    def __str__(self):
+    def __str__(self) -> str:
         text = str(self.template)
         return text % self.params if self.params else text
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Message({str(self)!r})"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, Message):
             return str(self.template) == str(other.template) and self.params == other.params
         if isinstance(other, str):
             return str(self) == other
         return NotImplemented
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(str(self))
 
 
@@ -216,32 +226,32 @@ class Problem:
 # --- small helpers ---------------------------------------------------------------------
 
 
-def _is_int(value):
+def _is_int(value: object) -> TypeGuard[int]:
     # bool is an int in Python, but true is not a number on WeCom's wire.
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _equals(value, number):
+def _equals(value: object, number: int) -> bool:
     return _is_int(value) and value == number
 
 
-def _given(mapping, key):
+def _given(mapping: Mapping[str, object], key: str) -> bool:
     return mapping.get(key) is not None
 
 
-def _value(mapping, key, default):
+def _value(mapping: Mapping[str, object], key: str, default: object) -> object:
     # A control left out (or None) takes WeCom's default.
     value = mapping.get(key)
     return default if value is None else value
 
 
-def _show(value):
+def _show(value: object) -> str:
     # A value echoed back in a message is cut short so that a pasted novel stays readable.
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def _problem(field, code, template, **params):
+def _problem(field: str, code: str, template: StrOrPromise, **params: object) -> Problem:
     return Problem(field, code, Message(template, **params))
 
 
@@ -255,11 +265,13 @@ _TYPE_MESSAGES = {
 }
 
 
-def _wrong_type(field, kind):
+def _wrong_type(field: str, kind: str) -> Problem:
     return Problem(field, INVALID_TYPE, Message(_TYPE_MESSAGES[kind]))
 
 
-def _choice(value, field, choices, template):
+def _choice(
+    value: object, field: str, choices: Container[object], template: StrOrPromise
+) -> list[Problem]:
     if not _is_int(value):
         return [_wrong_type(field, "number")]
     if value not in choices:
@@ -267,7 +279,9 @@ def _choice(value, field, choices, template):
     return []
 
 
-def _int_in_range(value, field, low, high, template):
+def _int_in_range(
+    value: object, field: str, low: int, high: int, template: StrOrPromise
+) -> list[Problem]:
     if not _is_int(value):
         return [_wrong_type(field, "number")]
     if not low <= value <= high:
@@ -278,7 +292,7 @@ def _int_in_range(value, field, low, high, template):
 # --- basic fields ----------------------------------------------------------------------
 
 
-def check_title(value):
+def check_title(value: object) -> list[Problem]:
     if not isinstance(value, str):
         return [_wrong_type("title", "text")]
     length = len(value.strip())
@@ -297,7 +311,7 @@ def check_title(value):
     return []
 
 
-def check_meeting_start(value, now):
+def check_meeting_start(value: object, now: int) -> list[Problem]:
     if not _is_int(value):
         return [_wrong_type("meeting_start", "number")]
     if value <= now:
@@ -307,7 +321,7 @@ def check_meeting_start(value, now):
     return []
 
 
-def check_meeting_duration(value):
+def check_meeting_duration(value: object) -> list[Problem]:
     if not _is_int(value):
         return [_wrong_type("meeting_duration", "number")]
     if not DURATION_MIN <= value <= DURATION_MAX:
@@ -326,7 +340,7 @@ def check_meeting_duration(value):
     return []
 
 
-def check_time_pair(body):
+def check_time_pair(body: Mapping[str, object]) -> list[Problem]:
     """98154: a change of the start must carry the duration, and the other way round."""
     start, duration = _given(body, "meeting_start"), _given(body, "meeting_duration")
     if start and not duration:
@@ -348,7 +362,7 @@ def check_time_pair(body):
     return []
 
 
-def check_description(value):
+def check_description(value: object) -> list[Problem]:
     if not isinstance(value, str):
         return [_wrong_type("description", "text")]
     if len(value) > DESCRIPTION_MAX:
@@ -364,12 +378,12 @@ def check_description(value):
     return []
 
 
-def location_width(text):
+def location_width(text: str) -> int:
     """The places a location takes: two for a Chinese (or other wide) character, one else."""
     return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
 
 
-def check_location(value):
+def check_location(value: object) -> list[Problem]:
     if not isinstance(value, str):
         return [_wrong_type("location", "text")]
     width = location_width(value)
@@ -391,7 +405,7 @@ def check_location(value):
     return []
 
 
-def check_cal_id(value):
+def check_cal_id(value: object) -> list[Problem]:
     if not isinstance(value, str):
         return [_wrong_type("cal_id", "text")]
     size = len(value.encode("utf-8", errors="surrogatepass"))
@@ -411,13 +425,15 @@ def check_cal_id(value):
 # --- userids ---------------------------------------------------------------------------
 
 
-def is_userid(value):
+def is_userid(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and USERID_PATTERN.fullmatch(value) is not None
 
 
-def dedupe_userids(userids):
+def dedupe_userids(userids: Iterable[T]) -> tuple[list[T], list[T]]:
     """The userids with later repeats (in any letter case) left out, and the ones left out."""
-    kept, dropped, seen = [], [], set()
+    kept: list[T] = []
+    dropped: list[T] = []
+    seen: set[str] = set()
     for userid in userids:
         if isinstance(userid, str):
             key = userid.lower()
@@ -429,7 +445,7 @@ def dedupe_userids(userids):
     return kept, dropped
 
 
-def _userids(value, field):
+def _userids(value: object, field: str) -> tuple[list[str], list[Problem]]:
     """The well-formed userids of a `{"userid": [...]}` object, and what is wrong with it."""
     if not isinstance(value, dict):
         return [], [_wrong_type(field, "userids")]
@@ -458,12 +474,12 @@ def _userids(value, field):
     return good, problems
 
 
-def check_userids(value, field):
+def check_userids(value: object, field: str) -> list[Problem]:
     """The shape of a `{"userid": [...]}` object and the format of each userid in it."""
     return _userids(value, field)[1]
 
 
-def invited_userids(invitees, admin_userid=None):
+def invited_userids(invitees: object, admin_userid: str | None = None) -> set[str] | None:
     """The lower-cased userids a host or a ringing member must be among, or None when the
     body does not say who is invited (then it cannot be checked here). The meeting's
     administrator counts as invited, because the app always adds them."""
@@ -478,7 +494,7 @@ def invited_userids(invitees, admin_userid=None):
     return invited
 
 
-def check_invitees(value, *, cap, admin_userid=None):
+def check_invitees(value: object, *, cap: int, admin_userid: str | None = None) -> list[Problem]:
     userids, problems = _userids(value, "invitees")
     everyone = {userid.lower() for userid in userids}
     if is_userid(admin_userid):
@@ -500,7 +516,9 @@ def check_invitees(value, *, cap, admin_userid=None):
     return problems
 
 
-def _not_invited(field, userids, invited, template):
+def _not_invited(
+    field: str, userids: list[str], invited: set[str] | None, template: StrOrPromise
+) -> list[Problem]:
     if invited is None:
         return []
     return [
@@ -510,7 +528,7 @@ def _not_invited(field, userids, invited, template):
     ]
 
 
-def check_hosts(value, invited=None):
+def check_hosts(value: object, invited: set[str] | None = None) -> list[Problem]:
     field = "settings.hosts"
     userids, problems = _userids(value, field)
     if len(userids) > HOSTS_MAX:
@@ -529,7 +547,7 @@ def check_hosts(value, invited=None):
     return problems
 
 
-def check_ring_users(value, invited=None):
+def check_ring_users(value: object, invited: set[str] | None = None) -> list[Problem]:
     field = "settings.ring_users"
     userids, problems = _userids(value, field)
     problems += _not_invited(
@@ -544,11 +562,11 @@ def check_ring_users(value, invited=None):
 # --- settings --------------------------------------------------------------------------
 
 
-def check_flag(value, field):
+def check_flag(value: object, field: str) -> list[Problem]:
     return [] if isinstance(value, bool) else [_wrong_type(field, "flag")]
 
 
-def check_password(value):
+def check_password(value: object) -> list[Problem]:
     if not isinstance(value, str):
         return [_wrong_type("settings.password", "text")]
     if value and PASSWORD_PATTERN.fullmatch(value) is None:
@@ -564,7 +582,7 @@ def check_password(value):
     return []
 
 
-def check_host_key(value):
+def check_host_key(value: object) -> list[Problem]:
     """Checked only while the host key is on; empty then means WeCom picks one."""
     if not isinstance(value, str):
         return [_wrong_type("settings.host_key", "text")]
@@ -580,7 +598,7 @@ def check_host_key(value):
     return []
 
 
-def check_enable_enter_mute(value):
+def check_enable_enter_mute(value: object) -> list[Problem]:
     return _choice(
         value,
         "settings.enable_enter_mute",
@@ -589,7 +607,7 @@ def check_enable_enter_mute(value):
     )
 
 
-def check_watermark_type(value):
+def check_watermark_type(value: object) -> list[Problem]:
     return _choice(
         value,
         "settings.watermark_type",
@@ -598,7 +616,7 @@ def check_watermark_type(value):
     )
 
 
-def check_auto_record_type(value):
+def check_auto_record_type(value: object) -> list[Problem]:
     field = "settings.auto_record_type"
     if not isinstance(value, str):
         return [_wrong_type(field, "text")]
@@ -614,7 +632,7 @@ def check_auto_record_type(value):
     return []
 
 
-def check_remind_scope(value):
+def check_remind_scope(value: object) -> list[Problem]:
     return _choice(
         value,
         "settings.remind_scope",
@@ -626,7 +644,7 @@ def check_remind_scope(value):
     )
 
 
-def check_mute_all(settings):
+def check_mute_all(settings: Mapping[str, object]) -> list[Problem]:
     """98154: mute_all alone does nothing; with allow_unmute_self false it must be true."""
     if settings.get("allow_unmute_self") is not False:
         return []
@@ -643,7 +661,7 @@ def check_mute_all(settings):
     ]
 
 
-def applicable_settings(settings):
+def applicable_settings(settings: object) -> set[str]:
     """The names of the settings that apply, given the values that control them."""
     settings = settings if isinstance(settings, dict) else {}
     names = set(_ALWAYS_SETTINGS)
@@ -670,7 +688,7 @@ _SETTINGS_CHECKS = {
 }
 
 
-def check_settings(settings, *, invited=None):
+def check_settings(settings: object, *, invited: set[str] | None = None) -> list[Problem]:
     """Every rule of the settings object. `invited` is what `invited_userids` returns."""
     if not isinstance(settings, dict):
         return [_wrong_type("settings", "object")]
@@ -695,7 +713,7 @@ def check_settings(settings, *, invited=None):
 # --- reminders -------------------------------------------------------------------------
 
 
-def check_is_repeat(value):
+def check_is_repeat(value: object) -> list[Problem]:
     return _choice(
         value,
         "reminders.is_repeat",
@@ -704,7 +722,7 @@ def check_is_repeat(value):
     )
 
 
-def check_is_custom_repeat(value):
+def check_is_custom_repeat(value: object) -> list[Problem]:
     return _choice(
         value,
         "reminders.is_custom_repeat",
@@ -713,7 +731,7 @@ def check_is_custom_repeat(value):
     )
 
 
-def check_repeat_type(value, *, custom=False):
+def check_repeat_type(value: object, *, custom: bool = False) -> list[Problem]:
     field = "reminders.repeat_type"
     problems = _choice(
         value,
@@ -731,7 +749,7 @@ def check_repeat_type(value, *, custom=False):
     return problems
 
 
-def check_repeat_interval(value):
+def check_repeat_interval(value: object) -> list[Problem]:
     """Required for a custom repeat, so None is a problem here, unlike elsewhere."""
     field = "reminders.repeat_interval"
     if value is None:
@@ -745,7 +763,7 @@ def check_repeat_interval(value):
     )
 
 
-def _check_days(value, field, highest, template):
+def _check_days(value: object, field: str, highest: int, template: StrOrPromise) -> list[Problem]:
     if not isinstance(value, list):
         return [_wrong_type(field, "list")]
     return [
@@ -755,7 +773,7 @@ def _check_days(value, field, highest, template):
     ]
 
 
-def check_repeat_day_of_week(value):
+def check_repeat_day_of_week(value: object) -> list[Problem]:
     return _check_days(
         value,
         "reminders.repeat_day_of_week",
@@ -764,7 +782,7 @@ def check_repeat_day_of_week(value):
     )
 
 
-def check_repeat_day_of_month(value):
+def check_repeat_day_of_month(value: object) -> list[Problem]:
     return _check_days(
         value,
         "reminders.repeat_day_of_month",
@@ -773,7 +791,7 @@ def check_repeat_day_of_month(value):
     )
 
 
-def check_repeat_until_type(value):
+def check_repeat_until_type(value: object) -> list[Problem]:
     return _choice(
         value,
         "reminders.repeat_until_type",
@@ -782,7 +800,9 @@ def check_repeat_until_type(value):
     )
 
 
-def check_repeat_until(value, *, meeting_start=None, now=None):
+def check_repeat_until(
+    value: object, *, meeting_start: object = None, now: int | None = None
+) -> list[Problem]:
     """The end date must come after the start: the new start when the body changes it,
     otherwise now. 0 is WeCom's "not set" and means "as far as the cap allows"."""
     field = "reminders.repeat_until"
@@ -800,7 +820,7 @@ def check_repeat_until(value, *, meeting_start=None, now=None):
     return []
 
 
-def check_repeat_until_count(value, *, repeat_type=None):
+def check_repeat_until_count(value: object, *, repeat_type: object = None) -> list[Problem]:
     """Required when the repeat ends after a number of meetings."""
     field = "reminders.repeat_until_count"
     if value is None:
@@ -814,7 +834,7 @@ def check_repeat_until_count(value, *, repeat_type=None):
     )
 
 
-def check_remind_before(value):
+def check_remind_before(value: object) -> list[Problem]:
     field = "reminders.remind_before"
     if not isinstance(value, list):
         return [_wrong_type(field, "list")]
@@ -833,7 +853,7 @@ def check_remind_before(value):
     ]
 
 
-def applicable_reminders(reminders):
+def applicable_reminders(reminders: object) -> set[str]:
     """The names of the reminders fields that apply, given the values that control them."""
     reminders = reminders if isinstance(reminders, dict) else {}
     names = {"is_repeat", "remind_before"}
@@ -856,13 +876,15 @@ def applicable_reminders(reminders):
     return names
 
 
-def check_reminders(reminders, *, meeting_start=None, now=None):
+def check_reminders(
+    reminders: object, *, meeting_start: object = None, now: int | None = None
+) -> list[Problem]:
     """Every rule of the reminders object. `meeting_start` is the body's new start, if any."""
     if not isinstance(reminders, dict):
         return [_wrong_type("reminders", "object")]
     applicable = applicable_reminders(reminders)
 
-    def given(name):
+    def given(name: str) -> bool:
         return name in applicable and _given(reminders, name)
 
     problems = []
@@ -895,7 +917,9 @@ def check_reminders(reminders, *, meeting_start=None, now=None):
     return problems
 
 
-def complete_reminders(reminders, meeting_start, tz):
+def complete_reminders(
+    reminders: object, meeting_start: object, tz: tzinfo | None
+) -> tuple[Any, dict[str, int]]:
     """Add the start's own weekday (custom weekly) or day (custom monthly) to its list, as
     WeCom would on its side, and sort the list.
 
@@ -930,7 +954,7 @@ def complete_reminders(reminders, meeting_start, tz):
 # --- the whole body --------------------------------------------------------------------
 
 
-def configured_invitee_cap():
+def configured_invitee_cap() -> int:
     """WECOM_INVITEE_CAP from the Django settings, or 100 (an ordinary corp's cap): the most
     invitees meeting/create and meeting/update take in their body."""
     try:
@@ -944,7 +968,9 @@ def configured_invitee_cap():
     return cap if _is_int(cap) and cap >= 1 else DEFAULT_INVITEE_CAP
 
 
-def check_meeting(body, *, now, invitee_cap=None, admin_userid=None):
+def check_meeting(
+    body: object, *, now: int, invitee_cap: int | None = None, admin_userid: str | None = None
+) -> list[Problem]:
     """Every rule of 98154 over an update body; an empty list when WeCom should accept it.
 
     `now` is the current unix time; `invitee_cap` defaults to what set_invitees takes;
@@ -981,13 +1007,13 @@ def check_meeting(body, *, now, invitee_cap=None, admin_userid=None):
     return problems
 
 
-def _pruned_userids(value):
+def _pruned_userids(value: object) -> object:
     if isinstance(value, dict) and isinstance(value.get("userid"), list):
         return {**value, "userid": dedupe_userids(value["userid"])[0]}
     return value
 
 
-def _pruned(mapping, applicable):
+def _pruned(mapping: Mapping[str, object], applicable: set[str]) -> dict[str, object]:
     kept = {}
     for name, value in mapping.items():
         if name not in applicable or value is None:
@@ -1000,7 +1026,7 @@ def _pruned(mapping, applicable):
     return kept
 
 
-def prune(body):
+def prune(body: dict[str, Any]) -> dict[str, Any]:
     """A copy of the body without what must not travel: the settings and reminders fields
     that do not apply (or that update does not know), values that are None, and repeated
     userids. Anything else, such as meetingid, is kept as it is."""

@@ -11,11 +11,13 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import requests
 from django.conf import settings
 from django.core.cache import cache as default_cache
+from django.core.cache.backends.base import BaseCache
 from urllib3.exceptions import NewConnectionError
 
 from wecom import limits
@@ -33,9 +35,19 @@ CALENDAR_GET_LIMIT = 1000
 
 class WeComClient:
     def __init__(
-        self, base_url, corp_id, secret, agent_id, *, connect_timeout, read_timeout,
-        cache=None, session=None, per_minute=limits.PER_MINUTE, per_hour=limits.PER_HOUR,
-    ):
+        self,
+        base_url: str,
+        corp_id: str,
+        secret: str,
+        agent_id: int,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        cache: BaseCache | None = None,
+        session: requests.Session | None = None,
+        per_minute: int = limits.PER_MINUTE,
+        per_hour: int = limits.PER_HOUR,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.corp_id = corp_id
         self.agent_id = agent_id
@@ -55,10 +67,10 @@ class WeComClient:
         # start-up (a shell script), since urllib3 logs the full URL at DEBUG.
         wecom_logging.install()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<WeComClient {self.base_url} corp {self.corp_id} agent {self.agent_id}>"
 
-    def call(self, path, payload) -> dict:
+    def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST payload to cgi-bin/<path>; the decoded answer, or a WeComError."""
         token = self.tokens.get()
         try:
@@ -80,20 +92,28 @@ class WeComClient:
 
     # --- meetings ----------------------------------------------------------------------
 
-    def meeting_create(self, body) -> dict:
+    def meeting_create(self, body: dict[str, Any]) -> dict[str, Any]:
         """meetingid, meeting_code, meeting_link, excess_users. Never re-send blindly."""
         return self.call("meeting/create", body)
 
-    def meeting_update(self, body) -> dict:
+    def meeting_update(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.call("meeting/update", body)
 
-    def meeting_cancel(self, meetingid, sub_meetingid=None) -> dict:
+    def meeting_cancel(
+        self, meetingid: str, sub_meetingid: str | None = None
+    ) -> dict[str, Any]:
         """Cancel a meeting; without sub_meetingid, every occurrence of a recurring one."""
         return self.call(
             "meeting/cancel", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
         )
 
-    def meeting_get_info(self, meetingid=None, sub_meetingid=None, *, meeting_code=None) -> dict:
+    def meeting_get_info(
+        self,
+        meetingid: str | None = None,
+        sub_meetingid: str | None = None,
+        *,
+        meeting_code: str | None = None,
+    ) -> dict[str, Any]:
         """98149's answer for a meetingid, or for a meeting_code (会议号) when no id is known.
         The page's example answer does not echo the meetingid: it is filled in here when it
         was asked for, so callers need not rely on WeCom repeating it."""
@@ -108,19 +128,26 @@ class WeComClient:
         return answer
 
     def meeting_get_user_meetingid(
-        self, userid, cursor="0", limit=USER_MEETINGID_LIMIT, begin_time=None, end_time=None,
-    ) -> dict:
+        self,
+        userid: str,
+        cursor: str = "0",
+        limit: int = USER_MEETINGID_LIMIT,
+        begin_time: int | None = None,
+        end_time: int | None = None,
+    ) -> dict[str, Any]:
         """One page: next_cursor and meetingid_list (at most 180 days between the times)."""
         body = _present(
             userid=userid, cursor=cursor, limit=limit, begin_time=begin_time, end_time=end_time
         )
         return self.call("meeting/get_user_meetingid", body)
 
-    def meeting_iter_user_meetingids(self, userid, begin_time, end_time) -> Iterator[str]:
+    def meeting_iter_user_meetingids(
+        self, userid: str, begin_time: int, end_time: int
+    ) -> Iterator[str]:
         """Every meetingid of userid between two unix times, each once, however long the span."""
         if end_time < begin_time:
             raise ValueError("end_time is before begin_time")
-        seen = set()
+        seen: set[str] = set()
         window_begin = begin_time
         while True:
             window_end = min(window_begin + USER_MEETINGID_SPAN, end_time)
@@ -143,14 +170,14 @@ class WeComClient:
                 return
             window_begin = window_end
 
-    def meeting_set_invitees(self, meetingid, userids) -> dict:
+    def meeting_set_invitees(self, meetingid: str, userids: Iterable[str]) -> dict[str, Any]:
         """Replace the whole invitee list (up to 2000, past update's 100/300 cap)."""
         invitees = [{"userid": userid} for userid in userids]
         return self.call("meeting/set_invitees", {"meetingid": meetingid, "invitees": invitees})
 
-    def meeting_get_invitees(self, meetingid) -> list[str]:
+    def meeting_get_invitees(self, meetingid: str) -> list[str]:
         """The userids of every invitee, across all pages."""
-        userids = []
+        userids: list[str] = []
         cursor = None
         while True:
             page = self.call("meeting/get_invitees", _present(meetingid=meetingid, cursor=cursor))
@@ -162,31 +189,39 @@ class WeComClient:
 
     # --- calendars ---------------------------------------------------------------------
 
-    def calendar_add(self, calendar) -> dict:
+    def calendar_add(self, calendar: dict[str, Any]) -> dict[str, Any]:
         """cal_id and fail_result; the calendar belongs to this client's agent."""
         return self.call("oa/calendar/add", {"calendar": calendar, "agentid": self.agent_id})
 
-    def calendar_update(self, calendar, skip_public_range=None) -> dict:
+    def calendar_update(
+        self, calendar: dict[str, Any], skip_public_range: int | None = None
+    ) -> dict[str, Any]:
         """Overwrite the calendar whose cal_id is in calendar: fields left out are cleared."""
         return self.call(
             "oa/calendar/update", _present(calendar=calendar, skip_public_range=skip_public_range)
         )
 
-    def calendar_get(self, cal_ids) -> list[dict]:
+    def calendar_get(self, cal_ids: Iterable[str]) -> list[dict[str, Any]]:
         cal_ids = list(cal_ids)
-        calendars = []
+        calendars: list[dict[str, Any]] = []
         for start in range(0, len(cal_ids), CALENDAR_GET_LIMIT):
             chunk = cal_ids[start:start + CALENDAR_GET_LIMIT]
             answer = self.call("oa/calendar/get", {"cal_id_list": chunk})
             calendars.extend(answer.get("calendar_list") or [])
         return calendars
 
-    def calendar_delete(self, cal_id) -> dict:
+    def calendar_delete(self, cal_id: str) -> dict[str, Any]:
         return self.call("oa/calendar/del", {"cal_id": cal_id})
 
     # --- the wire ------------------------------------------------------------------------
 
-    def _send(self, method, path, params, payload=None):
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        payload: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         # Refused here (RateLimited) while the API is paused or its budget is spent.
         self.limits.admit(path)
         started = time.monotonic()
@@ -245,24 +280,24 @@ class WeComClient:
             raise error
         return answer
 
-    def _log(self, method, path, started, outcome):
+    def _log(self, method: str, path: str, started: float, outcome: str) -> None:
         elapsed_ms = round((time.monotonic() - started) * 1000)
         logger.info("%s %s: %s, %d ms", method, path, outcome, elapsed_ms)
 
 
-def _present(**fields):
+def _present(**fields: Any) -> dict[str, Any]:
     """The body fields that have a value; WeCom reads an absent field and null differently."""
     return {name: value for name, value in fields.items() if value is not None}
 
 
-def _refused(exc):
+def _refused(exc: requests.ConnectionError) -> bool:
     # requests wraps urllib3's MaxRetryError, whose reason tells a refused connection (the
     # request never left) from one that broke after sending.
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, NewConnectionError)
 
 
-_current = None
+_current: tuple[tuple[Any, ...], WeComClient] | None = None
 _current_guard = threading.Lock()
 
 

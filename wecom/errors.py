@@ -57,7 +57,7 @@ class WeComError(Exception):
         return meaning.field if meaning else None
 
     @property
-    def message(self) -> Promise:
+    def message(self) -> str | Promise:
         if self.errcode is None:
             return UNREACHABLE
         meaning = ERRCODES.get(self.errcode)

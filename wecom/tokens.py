@@ -40,7 +40,7 @@ POLL_INTERVAL = 0.05
 # for this long, so a queue of calls asks gettoken once instead of once per call.
 REFUSAL_HOLD = 60
 
-_local_locks = {}
+_local_locks: dict[str, threading.Lock] = {}
 _local_locks_guard = threading.Lock()
 
 

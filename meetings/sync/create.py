@@ -7,15 +7,20 @@ title and start among the meetings this app does not know yet.
 """
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
+from wecom.errors import WeComError
+
 from .. import payloads, problems, rules
 from ..models import Meeting, Status
-from .attempts import CallFailed, Outcome, unanswered_creates
+from .attempts import Attempt, CallFailed, Outcome, unanswered_creates
+from .context import Run
 from .endings import BUSY, Result
 from .plan import CREATE, GET_INFO, USER_MEETINGIDS
 from .policy import max_tries
@@ -32,11 +37,11 @@ USER_MEETINGIDS_SPAN = 3600
 class Created:
     """WeCom gave the meeting its ID; what the create asked for is to be read back."""
 
-    intended: dict
+    intended: dict[str, Any]
     attempt_pk: int
 
 
-def create(run):
+def create(run: Run) -> Result | Created:
     """A Result when the run ends here, Created when WeCom holds a new meeting to read back.
     A failed call raises CallFailed for the run to decide on."""
     meeting = run.meeting
@@ -56,7 +61,7 @@ def create(run):
         return Result(BUSY, detail="lease lost")
     body, whole = create_body(meeting)
     attempt = run.calls.call(CREATE, body)
-    if not attempt.ok:
+    if attempt.error is not None:
         if attempt.error.errcode == DUPLICATE_CREATED:
             return created_elsewhere(run, [body, *lost], attempt)
         if attempt.error.errcode == CREATE_IN_FLIGHT:
@@ -81,7 +86,7 @@ def create(run):
     return Created(intended, attempt.pk)
 
 
-def create_body(meeting):
+def create_body(meeting: Meeting) -> tuple[dict[str, Any], bool]:
     """The create call's body, and whether it is the whole meeting. Past the cap, the
     invitees (and the hosts and ringing members, who must be among them) are held back for
     the next run, which sends them with set_invitees and an update."""
@@ -99,7 +104,7 @@ def create_body(meeting):
     return body, False
 
 
-def created_elsewhere(run, bodies, attempt):
+def created_elsewhere(run: Run, bodies: list[dict[str, Any]], attempt: Attempt) -> Result:
     """WeCom says the meeting exists (400302): ours, from a lost answer, or one made the same
     way by someone else. Either way it is the meeting meant; it is taken over."""
     attempt.mark(Outcome.FAILED)
@@ -107,18 +112,22 @@ def created_elsewhere(run, bodies, attempt):
     if found:
         return adopt(run, *found)
     return run.ending.failed(
-        problems.Problem("created_elsewhere", errcode=attempt.error.errcode)
+        problems.Problem(
+            "created_elsewhere", errcode=attempt.error.errcode if attempt.error else None
+        )
     )
 
 
-def wait_for_create(run, err):
+def wait_for_create(run: Run, err: WeComError) -> Result:
     if run.ending.tries + 1 >= max_tries():
         return run.ending.failed(problems.wecom(err))
     delay = getattr(settings, "SYNC_CREATE_WAIT", 300)
     return run.ending.retry(delay + random.uniform(0, delay / 10), problems.wecom(err))
 
 
-def find_created(run, bodies):
+def find_created(
+    run: Run, bodies: list[dict[str, Any]]
+) -> tuple[str, dict[str, Any]] | None:
     """(meetingid, get_info answer) of a meeting WeCom holds that one of these create bodies
     made: the organiser's, with that title and start, not yet known here."""
     wanted = {(b["title"], int(b["meeting_start"])) for b in bodies if b.get("title")}
@@ -141,7 +150,7 @@ def find_created(run, bodies):
     return None
 
 
-def user_meetingids(run, userid, start):
+def user_meetingids(run: Run, userid: str, start: int) -> Iterator[str]:
     """The organiser's meetings around `start`, page by page (each page recorded)."""
     cursor = "0"
     while True:
@@ -157,7 +166,7 @@ def user_meetingids(run, userid, start):
         cursor = following
 
 
-def adopt(run, meetingid, info):
+def adopt(run: Run, meetingid: str, info: dict[str, Any]) -> Result:
     """Take WeCom's meeting as this one. Its state there becomes the base (synced_state
     None), so the next run sends whatever was decided here since."""
     try:

@@ -8,8 +8,10 @@ about an older one (see `Lease.release`).
 """
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +21,8 @@ from django.utils import timezone, translation
 from .. import audit, payloads, problems
 from ..models import AuditEvent, Meeting, Status, SyncState
 from ..presenters import problem_words
-from .merge import groups_of
+from .lease import Lease
+from .merge import Merge, groups_of
 from .plan import local_date
 from .policy import backoff, max_tries
 
@@ -46,21 +49,21 @@ class Result:
     detail: str = ""
 
 
-def _no_problem():
+def _no_problem() -> dict[str, Any]:
     return {
         "sync_error": "", "sync_error_field": "", "sync_errcode": None, "sync_problem": None,
         "sync_tries": 0, "next_attempt_at": None,
     }
 
 
-def words(problem):
+def words(problem: problems.Problem) -> str:
     """The problem's sentence in the site's language: the administrators' language, for the
     record and the CSV (the pages render sync_problem in the reader's language)."""
     with translation.override(settings.LANGUAGE_CODE):
         return problem_words(problem.stored())
 
 
-def _problem_fields(problem, field_name=""):
+def _problem_fields(problem: problems.Problem, field_name: str = "") -> dict[str, Any]:
     words_now = words(problem)
     return {
         "sync_error": words_now, "sync_error_field": field_name or "",
@@ -71,14 +74,16 @@ def _problem_fields(problem, field_name=""):
 # --- what a person's action writes: the meeting waits for a run ---------------------------
 
 
-def waiting(pk, **extra):
+def waiting(pk: int, **extra: Any) -> None:
     """A new decision (an edit, a cancel, a Retry): the meeting waits for a run, with a fresh
     count of tries and no problem shown. `extra` carries the action's own change (the version
     it bumps)."""
     Meeting.objects.filter(pk=pk).update(sync_state=SyncState.PENDING, **_no_problem(), **extra)
 
 
-def settled_conflict(pk, *, synced_state, remaining, version_up):
+def settled_conflict(
+    pk: int, *, synced_state: dict[str, Any], remaining: dict[str, Any], version_up: bool
+) -> None:
     """A person chose between their value and WeCom's: the chosen WeCom values are the base
     now, and once no conflict is left the meeting waits for a run."""
     Meeting.objects.filter(pk=pk).update(
@@ -89,7 +94,7 @@ def settled_conflict(pk, *, synced_state, remaining, version_up):
     )
 
 
-def pull_requested(pk):
+def pull_requested(pk: int) -> None:
     """A read of WeCom is asked for; an edit on its way reads WeCom anyway."""
     Meeting.objects.filter(pk=pk).update(
         pull_requested=True, next_attempt_at=None,
@@ -101,15 +106,23 @@ def pull_requested(pk):
 
 
 class Ending:
-    def __init__(self, lease, version=None, tries=0):
+    def __init__(self, lease: Lease, version: int = 0, tries: int = 0) -> None:
         self.lease = lease
         self.pk = lease.pk
+        # 0 until the run has read the meeting: versions start at 1, so no release matches it.
         self.version = version
         self.tries = tries
 
     # --- WeCom holds what was decided ---
 
-    def synced(self, state, *, attempts=(), lost=(), extra=None):
+    def synced(
+        self,
+        state: dict[str, Any] | None,
+        *,
+        attempts: Iterable[int] = (),
+        lost: Sequence[problems.Problem] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> Result:
         """WeCom holds `state` (read back, or read and found equal): the version this run
         read is done. `lost` holds occurrence cancels that could not be carried out
         (problems.Problem each, with the occurrence's start): the rest is done, and the
@@ -136,12 +149,12 @@ class Ending:
             return Result(FAILED, detail=words(lost[0]))
         return Result(SYNCED)
 
-    def nothing(self, detail):
+    def nothing(self, detail: str) -> Result:
         """Nothing to do, and nothing to write but the release."""
         self.lease.release(self.version, {}, {})
         return Result(NOTHING, detail=detail)
 
-    def already_synced(self):
+    def already_synced(self) -> Result:
         self.lease.release(
             self.version,
             {"sync_state": SyncState.SYNCED, "pull_requested": False, **_no_problem()}, {},
@@ -150,7 +163,9 @@ class Ending:
 
     # --- not done, and why ---
 
-    def failed(self, problem, *, field_name="", counted=True):
+    def failed(
+        self, problem: problems.Problem, *, field_name: str = "", counted: bool = True
+    ) -> Result:
         """Stop: a person must act (Retry, a new edit, another time). The record's pending
         actions of this version fail with the same reason."""
         fields = {
@@ -158,7 +173,7 @@ class Ending:
             "sync_tries": F("sync_tries") + 1 if counted else F("sync_tries"),
             **_problem_fields(problem, field_name),
         }
-        def settle(stored):
+        def settle(stored: int) -> None:
             if stored == self.version:
                 self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
 
@@ -171,10 +186,12 @@ class Ending:
             return Result(AGAIN, retry_in=0)
         return Result(FAILED, detail=words(problem))
 
-    def retry(self, delay, problem=None, *, counted=True):
+    def retry(
+        self, delay: float, problem: problems.Problem | None = None, *, counted: bool = True
+    ) -> Result:
         """Try again in `delay` seconds; the pending actions stay pending."""
         at = timezone.now() + timedelta(seconds=delay)
-        fields = {"sync_state": SyncState.RETRYING, "next_attempt_at": at}
+        fields: dict[str, Any] = {"sync_state": SyncState.RETRYING, "next_attempt_at": at}
         if problem is not None:
             fields.update(_problem_fields(problem))
         moved = dict(fields)
@@ -185,8 +202,8 @@ class Ending:
         self.lease.release(self.version, fields, moved)
         return Result(RETRY, retry_in=delay, detail=words(problem) if problem else "")
 
-    def conflict(self, conflicts):
-        def settle(stored):
+    def conflict(self, conflicts: dict[str, Any]) -> Result:
+        def settle(stored: int) -> None:
             if stored == self.version:
                 self._settle(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts))
 
@@ -201,13 +218,13 @@ class Ending:
             return Result(AGAIN, retry_in=0)
         return Result(CONFLICT, detail=", ".join(conflicts))
 
-    def again(self):
+    def again(self) -> Result:
         """Release and run once more at once (the meeting moved on: created, adopted, a
         change taken in, an intent WeCom did not hold yet)."""
         self.lease.release(self.version, {}, {})
         return Result(AGAIN, retry_in=0)
 
-    def unexpected(self):
+    def unexpected(self) -> Result:
         problem = problems.Problem("unexpected")
         try:
             if self.tries + 1 >= max_tries():
@@ -219,13 +236,20 @@ class Ending:
 
     # --- a meeting made here gets WeCom's ID ---
 
-    def took_id(self, *, meetingid, meeting_code, meeting_link, excess_users=None,
-                adopted=False):
+    def took_id(
+        self,
+        *,
+        meetingid: str,
+        meeting_code: str,
+        meeting_link: str,
+        excess_users: list[str] | None = None,
+        adopted: bool = False,
+    ) -> bool:
         """Store WeCom's ID before anything else: from here on the meeting is updated, never
         created again. A meeting found in WeCom and taken over (`adopted`) has WeCom's state
         as its base (synced_state None), so the next run sends what was decided here since.
         False when the lease was lost."""
-        fields = {"meetingid": meetingid, "meeting_code": meeting_code,
+        fields: dict[str, Any] = {"meetingid": meetingid, "meeting_code": meeting_code,
                   "meeting_link": meeting_link}
         if excess_users is not None:
             fields["excess_users"] = excess_users
@@ -242,7 +266,7 @@ class Ending:
 
     # --- changes made in WeCom ---
 
-    def take_in(self, merged):
+    def take_in(self, merged: Merge) -> bool:
         """Write the leaves changed only in WeCom into the desired state, unless an edit
         arrived since this run read it (then nothing is written: False). The version goes up,
         so that a form loaded before cannot silently put back the value WeCom just changed;
@@ -273,7 +297,7 @@ class Ending:
         logger.info("meeting %s: took in %s from WeCom", self.pk, ", ".join(merged.taken))
         return True
 
-    def status_changed(self, old, new):
+    def status_changed(self, old: int, new: int) -> None:
         """WeCom's own status for the meeting (ended, cancelled there…), recorded as news."""
         with transaction.atomic():
             if self.lease.keep(status=new) and old != new:
@@ -284,7 +308,14 @@ class Ending:
 
     # --- the record ---
 
-    def _settle(self, outcome, *, detail="", attempts=(), lost=()):
+    def _settle(
+        self,
+        outcome: str,
+        *,
+        detail: str = "",
+        attempts: Iterable[int] = (),
+        lost: Sequence[problems.Problem] = (),
+    ) -> None:
         """Append a sync_result event for each action of this meeting, up to the version
         this run carried, that is not already settled that way. A cancel of an occurrence in
         `lost` fails with its reason even when the rest is done; a done settlement names the
@@ -321,7 +352,7 @@ class Ending:
             )
 
 
-def _cancel_held(event, meeting):
+def _cancel_held(event: AuditEvent, meeting: Meeting | None) -> bool:
     """Whether WeCom (as last read into the meeting) shows what a cancel event asked: the
     meeting cancelled, or the occurrence of the date chosen deleted and still wanted here (a
     cancel lost when its date left the series is no longer wanted: the administrator must
@@ -336,7 +367,7 @@ def _cancel_held(event, meeting):
     return any(o.get("deleted") and local_date(o["start"]) == date for o in wanted)
 
 
-def _occurrence_date(event):
+def _occurrence_date(event: AuditEvent) -> str:
     """The local date of the occurrence a cancel event names ("" for any other event)."""
     if event.action != AuditEvent.Action.CANCEL:
         return ""

@@ -5,7 +5,9 @@ import logging
 import os
 import socket
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,19 +19,19 @@ from ..models import Meeting, SyncState
 logger = logging.getLogger("meetings.sync")
 
 
-def lease_seconds():
+def lease_seconds() -> int:
     """How long a claim lasts. It must outlive one call to WeCom, a token refresh and the
     re-send after it, so that a live worker never loses its claim in the middle of a call."""
     default = 3 * (settings.WECOM_CONNECT_TIMEOUT + settings.WECOM_READ_TIMEOUT) + 10
     return getattr(settings, "SYNC_LEASE_SECONDS", default)
 
 
-def new_owner():
+def new_owner() -> str:
     """A claim's owner: unique per run, and naming the host and process for an operator."""
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
 
 
-def claim(pk, owner, now):
+def claim(pk: int, owner: str, now: datetime) -> bool:
     """Take the meeting's lease, or return False when someone holds an unexpired one. One
     conditional UPDATE, so that two workers can never both succeed. A meeting on its way
     to WeCom shows as syncing from here; one waiting for a person keeps its state."""
@@ -52,16 +54,16 @@ def claim(pk, owner, now):
 
 
 class Lease:
-    def __init__(self, pk, owner):
+    def __init__(self, pk: int, owner: str) -> None:
         self.pk = pk
         self.owner = owner
         self.expires = timezone.now() + timedelta(seconds=lease_seconds())
 
-    def keep(self, **fields):
+    def keep(self, **fields: Any) -> bool:
         """Write `fields` while the claim is still ours; False when it was lost."""
         return Meeting.objects.filter(pk=self.pk, lease_owner=self.owner).update(**fields) == 1
 
-    def extend(self):
+    def extend(self) -> bool:
         """Renew the lease before a write when less than half of it is left."""
         now = timezone.now()
         if self.expires - now > timedelta(seconds=lease_seconds() / 2):
@@ -69,7 +71,13 @@ class Lease:
         self.expires = now + timedelta(seconds=lease_seconds())
         return self.keep(lease_expires=self.expires)
 
-    def release(self, version, if_current, if_moved, then=None):
+    def release(
+        self,
+        version: int,
+        if_current: dict[str, Any],
+        if_moved: dict[str, Any],
+        then: Callable[[int], object] | None = None,
+    ) -> int | None:
         """Release with the fields for the version this run read, or with `if_moved` when an
         edit arrived meanwhile. `then(stored_version)` runs in the same transaction, so that
         whoever reads the meeting's new state reads what goes with it (the record's
@@ -91,7 +99,7 @@ class Lease:
             return row["version"]
 
 
-def sweep(now=None):
+def sweep(now: datetime | None = None) -> list[int]:
     """Free the leases of dead workers and list the meetings that need a run now: desired
     version ahead of the confirmed one (or a pull asked for), not waiting for a person
     (failed, conflict), due, and claimed by nobody. A lost message, a broker that was down at

@@ -13,7 +13,9 @@ is first taken as WeCom holds it (`payloads.as_wecom_holds`), so the organiser W
 among the invitees is no change made anywhere.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import payloads, rules
 
@@ -25,7 +27,7 @@ REDACTED = "***"
 
 
 class _Absent:
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "ABSENT"
 
 
@@ -34,11 +36,12 @@ class _Absent:
 ABSENT = _Absent()
 
 
-def leaves(body):
+def leaves(body: dict[str, Any] | None) -> dict[str, Any]:
     """The comparable leaves of an update body: `title`, `meeting_start` (start and duration
     as one), `invitees`, `settings.<name>`, `reminders.<name>`…"""
-    flat = {}
-    for key, value in (body or {}).items():
+    body = body or {}
+    flat: dict[str, Any] = {}
+    for key, value in body.items():
         if key == "meetingid" or key in payloads.TIME_FIELDS:
             continue
         if key in ("settings", "reminders") and isinstance(value, dict):
@@ -46,13 +49,13 @@ def leaves(body):
                 flat[f"{key}.{name}"] = sub
         else:
             flat[key] = value
-    if any(name in (body or {}) for name in payloads.TIME_FIELDS):
+    if any(name in body for name in payloads.TIME_FIELDS):
         flat[TIME] = {name: body.get(name) for name in payloads.TIME_FIELDS}
     return flat
 
 
-def body_from_leaves(flat):
-    body = {}
+def body_from_leaves(flat: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
     for key, value in flat.items():
         if key == TIME:
             body.update({name: v for name, v in value.items() if v is not None})
@@ -64,14 +67,14 @@ def body_from_leaves(flat):
     return body
 
 
-def same(a, b):
+def same(a: object, b: object) -> bool:
     """payloads.same, with ABSENT equal only to itself."""
     if a is ABSENT or b is ABSENT:
         return a is b
     return payloads.same(a, b)
 
 
-def differing(a, b):
+def differing(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
     """The leaves in which two bodies differ, as WeCom would tell them apart."""
     first, second = leaves(a), leaves(b)
     return sorted(
@@ -91,7 +94,12 @@ class Merge:
     theirs: dict = field(default_factory=dict)
 
 
-def merge(base, mine, theirs, sent=()):
+def merge(
+    base: dict[str, Any] | None,
+    mine: dict[str, Any],
+    theirs: dict[str, Any],
+    sent: Iterable[dict[str, Any]] = (),
+) -> "Merge":
     """Combine the three states leaf by leaf. `base` None (never read back) counts as WeCom's
     current state: then every difference is the administrators' and is sent.
 
@@ -102,7 +110,10 @@ def merge(base, mine, theirs, sent=()):
     b = t if base is None else leaves(base)
     m = leaves(mine)
     ours = [leaves(body) for body in sent]
-    merged, taken, conflicts, known = {}, {}, {}, {}
+    merged: dict[str, Any] = {}
+    taken: dict[str, Any] = {}
+    conflicts: dict[str, dict[str, Any]] = {}
+    known: dict[str, Any] = {}
     for key in list(m) + [k for k in {**b, **t} if k not in m]:
         bv, mv, tv = b.get(key, ABSENT), m.get(key, ABSENT), t.get(key, ABSENT)
         if tv is ABSENT:
@@ -125,7 +136,7 @@ def merge(base, mine, theirs, sent=()):
     return Merge(rules.prune(body_from_leaves(merged)), taken, conflicts, known)
 
 
-def _sent_by_us(key, value, ours):
+def _sent_by_us(key: str, value: object, ours: list[dict[str, Any]]) -> bool:
     for body in ours:
         if key not in body:
             continue
@@ -136,17 +147,17 @@ def _sent_by_us(key, value, ours):
     return False
 
 
-def to_send(merge_result):
+def to_send(merge_result: Merge) -> dict[str, Any]:
     """What an update must carry to turn WeCom's current state into the merged one: only
     what differs (payloads.diff, which asks payloads.same), the start and the duration
     together, settings and reminders whole."""
     return payloads.diff(body_from_leaves(merge_result.theirs), merge_result.body)
 
 
-def groups_of(body, taken):
+def groups_of(body: dict[str, Any], taken: Iterable[str]) -> dict[str, Any]:
     """The part of the merged body that carries the taken leaves, in the groups apply_body
     writes: settings and reminders whole (apply_body empties a settings list left out)."""
-    part = {}
+    part: dict[str, Any] = {}
     for key in taken:
         if key == TIME:
             for name in payloads.TIME_FIELDS:

@@ -7,8 +7,10 @@ WeCom held when last read (`synced_state`), `theirs` what it holds now; occurren
 get_info's `sub_meetings` as stored: [{"sub_meetingid", "start", "end", "deleted"}].
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
 from django.utils import timezone
 
@@ -41,7 +43,7 @@ SUB_DELETED = 1
 EMPTY_WHEN_LEFT_OUT = ("description", "location")
 
 
-def held(info, admin_userid):
+def held(info: dict[str, Any], admin_userid: str) -> dict[str, Any]:
     """A get_info answer as an update body, the way WeCom keeps it."""
     body = rules.prune(payloads.body_from_info(info))
     for name in EMPTY_WHEN_LEFT_OUT:
@@ -49,7 +51,9 @@ def held(info, admin_userid):
     return payloads.as_wecom_holds(body, admin_userid or info.get("admin_userid"))
 
 
-def wanted(desired, theirs, admin_userid):
+def wanted(
+    desired: dict[str, Any], theirs: dict[str, Any] | None, admin_userid: str
+) -> dict[str, Any]:
     """The desired body as WeCom would hold it: organiser among the invitees, and a leaf
     WeCom fills in by itself standing at WeCom's value when nobody chose one here."""
     body = payloads.as_wecom_holds(desired, admin_userid)
@@ -68,7 +72,7 @@ def wanted(desired, theirs, admin_userid):
     return body
 
 
-def _applies(key, mine):
+def _applies(key: str, mine: dict[str, Any]) -> bool:
     if key == "settings.host_key":
         return mine.get("settings.enable_host_key") is True
     if mine.get("reminders.is_repeat") != 1:
@@ -77,7 +81,7 @@ def _applies(key, mine):
     return until_type == (1 if key == "reminders.repeat_until_count" else 0)
 
 
-def occurrences(info):
+def occurrences(info: dict[str, Any]) -> list[dict[str, Any]] | None:
     """get_info's sub_meetings as stored; None when a recurring meeting lists none (a
     partial answer says nothing about them), [] for a one-off meeting."""
     subs = info.get("sub_meetings")
@@ -105,7 +109,12 @@ class Followed:
     lost: list = field(default_factory=list)
 
 
-def follow_cancels(old, new, cancel_ids, tz):
+def follow_cancels(
+    old: list[dict[str, Any]],
+    new: list[dict[str, Any]],
+    cancel_ids: Iterable[str],
+    tz: tzinfo,
+) -> Followed:
     """Occurrence ids follow the occurrence's start, so a series moved to another time
     renames every occurrence. A cancel decided against the old list names the occurrence of
     the same date in the new one, whether it was carried out already (the date stays
@@ -114,10 +123,11 @@ def follow_cancels(old, new, cancel_ids, tz):
     whose date is gone has nothing left to do."""
     new_by_id = {o["sub_meetingid"]: o for o in new}
     old_by_id = {o["sub_meetingid"]: o for o in old}
-    by_date = {}
+    by_date: dict[date, dict[str, Any]] = {}
     for occurrence in new:
         by_date.setdefault(_date(occurrence["start"], tz), occurrence)
-    ids, lost = [], []
+    ids: list[str] = []
+    lost: list[dict[str, Any]] = []
     for sub_meetingid in cancel_ids:
         if sub_meetingid in new_by_id:
             ids.append(sub_meetingid)
@@ -134,27 +144,30 @@ def follow_cancels(old, new, cancel_ids, tz):
     return Followed(ids, lost)
 
 
-def _date(unix, tz):
+def _date(unix: int, tz: tzinfo) -> date:
     return datetime.fromtimestamp(unix, tz=UTC).astimezone(tz).date()
 
 
-def local_date(unix, tz=None):
+def local_date(unix: int, tz: tzinfo | None = None) -> str:
     """The occurrence's date where the administrators are, as text (what a cancel event and a
     lost cancel's problem are matched by)."""
     return _date(unix, tz or timezone.get_current_timezone()).isoformat()
 
 
-def nearest(occurrence_list, unix):
+def nearest(occurrence_list: list[dict[str, Any]], unix: int) -> dict[str, Any] | None:
     """The existing occurrence whose start is nearest to `unix`, or None."""
     live = [o for o in occurrence_list if not o.get("deleted")]
     return min(live, key=lambda o: abs(o["start"] - unix), default=None)
 
 
-def pending_cancels(occurrence_list, cancel_ids, now_unix):
+def pending_cancels(
+    occurrence_list: list[dict[str, Any]], cancel_ids: Iterable[str], now_unix: int
+) -> tuple[list[str], list[dict[str, Any]]]:
     """(to send, past cancelling): the wanted cancels WeCom still lists as existing, split by
     whether the occurrence is still to come."""
     by_id = {o["sub_meetingid"]: o for o in occurrence_list}
-    send, started = [], []
+    send: list[dict[str, Any]] = []
+    started: list[dict[str, Any]] = []
     for sub_meetingid in cancel_ids:
         occurrence = by_id.get(sub_meetingid)
         if occurrence is None or occurrence.get("deleted"):
@@ -181,23 +194,23 @@ class Plan:
     narrow: dict = field(default_factory=dict)
 
     @property
-    def conflicts(self):
+    def conflicts(self) -> dict[str, dict[str, Any]]:
         return self.merge.conflicts
 
     @property
-    def taken(self):
+    def taken(self) -> dict[str, Any]:
         return self.merge.taken
 
     @property
-    def intended(self):
+    def intended(self) -> dict[str, Any]:
         """The whole meeting this plan makes WeCom hold."""
         return self.merge.body
 
     @property
-    def empty(self):
+    def empty(self) -> bool:
         return not (self.cancels or self.invitees is not None or self.update or self.narrow)
 
-    def calls(self, meetingid):
+    def calls(self, meetingid: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """(path, body) in the order they go out. set_invitees before the update, so that
         hosts sent with the update are invitees already; and before set_invitees, when the
         new list drops a host or a ring user WeCom holds, an update taking them off."""
@@ -212,7 +225,16 @@ class Plan:
             yield UPDATE, {**lookup, **self.update}
 
 
-def make_plan(desired, confirmed, theirs, *, admin_userid, cancels=(), sent=(), invitee_cap):
+def make_plan(
+    desired: dict[str, Any],
+    confirmed: dict[str, Any] | None,
+    theirs: dict[str, Any],
+    *,
+    admin_userid: str,
+    cancels: Iterable[str] = (),
+    sent: Iterable[dict[str, Any]] = (),
+    invitee_cap: int,
+) -> Plan:
     """The calls that turn `theirs` into `desired`, leaving to WeCom what changed there
     only; with conflicts, a plan that sends nothing."""
     mine = wanted(desired, theirs, admin_userid)
@@ -229,7 +251,7 @@ def make_plan(desired, confirmed, theirs, *, admin_userid, cancels=(), sent=(), 
     return Plan(merged, list(cancels), invitees, body, _narrowed(theirs, invitees))
 
 
-def _narrowed(theirs, invitees):
+def _narrowed(theirs: dict[str, Any] | None, invitees: list[str] | None) -> dict[str, Any]:
     """WeCom keeps hosts and ring users among the invitees (400029, 400037 on 98154, for
     set_invitees too): a list that drops one of them is refused until they are gone. The
     settings that take them off, sent alone (every settings field is optional), or {}."""
@@ -237,7 +259,7 @@ def _narrowed(theirs, invitees):
         return {}
     kept = {u.lower() for u in invitees}
     held = (theirs or {}).get("settings") or {}
-    narrow = {}
+    narrow: dict[str, Any] = {}
     for name in ("hosts", "ring_users"):
         current = (held.get(name) or {}).get("userid") or []
         staying = [u for u in current if u.lower() in kept]
@@ -258,11 +280,11 @@ class Verdict:
     confirmed: dict
 
     @property
-    def held(self):
+    def held(self) -> bool:
         return not self.missing
 
 
-def verify(intended, theirs):
+def verify(intended: dict[str, Any], theirs: dict[str, Any]) -> Verdict:
     """Check each intended leaf against a fresh read. A leaf get_info does not report cannot
     be contradicted, and is taken as held."""
     want, have = leaves(intended), leaves(theirs)

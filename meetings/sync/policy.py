@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from wecom.errors import ConfigurationError, PermanentError, TokenError, TransientError
+from wecom.errors import (
+    ConfigurationError,
+    PermanentError,
+    TokenError,
+    TransientError,
+    WeComError,
+)
 from wecom.limits import RateLimited
 
 from .. import problems
@@ -21,21 +27,21 @@ TOKEN_ERRCODES = (40014, 42001)
 @dataclass(frozen=True)
 class Decision:
     retry: bool
+    # Why, in words the administrator's language renders when shown.
+    problem: problems.Problem
     # Seconds before the next try (retry only).
     delay: float = 0.0
-    # problems.Problem: why, in words the administrator's language renders when shown.
-    problem: object = None
     # The field the refusal concerns, when WeCom named one.
     field: str = ""
     # False when nothing reached WeCom: the wait is not one of the meeting's tries.
     counted: bool = True
 
 
-def max_tries():
+def max_tries() -> int:
     return getattr(settings, "SYNC_MAX_TRIES", 8)
 
 
-def backoff(tries):
+def backoff(tries: int) -> float:
     """Seconds before try number `tries + 1`: exponential, capped, with jitter so that
     meetings that failed together do not come back together. The first half of the delay is
     kept, so a retry never comes sooner than half the nominal back-off."""
@@ -45,12 +51,12 @@ def backoff(tries):
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-def decide(err, *, tries, last_errcode):
+def decide(err: WeComError, *, tries: int, last_errcode: int | None) -> Decision:
     """The error of this meeting's try number `tries + 1`, the previous try's errcode."""
     if isinstance(err, RateLimited):
         # Spread a little, so the meetings waiting on one API do not all come back at once.
         delay = err.retry_after + random.uniform(0, min(err.retry_after, 5))
-        return Decision(True, delay, problems.Problem("rate_limited"), counted=False)
+        return Decision(True, problems.Problem("rate_limited"), delay, counted=False)
     if isinstance(err, TokenError) and last_errcode in TOKEN_ERRCODES:
         # The client refreshed and re-sent once already, and the previous try ended the same
         # way: a token WeCom keeps refusing is for an operator, not for more tries.
@@ -65,7 +71,7 @@ def decide(err, *, tries, last_errcode):
             # WeCom said how long the block lasts: wait it out, spread a little so the
             # waiting meetings do not all come back in the same second.
             delay = err.retry_after + random.uniform(0, min(err.retry_after, delay))
-        return Decision(True, delay, problems.wecom(err))
+        return Decision(True, problems.wecom(err), delay)
     field_name = err.field if isinstance(err, PermanentError) else ""
     if isinstance(err, ConfigurationError):
         problem = problems.wecom(err)
@@ -74,7 +80,7 @@ def decide(err, *, tries, last_errcode):
     return Decision(False, problem=problem, field=field_name or "")
 
 
-def _short_reason(err):
+def _short_reason(err: WeComError) -> str:
     if err.errcode is None:
         return err.description
     return f"errcode {err.errcode}"

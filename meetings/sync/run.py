@@ -16,15 +16,19 @@ is `endings`; what an error means is `policy`.
 """
 
 import logging
-from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from wecom.client import WeComClient
+
 from .. import payloads, problems, rules
 from ..models import Meeting, Status, SyncState
 from ..payloads import as_wecom_holds
-from .attempts import Caller, CallFailed, Outcome, unconfirmed_sends
+from ..problems import Problem
+from .attempts import Attempt, Caller, CallFailed, Outcome, unconfirmed_sends
+from .context import Run
 from .create import Created, create
 from .endings import BUSY, GONE, Ending, Result
 from .lease import Lease, claim, new_owner
@@ -33,6 +37,7 @@ from .plan import (
     CANCEL,
     GET_INFO,
     UPDATE,
+    Plan,
     follow_cancels,
     held,
     local_date,
@@ -48,21 +53,9 @@ from .policy import backoff, decide, max_tries
 logger = logging.getLogger("meetings.sync")
 
 
-@dataclass
-class Run:
-    meeting: Meeting
-    lease: Lease
-    calls: Caller
-    ending: Ending
-    # Occurrence cancels that can no longer be carried out, as problems.Problem each.
-    lost: list = field(default_factory=list)
-
-    @property
-    def lookup(self):
-        return {"meetingid": self.meeting.meetingid}
-
-
-def reconcile(pk, *, owner=None, client=None):
+def reconcile(
+    pk: int, *, owner: str | None = None, client: WeComClient | None = None
+) -> Result:
     """Bring WeCom to the meeting's desired state, as far as a person need not decide."""
     owner = owner or new_owner()
     if not claim(pk, owner, timezone.now()):
@@ -77,7 +70,7 @@ def reconcile(pk, *, owner=None, client=None):
             return Result(GONE)
         ending.version, ending.tries = meeting.version, meeting.sync_tries
         run = Run(meeting, lease, Caller(pk, meeting.version, client), ending)
-        run.calls.meetingid = meeting.meetingid
+        run.calls.meetingid = meeting.meetingid or ""
         try:
             return _go(run)
         except CallFailed as failure:
@@ -87,7 +80,7 @@ def reconcile(pk, *, owner=None, client=None):
         return ending.unexpected()
 
 
-def _load(pk):
+def _load(pk: int) -> Meeting | None:
     return (
         Meeting.objects.select_related("settings", "reminders")
         .prefetch_related("participants")
@@ -96,7 +89,7 @@ def _load(pk):
     )
 
 
-def _go(run):
+def _go(run: Run) -> Result:
     early = _guard(run)
     if early is not None:
         return early
@@ -115,7 +108,7 @@ def _go(run):
     return _update(run, read)
 
 
-def _guard(run):
+def _guard(run: Run) -> Result | None:
     meeting, ending = run.meeting, run.ending
     if meeting.sync_state in (SyncState.FAILED, SyncState.CONFLICT):
         # Waiting for a person (Retry, a new edit, a choice): a stray message must not
@@ -133,7 +126,7 @@ def _guard(run):
     return None
 
 
-def _owes(meeting):
+def _owes(meeting: Meeting) -> bool:
     """Whether anything decided here has still to reach WeCom. A run for a meeting that owes
     nothing is a pull (a callback, a refresh), or one whose decisions are done or past doing:
     it only reads WeCom."""
@@ -147,7 +140,7 @@ def _owes(meeting):
     return bool(cancels) or bool(differing(desired, as_wecom_holds(confirmed, admin)))
 
 
-def _update(run, read):
+def _update(run: Run, read: Attempt) -> Result:
     meeting = run.meeting
     theirs = held(read.answer, meeting.admin_userid)
     the_plan = _plan(run, theirs)
@@ -170,7 +163,7 @@ def _update(run, read):
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
     sent, excess_users = [], None
-    for path, body in the_plan.calls(meeting.meetingid):
+    for path, body in the_plan.calls(run.calls.meetingid):
         attempt = run.calls.need(path, body)
         sent.append(attempt.pk)
         if path == UPDATE:
@@ -178,13 +171,13 @@ def _update(run, read):
     return read_back(run, the_plan.intended, sent, excess_users=excess_users)
 
 
-def _plan(run, theirs):
+def _plan(run: Run, theirs: dict[str, Any]) -> Plan:
     meeting = run.meeting
     desired = payloads.desired_body(meeting)
     cancels, _started = pending_cancels(
         meeting.sub_meetings, meeting.cancel_sub_meetingids, _now_unix()
     )
-    arguments = {
+    arguments: dict[str, Any] = {
         "admin_userid": meeting.admin_userid, "cancels": cancels,
         "invitee_cap": rules.configured_invitee_cap(),
     }
@@ -199,7 +192,14 @@ def _plan(run, theirs):
     return the_plan
 
 
-def read_back(run, intended, sent, *, excess_users=None, status=Status.SCHEDULED):
+def read_back(
+    run: Run,
+    intended: dict[str, Any],
+    sent: list[int],
+    *,
+    excess_users: list[str] | None = None,
+    status: int = Status.SCHEDULED,
+) -> Result:
     """After the last write: read WeCom once, record what it holds, and check each intent.
     What WeCom does not hold is planned again by the next run, counted as a try, so that
     what it keeps refusing without an error ends as a failure that says so."""
@@ -213,7 +213,7 @@ def read_back(run, intended, sent, *, excess_users=None, status=Status.SCHEDULED
     )
     now_status = int(back.answer.get("status") or Status.SCHEDULED)
     if verdict.held and not cancels and now_status == status:
-        extra = {} if excess_users is None else {"excess_users": excess_users}
+        extra: dict[str, Any] = {} if excess_users is None else {"excess_users": excess_users}
         if status != Status.SCHEDULED:
             extra["status"] = status
         return run.ending.synced(
@@ -227,7 +227,7 @@ def read_back(run, intended, sent, *, excess_users=None, status=Status.SCHEDULED
     return run.ending.retry(backoff(run.ending.tries + 1), problem)
 
 
-def refresh_occurrences(run, info):
+def refresh_occurrences(run: Run, info: dict[str, Any]) -> None:
     """Store the occurrences get_info lists, with each wanted cancel following its occurrence
     (`plan.follow_cancels`). A cancel that can no longer be carried out leaves the list and
     joins `run.lost`. Under the row's lock, so that a cancel decided meanwhile is kept."""
@@ -261,7 +261,7 @@ def refresh_occurrences(run, info):
     run.meeting.sub_meetings, run.meeting.cancel_sub_meetingids = fresh, ids
 
 
-def _gone(occurrence, fresh):
+def _gone(occurrence: dict[str, Any], fresh: list[dict[str, Any]]) -> Problem:
     moved = nearest(fresh, occurrence["start"])
     return problems.Problem("occurrence_gone", {
         "when": occurrence["start"],
@@ -270,18 +270,18 @@ def _gone(occurrence, fresh):
     })
 
 
-def _now_unix():
+def _now_unix() -> int:
     return int(timezone.now().timestamp())
 
 
-def _cancel_whole(run):
+def _cancel_whole(run: Run) -> Result:
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
     cancel = run.calls.need(CANCEL, run.lookup)
     return read_back(run, {}, [cancel.pk], status=Status.CANCELLED)
 
 
-def _not_scheduled(run, read, status):
+def _not_scheduled(run: Run, read: Attempt, status: int) -> Result:
     """WeCom no longer has the meeting scheduled. News, not a failure, unless something
     decided here can now not be done."""
     meeting = run.meeting
@@ -295,8 +295,10 @@ def _not_scheduled(run, read, status):
     return run.ending.failed(problems.Problem("not_scheduled", {"status": status}))
 
 
-def failed_call(run, attempt):
+def failed_call(run: Run, attempt: Attempt) -> Result:
     """Decide by the error's class (policy); record the try with that decision."""
+    # CallFailed carries only attempts that failed.
+    assert attempt.error is not None
     decision = decide(
         attempt.error, tries=run.ending.tries, last_errcode=run.meeting.sync_errcode
     )

@@ -59,6 +59,7 @@ class _HTTPServer(ThreadingHTTPServer):
     # The standard backlog of 5 resets connections when many workers call at once, which
     # WeCom never does; the sandbox must not invent transient errors of its own.
     request_queue_size = 128
+    owner: "SandboxServer"
 
 
 class SandboxServer:
@@ -85,7 +86,7 @@ class SandboxServer:
 
     @property
     def url(self):
-        host, port = self._httpd.server_address[:2]
+        host, port = self._httpd.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     def start(self):
@@ -229,6 +230,7 @@ class SandboxServer:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "WeComSandbox/1.0"
+    server: _HTTPServer
 
     def do_GET(self):
         self._serve("GET")

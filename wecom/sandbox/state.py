@@ -81,7 +81,7 @@ class Sandbox:
         self.clock = Clock()
         self.reset()
         if self.state_path is not None and self.state_path.exists():
-            self.load()
+            self.load(self.state_path)
 
     def reset(self):
         """A fresh start: no meetings, no calendars, no tokens, the demo directory."""
@@ -175,7 +175,7 @@ class Sandbox:
     def changed(self):
         """Called after every change worth keeping; writes the state file when there is one."""
         if self.state_path is not None:
-            self.save()
+            self.save(self.state_path)
 
     def snapshot(self):
         return {
@@ -190,8 +190,7 @@ class Sandbox:
             "deleted_calendars": self.deleted_calendars,
         }
 
-    def save(self):
-        path = self.state_path
+    def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
         temporary.write_text(
@@ -200,9 +199,9 @@ class Sandbox:
         # A reader (or a crash) never sees half a file.
         os.replace(temporary, path)
 
-    def load(self):
+    def load(self, path: Path) -> None:
         try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("version") != STATE_VERSION:
                 raise ValueError(f"unknown version {data.get('version')!r}")
             self.clock.offset = float(data["clock_offset"])
@@ -215,6 +214,6 @@ class Sandbox:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             # Starting empty would overwrite a demo's meetings at the first change.
             raise ValueError(
-                f"the sandbox state file {self.state_path} cannot be read ({exc}); "
+                f"the sandbox state file {path} cannot be read ({exc}); "
                 "fix it or delete it to start afresh"
             ) from exc
