@@ -102,7 +102,7 @@ class Field:
 
     @property
     def group(self):
-        """"settings", "reminders", or "" for the body's top level."""
+        """The body's object holding the field: "settings", "reminders", or "" (the top)."""
         return self.path.rpartition(".")[0]
 
     @property
@@ -111,8 +111,7 @@ class Field:
 
     @property
     def html_name(self):
-        """The form's name: "settings.password" -> "settings-password"."""
-        return self.path.replace(".", "-", 1)
+        return html_name(self.path)
 
     @property
     def values(self):
@@ -120,6 +119,11 @@ class Field:
 
     def choice_label(self, value):
         return dict(self.choices).get(value)
+
+
+def html_name(path):
+    """The form's name for a body path: "settings.password" -> "settings-password"."""
+    return path.replace(".", "-", 1)
 
 
 KINDS = (
@@ -191,8 +195,7 @@ DECLARED = (
         _("mute on entry"),
         choices=((0, _("Off")), (1, _("On")), (2, _("On when more than 6 people join"))),
         invalid=_(
-            "Mute on entry must be off (0), on (1) or on after six people join (2), "
-            "not %(value)s."
+            "Mute on entry must be off (0), on (1) or on after six people join (2), not %(value)s."
         ),
     ),
     Field(
@@ -417,7 +420,8 @@ SECRETS = frozenset(f.path for f in DECLARED if f.secret)
 USERID_LISTS = frozenset(f.path for f in DECLARED if f.kind == "userids")
 # The custom repeat offers only some repeat types (98154).
 CUSTOM_REPEAT_CHOICES = tuple(
-    (value, label) for value, label in FIELDS["reminders.repeat_type"].choices
+    (value, label)
+    for value, label in FIELDS["reminders.repeat_type"].choices
     if value in CUSTOM_REPEAT_TYPES
 )
 
@@ -458,9 +462,7 @@ def applicable(group, values):
 def controls(path):
     """Whether some other field's applying depends on this one's value."""
     declared = FIELDS[path]
-    return any(
-        other.group == declared.group and declared.name in other.when for other in DECLARED
-    )
+    return any(other.group == declared.group and declared.name in other.when for other in DECLARED)
 
 
 # The fields that some other value can hide.

@@ -1,0 +1,197 @@
+"""The edit page as the administrator sees it: its sections and rows, the changes panel, the
+preview, the values someone else saved. `forms.MeetingEditor` parses and checks; this says
+what of it to show and how, in the words of `presenters`.
+
+The sections and their fields are the declarations' (meetings.fields); edit.html loops over
+them. A redraw of one fieldset asks for one section only: nothing here computes a row (or
+looks up the names of a list of people) before the page asks for it.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import fields, payloads, people, presenters, recurrence
+from .fields import MASK, SECRETS, USERID_LISTS
+from .presenters import describe, label
+
+# The preview and the start's own weekday or day depend on the start besides the recurrence.
+RECURRENCE_INPUTS = frozenset(("meeting_start",))
+# Kinds whose control is a list of people with their names beside it: the names follow what
+# was typed, so a change redraws the section (the text itself is kept as the browser has it,
+# hx-preserve, so a redraw never loses what is being typed). The organiser also redraws the
+# invitees, whom they may have to join.
+PEOPLE_KINDS = frozenset(("userids", "organiser"))
+
+
+@dataclass
+class Row:
+    """One control of the edit page and what goes beside it."""
+
+    field: forms.BoundField
+    rerender: str = ""
+    conditional: bool = False
+    note: str = ""
+    saved_elsewhere: str = ""
+    # For a list of userids: each one with its name from the directory, for the picker.
+    people: list | None = None
+
+    @property
+    def is_checkbox(self):
+        return self.field.widget_type == "checkbox"
+
+    @property
+    def is_group(self):
+        return self.field.widget_type in ("checkboxselectmultiple", "radioselect")
+
+
+@dataclass
+class Section:
+    key: str
+    legend: str
+    page: "EditPage"
+
+    @cached_property
+    def rows(self):
+        return [
+            self.page.row(declared.html_name)
+            for declared in fields.SECTION_FIELDS[self.key]
+            if self.page.editor.shows(declared.html_name)
+        ]
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+    secret: bool = False
+    # For a list of userids: the people before and after, by name.
+    old_people: list | None = None
+    new_people: list | None = None
+
+
+def rerender(declared):
+    """What a change of this field draws again: its section when its value decides what the
+    section shows, the recurrence for what the preview reads, else nothing but the changes."""
+    if declared.section == "recurrence" or declared.path in RECURRENCE_INPUTS:
+        return "recurrence"
+    if fields.controls(declared.path) or declared.kind in PEOPLE_KINDS:
+        return declared.section
+    return ""
+
+
+class EditPage:
+    """What the edit page shows of a `forms.MeetingEditor`."""
+
+    def __init__(self, editor):
+        self.editor = editor
+        self._rows = {}
+
+    @cached_property
+    def sections(self):
+        return {key: Section(key, legend, self) for key, legend in fields.SECTIONS.items()}
+
+    def row(self, html_name):
+        """The shown row of a field, or None; made when first asked for."""
+        if not self.editor.shows(html_name):
+            return None
+        if html_name not in self._rows:
+            self._rows[html_name] = self._row(fields.BY_HTML_NAME[html_name])
+        return self._rows[html_name]
+
+    def _row(self, declared):
+        name = declared.html_name
+        bound = self.editor.field(name)
+        listed = None
+        if declared.kind in PEOPLE_KINDS:
+            listed = people.entries(people.split_userids(bound.value()))
+        conflict = self.editor.conflicts.get(declared.path)
+        return Row(
+            bound,
+            rerender=rerender(declared),
+            conditional=declared.path in fields.CONDITIONAL,
+            note=self.editor.notes.get(name, ""),
+            saved_elsewhere="" if conflict is None else self._theirs(declared.path, conflict),
+            people=listed,
+        )
+
+    @property
+    def field_errors(self):
+        """(html name, label, first message) of each shown field with a problem, in the
+        page's order: the banner after a refused save links to each."""
+        return [
+            (row.field.html_name, row.field.label, row.field.errors[0])
+            for section in self.sections.values()
+            for row in section.rows
+            if row.field.errors
+        ]
+
+    @property
+    def conflict_rows(self):
+        """(label, their value) of each field someone else saved differently."""
+        return [
+            (label(path), self._theirs(path, theirs))
+            for path, theirs in self.editor.conflicts.items()
+        ]
+
+    def _theirs(self, path, value):
+        return _("changed") if path in SECRETS else describe(path, value, self.editor.calendars)
+
+    @cached_property
+    def changes(self):
+        return changes(self.editor.meeting, self.editor.body, self.editor.calendars)
+
+    @cached_property
+    def preview(self):
+        body = self.editor.body
+        reminders = body.get("reminders") or {}
+        start, duration = body.get("meeting_start"), body.get("meeting_duration")
+        if reminders.get("is_repeat") != 1 or start is None or duration is None:
+            return None
+        try:
+            return recurrence.preview(
+                start, duration, reminders, tz=timezone.get_current_timezone(), limit=10
+            )
+        except (OverflowError, OSError, ValueError):
+            # A start the rules refuse anyway may lie beyond what a calendar can count.
+            return None
+
+
+def changes(meeting, body, calendars):
+    """Each field `body` changes of the saved meeting, old and new in words, secrets masked."""
+    saved = payloads.desired_body(meeting)
+    # The same notion of "changed" as the save and the sync (payloads.same).
+    changed = list(payloads.changes(saved, body, meeting.admin_userid))
+    named = presenters.person_labels(
+        userid
+        for path, old, new in changed
+        if path in USERID_LISTS
+        for userid in (*_userid_list(old), *_userid_list(new))
+    )
+    rows = []
+    for path, old, new in changed:
+        if path in SECRETS:
+            rows.append(Change(label(path), _mask(old), _mask(new), secret=True))
+            continue
+        change = Change(label(path), describe(path, old, calendars), describe(path, new, calendars))
+        if path in USERID_LISTS:
+            change.old_people = presenters.label_people(_userid_list(old), named)
+            change.new_people = presenters.label_people(_userid_list(new), named)
+        rows.append(change)
+    return rows
+
+
+def _userid_list(value):
+    """The userids of a body value: a {"userid": […]} object, a bare list, or nothing."""
+    if isinstance(value, dict):
+        value = value.get("userid")
+    return [u for u in value or () if isinstance(u, str)]
+
+
+def _mask(value):
+    return MASK if value else _("not set")
+
