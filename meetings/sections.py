@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django import forms
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from . import fields, payloads, people, presenters, recurrence
@@ -40,12 +43,72 @@ class Row:
     people: list | None = None
 
     @property
+    def chips(self):
+        return presenters.people_chips(self.field.html_name, self.people)
+
+    @property
     def is_checkbox(self):
         return self.field.widget_type == "checkbox"
 
     @property
     def is_group(self):
         return self.field.widget_type in ("checkboxselectmultiple", "radioselect")
+
+
+def row_html(row, *, show_errors=False, touched=(), oob=False):
+    """One row of the edit page: its control, label, help, the people picker of a list of
+    userids, the notes and (once shown) its messages.
+
+    Written here rather than in a template: a fieldset redraw is a dozen rows, and through
+    the template engine they took most of the redraw's time. The controls themselves are the
+    forms' own (rendered by meetings.rendering)."""
+    escape = conditional_escape
+    bound = row.field
+    name = escape(bound.html_name)
+    errors = bound.errors if show_errors or bound.html_name in touched else ()
+    classes = "field"
+    if row.is_checkbox:
+        classes += " inline"
+    if errors:
+        classes += " has-error"
+    parts = [f'<div class="{classes}" id="field-{name}"']
+    if oob:
+        parts.append(' hx-swap-oob="true"')
+    if row.rerender:
+        parts.append(f' data-rerender="{escape(row.rerender)}"')
+    parts.append(">\n  ")
+    if row.is_checkbox:
+        parts.append(f"{bound} {bound.label_tag()}")
+    elif row.is_group:
+        parts.append(
+            f'<span class="label" id="label-{name}">{escape(bound.label)}</span>\n'
+            f'  <ul class="choices" role="group" aria-labelledby="label-{name}">\n    '
+        )
+        parts.extend(
+            f"<li><label>{choice.tag()} {escape(choice.choice_label)}</label></li>"
+            for choice in bound
+        )
+        parts.append("\n  </ul>")
+    else:
+        parts.append(f"{bound.label_tag()}\n  {bound}")
+    if bound.help_text:
+        parts.append(f'\n  <p class="help">{escape(bound.help_text)}</p>')
+    if row.people is not None:
+        parts.append("\n  " + render_to_string("meetings/_people_picker.html", {"row": row}))
+    if row.note:
+        parts.append(f'\n  <p class="note added">{escape(row.note)}</p>')
+    if row.saved_elsewhere:
+        parts.append(
+            f'\n  <p class="saved-elsewhere">{escape(_("Saved by someone else:"))} '
+            f"{escape(row.saved_elsewhere)}</p>"
+        )
+    parts.extend(f'\n  <p class="error">{escape(error)}</p>' for error in errors)
+    if row.conditional:
+        # Tells the next request this field was on the page, so that its absence means "off".
+        parts.append(f'\n  <input type="hidden" name="rendered" value="{name}">')
+    parts.append("\n</div>")
+    # Safe: every value is escaped, and the controls are the forms' own safe HTML.
+    return mark_safe("".join(parts))  # noqa: S308
 
 
 @dataclass

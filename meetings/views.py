@@ -291,10 +291,7 @@ def _partial(request, editor, part):
         html = render_to_string("meetings/edit.html#changes", context, request=request)
         row = page.row(left)
         if row is not None:
-            late += render_to_string(
-                "meetings/_field.html", {**context, "row": row, "field_oob": True},
-                request=request,
-            )
+            late += sections.row_html(row, touched=context["touched"], oob=True)
         return HttpResponse(html + late)
     context["section"] = page.sections[part]
     html = render_to_string("meetings/edit.html#section", context, request=request)

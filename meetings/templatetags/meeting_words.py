@@ -3,7 +3,7 @@ meetings.presenters, where the words are made."""
 
 from django import template
 
-from meetings import presenters
+from meetings import presenters, sections
 
 register = template.Library()
 
@@ -31,3 +31,15 @@ def problem_words(stored):
 @register.filter
 def occurrence_status(value):
     return presenters.occurrence_status(value)
+
+
+@register.simple_tag(takes_context=True)
+def field_row(context, row):
+    """One row of the edit page (sections.row_html), its messages shown once the page shows
+    messages or the administrator has left the field."""
+    return sections.row_html(
+        row,
+        show_errors=context.get("show_errors", False),
+        touched=context.get("touched", ()),
+        oob=context.get("field_oob", False),
+    )
