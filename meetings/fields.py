@@ -461,9 +461,11 @@ def applicable(group, values):
 
 def controls(path):
     """Whether some other field's applying depends on this one's value."""
-    declared = FIELDS[path]
-    return any(other.group == declared.group and declared.name in other.when for other in DECLARED)
+    return path in _CONTROLS
 
 
+_CONTROLS = frozenset(
+    f"{declared.group}.{control}" for declared in DECLARED for control in declared.when
+)
 # The fields that some other value can hide.
 CONDITIONAL = frozenset(f.path for f in DECLARED if f.when)

@@ -329,7 +329,10 @@ def _with_unseen_saved(data, saved):
     A field that was hidden sends nothing, and nothing reads as "off" or "empty"; when a
     change reveals it, it must come back as saved, not reset. The page lists what it showed
     in `rendered`."""
-    merged = data.copy()
+    # A QueryDict's copy() is a deepcopy; its lists of strings need no more than new lists.
+    merged = QueryDict(mutable=True)
+    for name, values in data.lists():
+        merged.setlist(name, list(values))
     shown = set(data.getlist("rendered"))
     for name in CONDITIONAL - shown:
         merged.pop(name, None)

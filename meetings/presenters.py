@@ -12,6 +12,7 @@ for as it is, marked. The names of a whole page are read in one query (`person_l
 page's query count does not grow with its rows.
 """
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -555,10 +556,13 @@ def people_chips(html_name, entries):
     """The list of people beside a field of userids (people.Entry each), as chips a person
     can take out again. Written here rather than in a template: a list has hundreds of them,
     and the edit page draws it again with each change of its fieldset."""
-    escape = conditional_escape
+    # The values are plain text: the standard library's escape is Django's escape without
+    # its wrapping, and the translations are looked up once for the whole list.
+    escape = html.escape
     name = escape(html_name)
-    invalid = escape(_("not a valid userid"))
-    unknown = escape(_("not in the directory"))
+    invalid = f'<span class="flag invalid">{escape(_("not a valid userid"))}</span>'
+    unknown = f'<span class="flag not-in-directory">{escape(_("not in the directory"))}</span>'
+    remove = _("Remove %(who)s")
     chips = []
     for entry in entries:
         userid = escape(entry.userid)
@@ -571,18 +575,14 @@ def people_chips(html_name, entries):
             who = f'<span class="person-userid">{userid}</span>'
         if entry.department:
             who += f' · <span class="person-department">{escape(entry.department)}</span>'
-        if not entry.well_formed:
-            flag = f'<span class="flag invalid">{invalid}</span>'
-        elif not entry.known:
-            flag = f'<span class="flag not-in-directory">{unknown}</span>'
-        else:
-            flag = ""
-        remove = escape(_("Remove %(who)s") % {"who": entry.name or entry.userid})
+        flag = invalid if not entry.well_formed else "" if entry.known else unknown
         chips.append(
             f'<li class="person chip{"" if entry.known else " unknown"}" data-userid="{userid}">'
             f"{who}\n    {flag}\n"
             f'    <button type="button" class="chip-remove js-only" data-for="{name}" '
-            f'data-userid="{userid}" aria-label="{remove}">✕</button>\n  </li>'
+            f'data-userid="{userid}" '
+            f'aria-label="{escape(remove % {"who": entry.name or entry.userid})}">✕</button>'
+            "\n  </li>"
         )
     label = escape(_("People in this list"))
     # Safe: every value above is escaped.
