@@ -441,14 +441,23 @@ def _matches(value, wanted):
     return any(type(value) is type(w) and value == w for w in wanted)
 
 
+def _conditions(declared):
+    """Each (field, values, default) a field's applying needs, its controls' own included."""
+    found = []
+    for control, wanted in declared.when.items():
+        controlling = FIELDS[f"{declared.group}.{control}"]
+        found += [(control, wanted, controlling.default), *_conditions(controlling)]
+    return tuple(found)
+
+
+_CONDITIONS = {declared.path: _conditions(declared) for declared in DECLARED}
+
+
 def applies(group, name, values):
     """Whether a field of `group` applies given the other values of that object (a dict)."""
-    declared = FIELDS[f"{group}.{name}"]
-    for control, wanted in declared.when.items():
+    for control, wanted, default in _CONDITIONS[f"{group}.{name}"]:
         value = values.get(control)
-        if value is None:
-            value = FIELDS[f"{group}.{control}"].default
-        if not (_matches(value, wanted) and applies(group, control, values)):
+        if not _matches(default if value is None else value, wanted):
             return False
     return True
 

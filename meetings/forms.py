@@ -2,9 +2,11 @@
 
 The edit page is three Django forms over one POST: the meeting's own fields and its invitees
 (no prefix), `settings-…` and `reminders-…`, each control named as in WeCom's update body.
+Their fields are made from the declarations (meetings.fields), one form field per kind.
 The forms only parse (text into dates, numbers and lists of userids). Every WeCom rule, and
 which fields apply at all, comes from `rules`; `MeetingEditor` ties the three forms together,
-builds the update body, runs the rules over it and tells the page what to show.
+builds the update body, runs the rules over it and puts each problem beside its field. What
+the page shows of it (sections, rows, the changes panel, the preview) is `meetings.sections`.
 
 The new-meeting page is the same editor over an unsaved meeting (`new_meeting`), with one
 more field: the organiser (`admin_userid`), who WeCom requires to be among the invitees.

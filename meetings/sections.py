@@ -119,11 +119,19 @@ class Section:
 
     @cached_property
     def rows(self):
-        return [
-            self.page.row(declared.html_name)
+        shown = [
+            declared.html_name
             for declared in fields.SECTION_FIELDS[self.key]
             if self.page.editor.shows(declared.html_name)
         ]
+        # The names of every list of people in the section, in one query.
+        self.page.look_up(
+            userid
+            for name in shown
+            if fields.BY_HTML_NAME[name].kind in PEOPLE_KINDS
+            for userid in people.split_userids(self.page.editor.field(name).value())
+        )
+        return [self.page.row(name) for name in shown]
 
 
 @dataclass
@@ -153,6 +161,19 @@ class EditPage:
     def __init__(self, editor):
         self.editor = editor
         self._rows = {}
+        # people.Entry by userid, of the lists of people shown so far.
+        self._people = {}
+
+    def look_up(self, userids):
+        """Read the directory's entries of these userids, those not read yet, in one query."""
+        wanted = [userid for userid in dict.fromkeys(userids) if userid not in self._people]
+        if wanted:
+            self._people.update((entry.userid, entry) for entry in people.entries(wanted))
+
+    def _entries(self, userids):
+        userids = list(dict.fromkeys(userids))
+        self.look_up(userids)
+        return [self._people[userid] for userid in userids]
 
     @cached_property
     def sections(self):
@@ -171,7 +192,7 @@ class EditPage:
         bound = self.editor.field(name)
         listed = None
         if declared.kind in PEOPLE_KINDS:
-            listed = people.entries(people.split_userids(bound.value()))
+            listed = self._entries(people.split_userids(bound.value()))
         conflict = self.editor.conflicts.get(declared.path)
         return Row(
             bound,

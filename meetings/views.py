@@ -3,7 +3,8 @@
 Plain function views that parse and render. The edit form's htmx requests post the whole
 form with `_render` naming the part to draw again (a fieldset, or the changes panel); such a
 request never saves. The new-meeting page is the same form and the same redraws. Decisions
-live in `rules` (through `MeetingEditor`) and `actions`.
+live in `rules` (through `MeetingEditor`) and `actions`; what the edit page shows of the
+editor is `sections.EditPage`.
 """
 
 from django.contrib import messages

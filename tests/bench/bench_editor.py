@@ -160,6 +160,8 @@ def main():
     fill(args.meetings)
     print(f"{connection.vendor}: {args.meetings} meetings filled in "
           f"{time.perf_counter() - began:.1f} s")
+    # Wall times mean little on a machine busy with other work: the load says how busy it is.
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     User = get_user_model()
     user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
