@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django import forms
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -28,6 +28,8 @@ RECURRENCE_INPUTS = frozenset(("meeting_start",))
 # hx-preserve, so a redraw never loses what is being typed). The organiser also redraws the
 # invitees, whom they may have to join.
 PEOPLE_KINDS = frozenset(("userids", "organiser"))
+# The lists whose people must also be invited (rules.check_hosts, check_ring_users).
+AMONG_INVITEES = frozenset(("settings-hosts", "settings-ring_users"))
 
 
 @dataclass
@@ -41,10 +43,6 @@ class Row:
     saved_elsewhere: str = ""
     # For a list of userids: each one with its name from the directory, for the picker.
     people: list | None = None
-
-    @property
-    def chips(self):
-        return presenters.people_chips(self.field.html_name, self.people)
 
     @property
     def is_checkbox(self):
@@ -94,7 +92,7 @@ def row_html(row, *, show_errors=False, touched=(), oob=False):
     if bound.help_text:
         parts.append(f'\n  <p class="help">{escape(bound.help_text)}</p>')
     if row.people is not None:
-        parts.append("\n  " + render_to_string("meetings/_people_picker.html", {"row": row}))
+        parts.append("\n  " + _people_picker(bound.html_name, row.people))
     if row.note:
         parts.append(f'\n  <p class="note added">{escape(row.note)}</p>')
     if row.saved_elsewhere:
@@ -109,6 +107,33 @@ def row_html(row, *, show_errors=False, touched=(), oob=False):
     parts.append("\n</div>")
     # Safe: every value is escaped, and the controls are the forms' own safe HTML.
     return mark_safe("".join(parts))  # noqa: S308
+
+
+def _people_picker(html_name, entries):
+    """The chips of a list of people and the directory search that adds to it. The search
+    is outside the meeting form (form=…), so that it is never posted, and its change event
+    stops there: only the textarea's change may ask the form's listener for a redraw."""
+    name = conditional_escape(html_name)
+    if html_name in AMONG_INVITEES:
+        # Searching, it marks who is invited already; it lists them on focus.
+        scope = (
+            "hx-include=\"[name='invitees']\" hx-params=\"q,for,invitees\"\n"
+            '  hx-trigger="focus, input changed delay:250ms, search"'
+        )
+    else:
+        scope = 'hx-params="q,for"\n  hx-trigger="input changed delay:250ms, search"'
+    return (
+        f"{presenters.people_chips(html_name, entries)}\n"
+        f'<input type="search" id="people-search-{name}" name="q" form="people-search-{name}"\n'
+        '  class="people-search" autocomplete="off" hx-preserve="true"\n'
+        f'  placeholder="{conditional_escape(_("Search by name, userid or department"))}"\n'
+        f'  aria-label="{conditional_escape(_("Search the directory"))}"\n'
+        f'  hx-get="{conditional_escape(reverse("meetings:people_search"))}" '
+        f"""hx-vals='{{"for": "{name}"}}'\n"""
+        f'  {scope} hx-target="#people-results-{name}"\n'
+        '  hx-swap="innerHTML" hx-sync="this:replace" onchange="event.stopPropagation()">\n'
+        f'<div class="people-results-box" id="people-results-{name}" aria-live="polite"></div>'
+    )
 
 
 @dataclass
