@@ -407,9 +407,11 @@ class MeetingEditor:
             body["reminders"], body["meeting_start"], tz
         )
         self.visible = (
-            set(SECTIONS["basics"])
-            | {"invitees"}
-            | ({"admin_userid"} if self.creating else set())
+            {
+                declared.html_name
+                for declared in fields.DECLARED
+                if declared.group == "" and (self.creating or not declared.creating_only)
+            }
             | {f"settings-{n}" for n in rules.applicable_settings(body["settings"])}
             | {f"reminders-{n}" for n in rules.applicable_reminders(body["reminders"])}
         )
