@@ -117,7 +117,7 @@ def _people_picker(html_name, entries):
     if html_name in AMONG_INVITEES:
         # Searching, it marks who is invited already; it lists them on focus.
         scope = (
-            "hx-include=\"[name='invitees']\" hx-params=\"q,for,invitees\"\n"
+            'hx-include="[name=\'invitees\']" hx-params="q,for,invitees"\n'
             '  hx-trigger="focus, input changed delay:250ms, search"'
         )
     else:
@@ -303,4 +303,3 @@ def _userid_list(value):
 
 def _mask(value):
     return MASK if value else _("not set")
-
