@@ -3,11 +3,13 @@
 https://developer.work.weixin.qq.com/document/path/98154 (meeting/update) lists the body's
 fields; docs/wecom.md says what the product relies on. A declaration says what a field is to
 the product: its page section, its kind (which decides its form control and how a value is
-said in words), its label, its choices with their labels, its limits, the fields that decide
-whether it applies at all, and whether it is a secret. Everything else reads it:
+said in words), its label, its choices with their labels, the fields that decide whether it
+applies at all, and whether it is a secret; the limits are the constants below. Everything
+else reads them:
 
 - `rules`: the field lists, the value sets, which fields apply (`applies`), choice messages;
-- `forms`: the edit page's form fields and sections, which fields redraw their section;
+- `forms`: the edit page's form fields, one per kind;
+- `sections`: the edit page's sections and rows, which fields redraw their section;
 - `presenters`: labels, choices by name, the detail page's sections, the masking of secrets;
 - `audit`: which changes are secret, and the mask the record writes for them;
 - `models`: the choices and the limits of the columns.
@@ -37,6 +39,8 @@ from wecom.recurrence import (
 )
 
 # --- limits (98154, and the userid format of WeCom's contact book) -----------------------
+# Written here once; the rules check them, the models' constraints hold them, the messages
+# quote them.
 
 TITLE_MAX = 255
 DURATION_MIN = 300
@@ -95,8 +99,6 @@ class Field:
     invalid: object = ""
     # The edit form's label where it says more than the field's ("Duration (minutes)").
     form_label: object = None
-    minimum: int | None = None
-    maximum: int | None = None
     # Only on the new-meeting page (the organiser); no update changes it.
     creating_only: bool = False
 
@@ -153,7 +155,7 @@ SECTIONS = {
 # In the order of the edit page, section by section; within settings and reminders, in the
 # order of 98154.
 DECLARED = (
-    Field("title", "basics", "text", _("title"), maximum=TITLE_MAX),
+    Field("title", "basics", "text", _("title")),
     Field("meeting_start", "basics", "moment", _("Start")),
     Field(
         "meeting_duration",
@@ -161,12 +163,10 @@ DECLARED = (
         "minutes",
         _("Duration"),
         form_label=_("Duration (minutes)"),
-        minimum=DURATION_MIN,
-        maximum=DURATION_MAX,
     ),
-    Field("description", "basics", "multiline", _("description"), maximum=DESCRIPTION_MAX),
-    Field("location", "basics", "text", _("location"), maximum=LOCATION_MAX_WIDTH),
-    Field("cal_id", "basics", "calendar", _("Calendar"), maximum=CAL_ID_MAX_BYTES),
+    Field("description", "basics", "multiline", _("description")),
+    Field("location", "basics", "text", _("location")),
+    Field("cal_id", "basics", "calendar", _("Calendar")),
     Field(
         "admin_userid",
         "people",
@@ -182,8 +182,6 @@ DECLARED = (
         "digits",
         _("meeting password"),
         secret=True,
-        minimum=PASSWORD_DIGITS[0],
-        maximum=PASSWORD_DIGITS[1],
         help_text=_("4 to 6 digits; empty for no password."),
     ),
     Field("settings.enable_waiting_room", "settings", "flag", _("waiting room")),
@@ -270,11 +268,9 @@ DECLARED = (
         _("host key value"),
         secret=True,
         when={"enable_host_key": (True,)},
-        minimum=HOST_KEY_DIGITS,
-        maximum=HOST_KEY_DIGITS,
         help_text=_("6 digits; empty to let WeCom choose one."),
     ),
-    Field("settings.hosts", "people", "userids", _("Hosts"), maximum=HOSTS_MAX),
+    Field("settings.hosts", "people", "userids", _("Hosts")),
     Field(
         "settings.remind_scope",
         "people",
@@ -342,8 +338,6 @@ DECLARED = (
         "number",
         _("every"),
         when={"is_custom_repeat": (1,)},
-        minimum=1,
-        maximum=REPEAT_INTERVAL_MAX,
         help_text=_("Days, weeks or months between meetings, as the repeat says."),
     ),
     Field(
@@ -388,7 +382,6 @@ DECLARED = (
         "number",
         _("number of meetings"),
         when={"repeat_until_type": (UNTIL_COUNT,)},
-        minimum=1,
     ),
     Field(
         "reminders.remind_before",
