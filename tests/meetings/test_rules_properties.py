@@ -139,7 +139,9 @@ def valid_bodies(draw):
     settings_ = {
         "password": draw(st.sampled_from(["", "1234", "12345", "123456"])),
         "allow_unmute_self": unmute,
-        "auto_record_type": draw(st.sampled_from(fields.FIELDS["settings.auto_record_type"].values)),
+        "auto_record_type": draw(
+            st.sampled_from(fields.FIELDS["settings.auto_record_type"].values)
+        ),
         "enable_host_key": draw(st.booleans()),
         "host_key": draw(st.sampled_from(["", "654321"])),
         "hosts": {"userid": people[:3]},
