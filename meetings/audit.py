@@ -13,11 +13,11 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
+from .fields import MASK
+from .fields import SECRETS as SECRET_FIELDS
 from .models import AuditEvent
 
-SECRET_FIELDS = frozenset(("settings.password", "settings.host_key"))
-# What the record shows in place of a secret that is set: a secret is "changed", never shown.
-MASK = "••••"
+# The record shows MASK in place of a secret that is set: a secret is "changed", never shown.
 SYSTEM = "system"
 # What each role-change event's detail says, in the record's own (English) words; the admin
 # shows them translated (meetings.presenters.detail_words).

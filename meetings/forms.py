@@ -2,19 +2,20 @@
 
 The edit page is three Django forms over one POST: the meeting's own fields and its invitees
 (no prefix), `settings-…` and `reminders-…`, each control named as in WeCom's update body.
+Their fields are made from the declarations (meetings.fields), one form field per kind.
 The forms only parse (text into dates, numbers and lists of userids). Every WeCom rule, and
 which fields apply at all, comes from `rules`; `MeetingEditor` ties the three forms together,
-builds the update body, runs the rules over it and tells the page what to show.
+builds the update body, runs the rules over it and puts each problem beside its field. What
+the page shows of it (sections, rows, the changes panel, the preview) is `meetings.sections`.
 
 The new-meeting page is the same editor over an unsaved meeting (`new_meeting`), with one
 more field: the organiser (`admin_userid`), who WeCom requires to be among the invitees.
 """
 
+import copy
 import re
 import time as clock
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
 from typing import cast
 
 from django import forms
@@ -24,32 +25,15 @@ from django.db.models import BooleanField, Field, Q
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import live, payloads, people, presenters, recurrence, rules, search
-from .models import (
-    AutoRecordType,
-    EnterMute,
-    Meeting,
-    MeetingSettings,
-    Reminders,
-    RemindScope,
-    RepeatType,
-    RepeatUntilType,
-    Status,
-    SyncState,
-    WatermarkType,
-)
-from .presenters import (
-    REMIND_BEFORE,
-    SECRETS,
-    USERID_LISTS,
-    describe,
-    label,
-    weekday_name,
-)
+from wecom.recurrence import REPEAT_WEEKLY, UNTIL_COUNT
+
+from . import fields, live, payloads, presenters, rules, search
+from .fields import FIELDS
+from .models import Meeting, MeetingSettings, Reminders, Status, SyncState
+from .presenters import weekday_name
 from .rendering import RENDERER
 
 # The value format of <input type="datetime-local">, minutes being all the page offers.
@@ -58,52 +42,14 @@ USERID_SEPARATORS = re.compile(r"[\s,，;；、]+")
 # The last moment of the chosen day: a series "until 30 June" still meets on 30 June.
 END_OF_DAY = time(23, 59, 59)
 
+# The page's sections, each the form names of its fields in order (meetings.fields).
 SECTIONS = {
-    "basics": (
-        "title",
-        "meeting_start",
-        "meeting_duration",
-        "description",
-        "location",
-        "cal_id",
-    ),
-    # admin_userid is on the new-meeting page only (see MeetingEditor.creating).
-    "people": (
-        "admin_userid",
-        "invitees",
-        "settings-hosts",
-        "settings-remind_scope",
-        "settings-ring_users",
-    ),
-    "settings": (
-        "settings-password",
-        "settings-enable_waiting_room",
-        "settings-allow_enter_before_host",
-        "settings-enable_enter_mute",
-        "settings-allow_unmute_self",
-        "settings-mute_all",
-        "settings-allow_external_user",
-        "settings-enable_screen_watermark",
-        "settings-watermark_type",
-        "settings-auto_record_type",
-        "settings-attendee_join_auto_record",
-        "settings-enable_host_pause_auto_record",
-        "settings-enable_enroll",
-        "settings-enable_host_key",
-        "settings-host_key",
-    ),
-    "recurrence": tuple(f"reminders-{name}" for name in rules.REMINDERS_FIELDS),
+    section: tuple(f.html_name for f in declared)
+    for section, declared in fields.SECTION_FIELDS.items()
 }
-# The fields that some other value can hide, as the rules see it with every control at its
-# default. Only these can be missing from a form because they were not shown.
-CONDITIONAL = frozenset(
-    [f"settings-{n}" for n in rules.SETTINGS_FIELDS if n not in rules.applicable_settings({})]
-    + [f"reminders-{n}" for n in rules.REMINDERS_FIELDS if n not in rules.applicable_reminders({})]
-)
-# A choice may decide which other fields apply, so changing one re-renders its fieldset.
-CHOICE_WIDGETS = frozenset(("select", "checkbox", "checkboxselectmultiple", "radioselect"))
-# The preview and the start's own weekday or day depend on the start besides the recurrence.
-RECURRENCE_INPUTS = frozenset(("meeting_start",))
+# The fields that some other value can hide. Only these can be missing from a form because
+# they were not shown.
+CONDITIONAL = frozenset(FIELDS[path].html_name for path in fields.CONDITIONAL)
 # The body's objects that, if wrong as a whole, no single field can show.
 WHOLE_BODY = frozenset((rules.NON_FIELD, "settings", "reminders"))
 
@@ -111,11 +57,6 @@ WHOLE_BODY = frozenset((rules.NON_FIELD, "settings", "reminders"))
 # Each ID is one get_info call made while the administrator waits.
 IMPORT_LIMIT = 50
 SPACED_CODE = re.compile(r"(?<!\d)(\d{3})[ -](\d{3})[ -](\d{3})(?!\d)")
-
-
-def html_name(path):
-    """The form's name for a body path: "settings.password" -> "settings-password"."""
-    return path.replace(".", "-", 1)
 
 
 class UseridsField(forms.CharField):
@@ -152,10 +93,6 @@ class OrganiserField(forms.CharField):
     )
 
     def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "help_text",
-            gettext_lazy("The userid of the person who organises the meeting in WeCom."),
-        )
         super().__init__(required=True, **kwargs)
 
 
@@ -195,135 +132,131 @@ class MultilineField(forms.CharField):
         return (super().to_python(value) or "").replace("\r\n", "\n")
 
 
-def _flag(path):
-    return forms.BooleanField(required=False, label=label(path))
+# The form field of each kind of declared field (meetings.fields.KINDS). Typed values are kept
+# as typed (no stripping): a title saved with a trailing space must not read as changed.
+def _form_field(declared):
+    label = declared.form_label or presenters.label(declared.path)
+    kind, help_text = declared.kind, declared.help_text
+    if kind == "text":
+        return forms.CharField(label=label, required=False, strip=False)
+    if kind == "multiline":
+        return MultilineField(
+            label=label, required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3})
+        )
+    if kind == "moment":
+        return forms.DateTimeField(
+            label=label,
+            input_formats=[LOCAL_INPUT, "%Y-%m-%dT%H:%M:%S"],
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+        )
+    if kind == "minutes":
+        return forms.IntegerField(label=label, widget=forms.NumberInput(attrs={"step": 1}))
+    if kind == "calendar":
+        return forms.ChoiceField(label=label, required=False)
+    if kind == "organiser":
+        return OrganiserField(label=label, help_text=help_text)
+    if kind == "userids":
+        return UseridsField(label=label)
+    if kind == "digits":
+        widget = forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"})
+        return forms.CharField(
+            label=label, required=False, strip=False, widget=widget, help_text=help_text
+        )
+    if kind in ("flag", "yes_no"):
+        return forms.BooleanField(label=label, required=False)
+    if kind == "choice":
+        coerce = type(declared.values[0])
+        return forms.TypedChoiceField(label=label, choices=declared.choices, coerce=coerce)
+    if kind == "days":
+        return forms.TypedMultipleChoiceField(
+            label=label,
+            choices=declared.choices,
+            coerce=int,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+    if kind == "number":
+        return forms.IntegerField(
+            label=label,
+            required=False,
+            widget=forms.NumberInput(attrs={"step": 1}),
+            help_text=help_text,
+        )
+    if kind == "date":
+        return forms.DateField(
+            label=label,
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            help_text=help_text,
+        )
+    raise ValueError(f"No form field for a {kind} field ({declared.path}).")
 
 
-def _choice(path, choices, coerce=int):
-    return forms.TypedChoiceField(label=label(path), choices=choices, coerce=coerce)
+class _SharedFields(dict):
+    """A form class's fields, shared by its instances rather than deep-copied into each.
+
+    Django copies every field, widget and choice list for each form it builds: the edit page
+    builds three forms a request, and the copies were most of its parsing time. Nothing here
+    changes a field once built; a form that needs a field of its own (the calendars, the
+    custom repeat's types) puts a new one in its own `fields`."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
 
 
-def _days(path, choices):
-    return forms.TypedMultipleChoiceField(
-        label=label(path),
-        choices=choices,
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+def _declared_fields(group):
+    """A class decorator: the form's fields are its own and the declared fields of one object
+    of the body ("" the top level, "settings", "reminders"), shared by its instances."""
+
+    def decorate(form_class):
+        declared = {
+            declared.name: _form_field(declared)
+            for declared in fields.DECLARED
+            if declared.group == group and not declared.creating_only
+        }
+        form_class.base_fields = _SharedFields({**form_class.base_fields, **declared})
+        return form_class
+
+    return decorate
 
 
-def _text(path, **kwargs):
-    # Not stripped: a title saved with a trailing space must not read as changed.
-    return forms.CharField(label=label(path), required=False, strip=False, **kwargs)
-
-
-def _whole_number(path, **kwargs):
-    return forms.IntegerField(
-        label=label(path), required=False, widget=forms.NumberInput(attrs={"step": 1}), **kwargs
-    )
-
-
+@_declared_fields("")
 class MeetingForm(forms.Form):
     default_renderer = RENDERER
     version = forms.IntegerField(widget=forms.HiddenInput)
-    title = _text("title")
-    meeting_start = forms.DateTimeField(
-        label=label("meeting_start"),
-        input_formats=[LOCAL_INPUT, "%Y-%m-%dT%H:%M:%S"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
-    )
-    meeting_duration = forms.IntegerField(
-        label=gettext_lazy("Duration (minutes)"), widget=forms.NumberInput(attrs={"step": 1})
-    )
-    description = MultilineField(
-        label=label("description"),
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    location = _text("location")
-    cal_id = forms.ChoiceField(label=label("cal_id"), required=False)
-    invitees = UseridsField(label=label("invitees"))
 
     def __init__(self, *args, calendars=(), current_cal_id="", creating=False, **kwargs):
         super().__init__(*args, **kwargs)
         if creating:
             # Only a new meeting asks for it: the edit page never changes the organiser.
-            self.fields["admin_userid"] = OrganiserField(label=label("admin_userid"))
+            self.fields["admin_userid"] = _form_field(FIELDS["admin_userid"])
         choices = [("", _("No calendar"))] + [(c.cal_id, c.summary) for c in calendars]
         if current_cal_id and current_cal_id not in {c.cal_id for c in calendars}:
             # Kept selectable so that saving another field does not drop the meeting's calendar.
             unknown = _("%(cal_id)s (not a calendar of this app)") % {"cal_id": current_cal_id}
             choices.append((current_cal_id, unknown))
-        cast(forms.ChoiceField, self.fields["cal_id"]).choices = choices
+        self.fields["cal_id"] = field = _form_field(FIELDS["cal_id"])
+        field.choices = choices
 
 
+@_declared_fields("settings")
 class SettingsForm(forms.Form):
     default_renderer = RENDERER
-    password = _text(
-        "settings.password",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-        help_text=gettext_lazy("4 to 6 digits; empty for no password."),
-    )
-    enable_waiting_room = _flag("settings.enable_waiting_room")
-    allow_enter_before_host = _flag("settings.allow_enter_before_host")
-    enable_enter_mute = _choice("settings.enable_enter_mute", EnterMute.choices)
-    allow_unmute_self = _flag("settings.allow_unmute_self")
-    mute_all = _flag("settings.mute_all")
-    allow_external_user = _flag("settings.allow_external_user")
-    enable_screen_watermark = _flag("settings.enable_screen_watermark")
-    watermark_type = _choice("settings.watermark_type", WatermarkType.choices)
-    auto_record_type = _choice("settings.auto_record_type", AutoRecordType.choices, coerce=str)
-    attendee_join_auto_record = _flag("settings.attendee_join_auto_record")
-    enable_host_pause_auto_record = _flag("settings.enable_host_pause_auto_record")
-    enable_enroll = _flag("settings.enable_enroll")
-    enable_host_key = _flag("settings.enable_host_key")
-    host_key = _text(
-        "settings.host_key",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-        help_text=gettext_lazy("6 digits; empty to let WeCom choose one."),
-    )
-    hosts = UseridsField(label=label("settings.hosts"))
-    remind_scope = _choice("settings.remind_scope", RemindScope.choices)
-    ring_users = UseridsField(label=label("settings.ring_users"))
 
 
+@_declared_fields("reminders")
 class RemindersForm(forms.Form):
     default_renderer = RENDERER
-    is_repeat = _flag("reminders.is_repeat")
-    repeat_type = _choice("reminders.repeat_type", RepeatType.choices)
-    is_custom_repeat = _flag("reminders.is_custom_repeat")
-    repeat_interval = _whole_number(
-        "reminders.repeat_interval",
-        help_text=gettext_lazy("Days, weeks or months between meetings, as the repeat says."),
-    )
-    repeat_day_of_week = _days(
-        "reminders.repeat_day_of_week", [(day, WEEKDAYS[day - 1]) for day in range(1, 8)]
-    )
-    repeat_day_of_month = _days(
-        "reminders.repeat_day_of_month", [(day, str(day)) for day in range(1, 32)]
-    )
-    repeat_until_type = _choice("reminders.repeat_until_type", RepeatUntilType.choices)
-    repeat_until = forms.DateField(
-        label=label("reminders.repeat_until"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=gettext_lazy("Empty: as far as WeCom allows."),
-    )
-    repeat_until_count = _whole_number("reminders.repeat_until_count")
-    remind_before = _days("reminders.remind_before", list(REMIND_BEFORE.items()))
 
     def limit_repeat_types(self, custom):
         """A custom repeat is daily, weekly or monthly only: offer no more. Parsing still
         takes every type, so a forged one meets the rules' message instead of a bare refusal."""
         if custom:
-            widget = cast(forms.Select, self.fields["repeat_type"].widget)
-            widget.choices = [
-                (value, name)
-                for value, name in RepeatType.choices
-                if value in rules.CUSTOM_REPEAT_TYPES
-            ]
+            # A copy: the form class's fields are shared (_SharedFields). The bound field,
+            # made while parsing, is what the page draws.
+            bound = self["repeat_type"]
+            bound.field = self.fields["repeat_type"] = copy.deepcopy(bound.field)
+            bound.field.widget.choices = list(fields.CUSTOM_REPEAT_CHOICES)
 
 
 def new_meeting():
@@ -341,9 +274,9 @@ def new_meeting():
 # number of meetings the page shows (rather than WeCom's default of daily, up to 200).
 FIRST_REPEAT_COUNT = 10
 FIRST_REPEAT = {
-    "repeat_type": RepeatType.WEEKLY,
+    "repeat_type": REPEAT_WEEKLY,
     "is_custom_repeat": False,
-    "repeat_until_type": RepeatUntilType.BY_COUNT,
+    "repeat_until_type": UNTIL_COUNT,
     "repeat_until_count": FIRST_REPEAT_COUNT,
 }
 
@@ -400,54 +333,25 @@ def _with_unseen_saved(data, saved):
     A field that was hidden sends nothing, and nothing reads as "off" or "empty"; when a
     change reveals it, it must come back as saved, not reset. The page lists what it showed
     in `rendered`."""
-    merged = data.copy()
+    # A QueryDict's copy() is a deepcopy; its lists of strings need no more than new lists.
+    merged = QueryDict(mutable=True)
+    for name, values in data.lists():
+        merged.setlist(name, list(values))
     shown = set(data.getlist("rendered"))
     for name in CONDITIONAL - shown:
         merged.pop(name, None)
         if saved.getlist(name):
             merged.setlist(name, saved.getlist(name))
-    if "settings-mute_all" not in shown:
-        # mute_all applies only once self-unmuting is off, and then it must be on: it is
-        # revealed ticked rather than as an error waiting to happen.
-        merged["settings-mute_all"] = "on"
+    for path, value in rules.REVEALED.items():
+        name = FIELDS[path].html_name
+        if name not in shown:
+            _put(merged, name, value)
     return merged
 
 
-@dataclass
-class Row:
-    """One control of the edit page and what goes beside it."""
-
-    field: forms.BoundField
-    rerender: str = ""
-    conditional: bool = False
-    note: str = ""
-    saved_elsewhere: str = ""
-    # For a list of userids: each one with its name from the directory, for the picker.
-    people: list | None = None
-
-    @property
-    def is_checkbox(self):
-        return self.field.widget_type == "checkbox"
-
-    @property
-    def is_group(self):
-        return self.field.widget_type in ("checkboxselectmultiple", "radioselect")
-
-
-@dataclass
-class Change:
-    label: str
-    old: str
-    new: str
-    secret: bool = False
-    # For a list of userids: the people before and after, by name.
-    old_people: list | None = None
-    new_people: list | None = None
-
-
 class MeetingEditor:
-    """The edit page over one meeting: its forms, the update body they make, the body's
-    problems next to their fields, the changes against the saved state and the preview.
+    """The edit page's forms over one meeting: the update body they make and the body's
+    problems next to their fields. What the page shows of it is `sections.EditPage`'s.
 
     Without `data` it shows the saved meeting. With `data` (a POST) every value typed is kept
     as typed; a field the rules say does not apply is neither shown nor saved, and an error
@@ -470,8 +374,8 @@ class MeetingEditor:
         self.settings = self.forms["settings"]
         self.reminders = self.forms["reminders"]
         self.notes = {}
+        # The values someone else saved meanwhile, by body path (conflict_with).
         self.conflicts = {}
-        self.conflict_rows = []
         self._clean(saved, calendars)
 
     def _forms(self, data, calendars):
@@ -505,9 +409,11 @@ class MeetingEditor:
             body["reminders"], body["meeting_start"], tz
         )
         self.visible = (
-            set(SECTIONS["basics"])
-            | {"invitees"}
-            | ({"admin_userid"} if self.creating else set())
+            {
+                declared.html_name
+                for declared in fields.DECLARED
+                if declared.group == "" and (self.creating or not declared.creating_only)
+            }
             | {f"settings-{n}" for n in rules.applicable_settings(body["settings"])}
             | {f"reminders-{n}" for n in rules.applicable_reminders(body["reminders"])}
         )
@@ -640,7 +546,7 @@ class MeetingEditor:
             if params.get("userid") in named:
                 params = {**params, "userid": named[params["userid"]]}
             message = str(rules.Message(problem.message.template, **params))
-            name = html_name(problem.field)
+            name = fields.html_name(problem.field)
             form, field = self._locate(name)
             if form is not None and name in self.visible:
                 if name not in failed:
@@ -648,7 +554,7 @@ class MeetingEditor:
             elif problem.field in WHOLE_BODY:
                 self.main.add_error(None, message)
             else:
-                self.main.add_error(None, f"{label(problem.field)}: {message}")
+                self.main.add_error(None, f"{presenters.label(problem.field)}: {message}")
 
     # --- what the page shows -----------------------------------------------------------
 
@@ -669,115 +575,17 @@ class MeetingEditor:
         form, field = self._locate(name)
         return form[field]
 
-    @property
-    def field_errors(self):
-        """(html name, label, first message) of each shown field with a problem, in the
-        page's order: the banner after a refused save links to each."""
-        return [
-            (row.field.html_name, row.field.label, row.field.errors[0])
-            for section in SECTIONS
-            for row in self.sections[section]
-            if row.field.errors
-        ]
-
-    def row(self, html_name):
-        """The shown row of a field, or None."""
-        return next(
-            (
-                r
-                for section in SECTIONS
-                for r in self.sections[section]
-                if r.field.html_name == html_name
-            ),
-            None,
-        )
-
-    @cached_property
-    def sections(self):
-        """The rows of each section, made when the page first asks for that section: a
-        redraw of one fieldset computes (and looks up the names of) that one only."""
-        return _OnDemand(
-            lambda section: [
-                self._row(name, section) for name in SECTIONS[section] if name in self.visible
-            ]
-        )
-
-    def _row(self, name, section):
-        bound = self.field(name)
-        if name in RECURRENCE_INPUTS or section == "recurrence":
-            rerender = "recurrence"
-        elif bound.widget_type in CHOICE_WIDGETS:
-            rerender = section
-        elif isinstance(bound.field, UseridsField | OrganiserField):
-            # The names beside the list follow what was typed; the textarea itself is kept
-            # as the browser has it (hx-preserve), so a redraw never loses what is being typed.
-            # The organiser also redraws the invitees, whom they may have to join.
-            rerender = section
-        else:
-            rerender = ""
-        listed = None
-        if isinstance(bound.field, UseridsField | OrganiserField):
-            listed = people.entries(people.split_userids(bound.value()))
-        return Row(
-            bound,
-            rerender=rerender,
-            conditional=name in CONDITIONAL,
-            note=self.notes.get(name, ""),
-            saved_elsewhere=self.conflicts.get(name, ""),
-            people=listed,
-        )
-
-    @cached_property
-    def changes(self):
-        """Each field the form changes, old and new in words, secrets masked."""
-        saved = payloads.desired_body(self.meeting)
-        # The same notion of "changed" as the save and the sync (payloads.same).
-        changed = list(payloads.changes(saved, self.body, self.meeting.admin_userid))
-        named = presenters.person_labels(
-            userid
-            for path, old, new in changed
-            if path in USERID_LISTS
-            for userid in (*_userid_list(old), *_userid_list(new))
-        )
-        rows = []
-        for path, old, new in changed:
-            if path in SECRETS:
-                rows.append(Change(label(path), _mask(old), _mask(new), secret=True))
-                continue
-            change = Change(
-                label(path),
-                describe(path, old, self.calendars),
-                describe(path, new, self.calendars),
-            )
-            if path in USERID_LISTS:
-                change.old_people = presenters.label_people(_userid_list(old), named)
-                change.new_people = presenters.label_people(_userid_list(new), named)
-            rows.append(change)
-        return rows
-
-    @cached_property
-    def preview(self):
-        reminders = self.body.get("reminders") or {}
-        start, duration = self.body.get("meeting_start"), self.body.get("meeting_duration")
-        if reminders.get("is_repeat") != 1 or start is None or duration is None:
-            return None
-        try:
-            return recurrence.preview(
-                start, duration, reminders, tz=timezone.get_current_timezone(), limit=10
-            )
-        except (OverflowError, OSError, ValueError):
-            # A start the rules refuse anyway may lie beyond what a calendar can count.
-            return None
+    def shows(self, html_name):
+        """Whether the page shows this field (the rules say it applies)."""
+        return html_name in self.visible
 
     def conflict_with(self, current):
-        """Someone saved `current` after this form was loaded: show their values beside each
-        field that differs from what was typed, and carry their version, so that saving again
-        is a deliberate choice to replace their edit."""
+        """Someone saved `current` after this form was loaded: keep their value of each field
+        that differs from what was typed (the page shows it beside the field), and carry their
+        version, so that saving again is a deliberate choice to replace their edit."""
         saved = payloads.desired_body(current)
         for path, theirs, _mine in payloads.changes(saved, self.body):
-            text = _("changed") if path in SECRETS else describe(path, theirs, self.calendars)
-            self.conflicts[html_name(path)] = text
-            self.conflict_rows.append((label(path), text))
+            self.conflicts[path] = theirs
         self.data["version"] = str(current.version)
         self.main.add_error(
             None,
@@ -787,30 +595,6 @@ class MeetingEditor:
                 "them with yours."
             ),
         )
-        self.__dict__.pop("sections", None)
-
-
-class _OnDemand(dict):
-    """A dict that makes each missing value with `make(key)` when it is first asked for."""
-
-    def __init__(self, make):
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, key):
-        value = self[key] = self._make(key)
-        return value
-
-
-def _userid_list(value):
-    """The userids of a body value: a {"userid": […]} object, a bare list, or nothing."""
-    if isinstance(value, dict):
-        value = value.get("userid")
-    return [u for u in value or () if isinstance(u, str)]
-
-
-def _mask(value):
-    return "••••" if value else _("not set")
 
 
 # Every meeting whose last saved change WeCom does not have yet, whatever the reason.

@@ -16,10 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-models.CharField.register_lookup(Length)
+from .fields import (
+    DURATION_MAX,
+    DURATION_MIN,
+    HOST_KEY_REGEX,
+    PASSWORD_REGEX,
+    USERID_REGEX,
+    choices,
+)
+from .fields import FIELDS as BODY
 
-MIN_DURATION = 300
-MAX_DURATION = 86399
+models.CharField.register_lookup(Length)
 
 
 class Status(models.IntegerChoices):
@@ -33,42 +40,6 @@ class Status(models.IntegerChoices):
     def label_of(cls, value):
         """The label of a status WeCom reported, or the number of one it added later."""
         return cls(value).label if value in cls.values else str(value)
-
-
-class EnterMute(models.IntegerChoices):
-    OFF = 0, _("Off")
-    ON = 1, _("On")
-    AFTER_SIX = 2, _("On when more than 6 people join")
-
-
-class WatermarkType(models.IntegerChoices):
-    SINGLE = 0, _("Single row")
-    MULTIPLE = 1, _("Multiple rows")
-
-
-class AutoRecordType(models.TextChoices):
-    NONE = "none", _("No automatic recording")
-    LOCAL = "local", _("Local recording")
-    CLOUD = "cloud", _("Cloud recording")
-
-
-class RemindScope(models.IntegerChoices):
-    NOBODY = 1, _("Do not ring")
-    HOSTS = 2, _("Ring the hosts only")
-    EVERYONE = 3, _("Ring everyone")
-    SOME = 4, _("Ring chosen people")
-
-
-class RepeatType(models.IntegerChoices):
-    DAILY = 0, _("Daily")
-    WEEKLY = 1, _("Weekly")
-    MONTHLY = 2, _("Monthly")
-    WORKDAYS = 7, _("Every workday")
-
-
-class RepeatUntilType(models.IntegerChoices):
-    BY_DATE = 0, _("On a date")
-    BY_COUNT = 1, _("After a number of meetings")
 
 
 class Calendar(models.Model):
@@ -206,7 +177,7 @@ class Meeting(models.Model):
         permissions = [("edit_meeting", _("Can edit meetings and settle their sync"))]
         constraints = [
             models.CheckConstraint(
-                condition=Q(duration__gte=MIN_DURATION) & Q(duration__lte=MAX_DURATION),
+                condition=Q(duration__gte=DURATION_MIN) & Q(duration__lte=DURATION_MAX),
                 name="meeting_duration_range",
             ),
             models.CheckConstraint(
@@ -314,7 +285,7 @@ class Participant(models.Model):
                 fields=["meeting", "role", "userid"], name="participant_once_per_role"
             ),
             models.CheckConstraint(
-                condition=Q(userid__regex=r"^[A-Za-z0-9_@.\-]{1,64}$"),
+                condition=Q(userid__regex=USERID_REGEX),
                 name="participant_userid_format",
             ),
         ]
@@ -331,7 +302,7 @@ class MeetingSettings(models.Model):
     enable_waiting_room = models.BooleanField(_("waiting room"), default=False)
     allow_enter_before_host = models.BooleanField(_("may join before the host"), default=True)
     enable_enter_mute = models.PositiveSmallIntegerField(
-        _("mute on entry"), choices=EnterMute.choices, default=EnterMute.AFTER_SIX
+        _("mute on entry"), choices=choices("settings.enable_enter_mute"), default=2
     )
     allow_unmute_self = models.BooleanField(_("participants may unmute themselves"), default=True)
     mute_all = models.BooleanField(_("mute everyone"), default=False)
@@ -340,11 +311,11 @@ class MeetingSettings(models.Model):
     )
     enable_screen_watermark = models.BooleanField(_("screen watermark"), default=False)
     watermark_type = models.PositiveSmallIntegerField(
-        _("watermark style"), choices=WatermarkType.choices, default=WatermarkType.SINGLE
+        _("watermark style"), choices=choices("settings.watermark_type"), default=0
     )
     auto_record_type = models.CharField(
-        _("automatic recording"), max_length=8, choices=AutoRecordType.choices,
-        default=AutoRecordType.NONE,
+        _("automatic recording"), max_length=8, choices=choices("settings.auto_record_type"),
+        default="none",
     )
     attendee_join_auto_record = models.BooleanField(
         _("start cloud recording when a participant joins"), default=False
@@ -356,8 +327,8 @@ class MeetingSettings(models.Model):
     enable_host_key = models.BooleanField(_("host key"), default=False)
     host_key = models.CharField(_("host key value"), max_length=6, blank=True)
     remind_scope = models.PositiveSmallIntegerField(
-        pgettext_lazy("ring reminder", "ring at start"), choices=RemindScope.choices,
-        default=RemindScope.HOSTS,
+        pgettext_lazy("ring reminder", "ring at start"),
+        choices=choices("settings.remind_scope"), default=2,
     )
 
     class Meta:
@@ -365,21 +336,23 @@ class MeetingSettings(models.Model):
         verbose_name_plural = _("meeting settings")
         constraints = [
             models.CheckConstraint(
-                condition=Q(password="") | Q(password__regex=r"^[0-9]{4,6}$"),
+                condition=Q(password="") | Q(password__regex=PASSWORD_REGEX),
                 name="settings_password_digits",
             ),
             models.CheckConstraint(
-                condition=Q(host_key="") | Q(host_key__regex=r"^[0-9]{6}$"),
+                condition=Q(host_key="") | Q(host_key__regex=HOST_KEY_REGEX),
                 name="settings_host_key_digits",
             ),
             models.CheckConstraint(
-                condition=Q(enable_enter_mute__in=EnterMute.values), name="settings_enter_mute"
+                condition=Q(enable_enter_mute__in=BODY["settings.enable_enter_mute"].values),
+                name="settings_enter_mute",
             ),
             models.CheckConstraint(
-                condition=Q(watermark_type__in=WatermarkType.values), name="settings_watermark"
+                condition=Q(watermark_type__in=BODY["settings.watermark_type"].values),
+                name="settings_watermark",
             ),
             models.CheckConstraint(
-                condition=Q(auto_record_type__in=AutoRecordType.values),
+                condition=Q(auto_record_type__in=BODY["settings.auto_record_type"].values),
                 name="settings_auto_record_type",
             ),
             models.CheckConstraint(
@@ -402,14 +375,14 @@ class Reminders(models.Model):
     )
     is_repeat = models.BooleanField(_("recurring meeting"), default=False)
     repeat_type = models.PositiveSmallIntegerField(
-        _("repeats"), choices=RepeatType.choices, default=RepeatType.DAILY
+        _("repeats"), choices=choices("reminders.repeat_type"), default=0
     )
     is_custom_repeat = models.BooleanField(_("custom repeat"), default=False)
     repeat_interval = models.PositiveSmallIntegerField(_("every"), null=True, blank=True)
     repeat_day_of_week = models.JSONField(_("on weekdays"), default=list, blank=True)
     repeat_day_of_month = models.JSONField(_("on days of the month"), default=list, blank=True)
     repeat_until_type = models.PositiveSmallIntegerField(
-        _("ends"), choices=RepeatUntilType.choices, default=RepeatUntilType.BY_DATE
+        _("ends"), choices=choices("reminders.repeat_until_type"), default=0
     )
     repeat_until = models.DateTimeField(_("end date"), null=True, blank=True)
     repeat_until_count = models.PositiveSmallIntegerField(
@@ -422,14 +395,15 @@ class Reminders(models.Model):
         verbose_name_plural = _("recurrence and reminders")
         constraints = [
             models.CheckConstraint(
-                condition=Q(repeat_type__in=RepeatType.values), name="reminders_repeat_type"
+                condition=Q(repeat_type__in=BODY["reminders.repeat_type"].values),
+                name="reminders_repeat_type",
             ),
             models.CheckConstraint(
                 condition=Q(is_custom_repeat=False) | Q(repeat_type__in=[0, 1, 2]),
                 name="reminders_custom_repeat_type",
             ),
             models.CheckConstraint(
-                condition=Q(repeat_until_type__in=RepeatUntilType.values),
+                condition=Q(repeat_until_type__in=BODY["reminders.repeat_until_type"].values),
                 name="reminders_repeat_until_type",
             ),
             models.CheckConstraint(
@@ -618,7 +592,7 @@ class Person(models.Model):
         verbose_name_plural = _("people")
         constraints = [
             models.CheckConstraint(
-                condition=Q(userid__regex=r"^[A-Za-z0-9_@.\-]{1,64}$"),
+                condition=Q(userid__regex=USERID_REGEX),
                 name="person_userid_format",
             ),
         ]

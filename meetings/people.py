@@ -56,12 +56,18 @@ def entries(userids):
     # Only a userid can be in the directory; anything else (a NUL, which PostgreSQL refuses
     # in a query, among them) is not looked up.
     wanted = [userid for userid in userids if rules.is_userid(userid)]
-    found = {p.userid: p for p in Person.objects.filter(userid__in=wanted)}
+    # Plain values, not Person objects: a list may hold hundreds.
+    found = {
+        userid: (name, department)
+        for userid, name, department in Person.objects.filter(userid__in=wanted).values_list(
+            "userid", "name", "department"
+        )
+    }
     result = []
     for userid in userids:
         person = found.get(userid)
         if person is not None:
-            result.append(Entry(userid, person.name, person.department, known=True))
+            result.append(Entry(userid, *person, known=True))
         else:
             result.append(Entry(userid, known=False, well_formed=rules.is_userid(userid)))
     return result

@@ -12,6 +12,7 @@ for as it is, marked. The names of a whole page are read in one query (`person_l
 page's query count does not grow with its rows.
 """
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -24,66 +25,73 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from meetings import audit, payloads, problems
-from meetings.models import (
-    AutoRecordType,
-    EnterMute,
-    Meeting,
-    MeetingSettings,
-    Person,
-    Reminders,
-    RemindScope,
-    RepeatType,
-    RepeatUntilType,
-    Status,
-    WatermarkType,
-)
+from meetings import audit, fields, problems
+from meetings.fields import FIELDS, SECRETS, USERID_LISTS
+from meetings.models import Meeting, MeetingSettings, Person, Reminders, Status
 from wecom.errors import WeComError
+from wecom.recurrence import REPEAT_DAILY, REPEAT_MONTHLY, REPEAT_WEEKLY, UNTIL_COUNT
 
 NOTHING = "—"
-MASK = "••••"
-SECRETS = frozenset(("settings.password", "settings.host_key"))
-USERID_LISTS = frozenset(("invitees", "settings.hosts", "settings.ring_users"))
-REPEAT_FLAGS = frozenset(f"reminders.{flag}" for flag in payloads.REMINDERS_FLAGS)
-CHOICES = {
-    "settings.enable_enter_mute": EnterMute,
-    "settings.watermark_type": WatermarkType,
-    "settings.auto_record_type": AutoRecordType,
-    "settings.remind_scope": RemindScope,
-    "reminders.repeat_type": RepeatType,
-    "reminders.repeat_until_type": RepeatUntilType,
-}
-REMIND_BEFORE = {
-    0: gettext_lazy("At the start"),
-    300: gettext_lazy("5 minutes before"),
-    900: gettext_lazy("15 minutes before"),
-    3600: gettext_lazy("1 hour before"),
-    86400: gettext_lazy("1 day before"),
-}
-# Labels of the update body's own names that no model column carries as such.
-LABELS = {
-    "meeting_start": gettext_lazy("Start"),
-    "meeting_duration": gettext_lazy("Duration"),
-    "cal_id": gettext_lazy("Calendar"),
-    "invitees": gettext_lazy("Invitees"),
-    "settings.hosts": gettext_lazy("Hosts"),
-    "settings.ring_users": gettext_lazy("Ring these people"),
-}
-# Why WeCom refuses changes, by status: meeting/update only takes scheduled meetings.
+
+
 def label(path):
-    """The name of a field of the update body, as a heading."""
-    if path in LABELS:
-        return capfirst(LABELS[path])
+    """The name of a field of the update body, as a heading: its declaration's
+    (meetings.fields), or for another column of the meeting, the column's."""
+    if path in FIELDS:
+        return capfirst(FIELDS[path].label)
     group, _dot, name = path.rpartition(".")
     model = {"settings": MeetingSettings, "reminders": Reminders}.get(group, Meeting)
     return capfirst(cast(Field, model._meta.get_field(name)).verbose_name)
 
 
+# Why WeCom refuses changes, by status: meeting/update only takes scheduled meetings.
+READONLY_REASONS = {
+    Status.IN_PROGRESS: gettext_lazy(
+        "This meeting has started, so WeCom no longer accepts changes to it."
+    ),
+    Status.ENDED: gettext_lazy("This meeting has ended, so WeCom no longer accepts changes to it."),
+    Status.CANCELLED: gettext_lazy(
+        "This meeting was cancelled, so WeCom no longer accepts changes to it."
+    ),
+    Status.EXPIRED: gettext_lazy(
+        "This meeting has expired, so WeCom no longer accepts changes to it."
+    ),
+}
+
+
+CANCELLING_REASON = gettext_lazy(
+    "This meeting is being cancelled in WeCom, so it can no longer be changed."
+)
+
+
 # Decided here but not yet done in WeCom, where the meeting is still scheduled.
+def being_cancelled(meeting):
+    return meeting.cancel_requested and meeting.status == Status.SCHEDULED
+
+
+def readonly_reason(meeting):
+    if being_cancelled(meeting):
+        return CANCELLING_REASON
+    return READONLY_REASONS.get(meeting.status, READONLY_REASONS[Status.IN_PROGRESS])
+
+
+def status_words(meeting):
+    """The meeting's status, saying so when a cancellation decided here is on its way."""
+    if being_cancelled(meeting):
+        return _("Being cancelled")
+    return meeting.get_status_display()
+
+
+def occurrence_status(value):
+    """The status of one occurrence on the agenda, in words."""
+    return Status.label_of(value)
+
+
 def local_moment(unix):
     return timezone.localtime(datetime.fromtimestamp(int(unix), UTC))
 
@@ -126,33 +134,30 @@ def local_span(start, end):
 
 
 def describe(path, value, calendars=None):
-    """One value of the update body in words. Secrets say only whether they are set."""
+    """One value of the update body in words, as its declaration's kind says it. Secrets
+    say only whether they are set."""
+    declared = FIELDS.get(path)
+    kind = declared.kind if declared is not None else ""
     if path in SECRETS:
         return _("set") if value else _("not set")
-    if path in REPEAT_FLAGS or isinstance(value, bool):
+    if kind == "yes_no" or isinstance(value, bool):
         return yes_no(value)
     if value is None or value == "" or value == []:
         return NOTHING
-    if path in USERID_LISTS:
+    if kind == "userids":
         return listing(value)
-    if path in CHOICES:
-        try:
-            return str(CHOICES[path](value).label)
-        except ValueError:
-            return str(value)
-    if path == "meeting_start":
+    if kind == "choice":
+        named = declared.choice_label(value)
+        return str(value) if named is None else str(named)
+    if kind == "days":
+        return listing(declared.choice_label(item) or item for item in value)
+    if kind == "moment":
         return local_datetime(value)
-    if path == "meeting_duration":
+    if kind == "minutes":
         return duration_words(value)
-    if path == "reminders.repeat_until":
+    if kind == "date":
         return date_format(local_moment(value), "Y-m-d") if value else _("no end date")
-    if path == "reminders.repeat_day_of_week":
-        return listing(weekday_name(day) for day in value if 1 <= day <= 7)
-    if path == "reminders.repeat_day_of_month":
-        return listing(value)
-    if path == "reminders.remind_before":
-        return listing(REMIND_BEFORE.get(seconds, seconds) for seconds in value)
-    if path == "cal_id" and calendars:
+    if kind == "calendar" and calendars:
         return calendars.get(value, value)
     return str(value)
 
@@ -167,13 +172,13 @@ def repeat_summary(reminders):
     2025-06-30"."""
     if reminders.get("is_repeat") != 1:
         return _("Does not repeat")
-    repeat_type = reminders.get("repeat_type", RepeatType.DAILY)
+    repeat_type = reminders.get("repeat_type", REPEAT_DAILY)
     if reminders.get("is_custom_repeat") == 1:
         every = reminders.get("repeat_interval") or 1
         # An interval of one reads as its own phrase ("every week", 每周), not as a count
         # ("every 1 week", 每1周): two messages rather than one plural form.
         values = {"count": every}
-        if repeat_type == RepeatType.WEEKLY:
+        if repeat_type == REPEAT_WEEKLY:
             values["days"] = describe(
                 "reminders.repeat_day_of_week", reminders.get("repeat_day_of_week")
             )
@@ -182,7 +187,7 @@ def repeat_summary(reminders):
                 if every == 1
                 else _("Every %(count)d weeks on %(days)s")
             ) % values
-        elif repeat_type == RepeatType.MONTHLY:
+        elif repeat_type == REPEAT_MONTHLY:
             values["days"] = describe(
                 "reminders.repeat_day_of_month", reminders.get("repeat_day_of_month")
             )
@@ -195,7 +200,7 @@ def repeat_summary(reminders):
             how = (_("Every day") if every == 1 else _("Every %(count)d days")) % values
     else:
         how = describe("reminders.repeat_type", repeat_type)
-    if reminders.get("repeat_until_type") == RepeatUntilType.BY_COUNT:
+    if reminders.get("repeat_until_type") == UNTIL_COUNT:
         count = reminders.get("repeat_until_count") or 0
         end = ngettext("%(count)d meeting in all", "%(count)d meetings in all", count) % {
             "count": count
@@ -209,18 +214,11 @@ def repeat_summary(reminders):
     return _("%(repeat)s, %(end)s") % {"repeat": how, "end": end}
 
 
-SECTION_LEGENDS = {
-    "basics": gettext_lazy("Basics"),
-    "people": gettext_lazy("People"),
-    "settings": gettext_lazy("Settings"),
-    "recurrence": gettext_lazy("Recurrence and reminders"),
-}
+# The detail page's sections: the edit page's, its recurrence said in one sentence.
 DETAIL_PATHS = {
-    "basics": ("title", "meeting_start", "meeting_duration", "description", "location", "cal_id"),
-    "people": ("invitees", "settings.hosts", "settings.remind_scope", "settings.ring_users"),
-    "settings": tuple(
-        f"settings.{name}" for name in payloads.SETTINGS_SCALARS if name != "remind_scope"
-    ),
+    section: tuple(f.path for f in declared if not f.creating_only)
+    for section, declared in fields.SECTION_FIELDS.items()
+    if section != "recurrence"
 }
 _ABSENT = object()
 
@@ -250,13 +248,13 @@ def describe_sections(body, calendars=None, people=None):
                 rows.append((label(path), people(value)))
             else:
                 rows.append((label(path), describe(path, value, calendars)))
-        sections.append((SECTION_LEGENDS[key], rows))
+        sections.append((fields.SECTIONS[key], rows))
     reminders = body.get("reminders") or {}
     rows = [(label("reminders.repeat_type"), repeat_summary(reminders))]
     if "remind_before" in reminders:
         path = "reminders.remind_before"
         rows.append((label(path), describe(path, reminders["remind_before"])))
-    sections.append((SECTION_LEGENDS["recurrence"], rows))
+    sections.append((fields.SECTIONS["recurrence"], rows))
     return sections
 
 
@@ -554,3 +552,44 @@ def people_html(labels):
         return "—"
     separator = pgettext("list separator", ", ")
     return format_html_join(separator, "{}", ((person_html(label),) for label in labels))
+
+
+def people_chips(html_name, entries):
+    """The list of people beside a field of userids (people.Entry each), as chips a person
+    can take out again. Written here rather than in a template: a list has hundreds of them,
+    and the edit page draws it again with each change of its fieldset."""
+    # The values are plain text: the standard library's escape is Django's escape without
+    # its wrapping, and the translations are looked up once for the whole list.
+    escape = html.escape
+    name = escape(html_name)
+    invalid = f'<span class="flag invalid">{escape(_("not a valid userid"))}</span>'
+    unknown = f'<span class="flag not-in-directory">{escape(_("not in the directory"))}</span>'
+    remove = _("Remove %(who)s")
+    chips = []
+    for entry in entries:
+        userid = escape(entry.userid)
+        if entry.name:
+            who = (
+                f'<span class="person-name">{escape(entry.name)}</span> '
+                f'<span class="person-userid">({userid})</span>'
+            )
+        else:
+            who = f'<span class="person-userid">{userid}</span>'
+        if entry.department:
+            who += f' · <span class="person-department">{escape(entry.department)}</span>'
+        flag = invalid if not entry.well_formed else "" if entry.known else unknown
+        chips.append(
+            f'<li class="person chip{"" if entry.known else " unknown"}" data-userid="{userid}">'
+            f"{who}\n    {flag}\n"
+            f'    <button type="button" class="chip-remove js-only" data-for="{name}" '
+            f'data-userid="{userid}" '
+            f'aria-label="{escape(remove % {"who": entry.name or entry.userid})}">✕</button>'
+            "\n  </li>"
+        )
+    label = escape(_("People in this list"))
+    # Safe: every value above is escaped.
+    return mark_safe(  # noqa: S308
+        f'<ul class="people-list" id="people-{name}" aria-label="{label}">\n  '
+        + "\n  ".join(chips)
+        + "\n</ul>"
+    )

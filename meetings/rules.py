@@ -17,9 +17,8 @@ each and `dedupe_userids` says which were dropped, so the page can tell the admi
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
@@ -29,13 +28,25 @@ from django.utils.translation import gettext_lazy as _
 from wecom.recurrence import (
     CUSTOM_REPEAT_TYPES,
     REPEAT_DAILY,
-    REPEAT_MONTHLY,
-    REPEAT_TYPES,
-    REPEAT_WEEKLY,
-    UNTIL_COUNT,
-    UNTIL_DATE,
-    UNTIL_TYPES,
     occurrence_cap,
+)
+
+from . import fields
+from .fields import (
+    CAL_ID_MAX_BYTES,
+    DESCRIPTION_MAX,
+    DURATION_MAX,
+    DURATION_MIN,
+    HOST_KEY_DIGITS,
+    HOST_KEY_PATTERN,
+    HOSTS_MAX,
+    LOCATION_MAX_WIDTH,
+    PASSWORD_DIGITS,
+    PASSWORD_PATTERN,
+    REPEAT_INTERVAL_MAX,
+    TITLE_MAX,
+    USERID_MAX,
+    USERID_PATTERN,
 )
 
 if TYPE_CHECKING:
@@ -44,32 +55,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-TITLE_MAX = 255
-DURATION_MIN = 300
-DURATION_MAX = 86399
-DESCRIPTION_MAX = 500
-# 98154 says "18 Chinese characters or 36 letters": a Chinese character takes two places.
-LOCATION_MAX_WIDTH = 36
-CAL_ID_MAX_BYTES = 64
-USERID_MAX = 64
-USERID_PATTERN = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
 DEFAULT_INVITEE_CAP = 100
 # Past the update call's cap, the worker sends the list with meeting/set_invitees, which takes
 # up to 2000: that is the real limit of a meeting's list.
 INVITEES_MAX = 2000
-HOSTS_MAX = 10
-PASSWORD_PATTERN = re.compile(r"[0-9]{4,6}")
-HOST_KEY_PATTERN = re.compile(r"[0-9]{6}")
-ENTER_MUTE_CHOICES = (0, 1, 2)
-WATERMARK_TYPES = (0, 1)
-AUTO_RECORD_TYPES = ("none", "local", "cloud")
-REMIND_SCOPES = (1, 2, 3, 4)
-RING_CHOSEN_USERS = 4
-# WeCom sets no upper bound on the interval, but past two digits it is a typing slip rather
-# than a plan (a meeting every 100 weeks), and a bound keeps every capped series (200 × 99
-# weeks, 50 × 99 months) well inside the years a calendar can show.
-REPEAT_INTERVAL_MAX = 99
-REMIND_BEFORE_CHOICES = (0, 300, 900, 3600, 86400)
+REMIND_BEFORE_CHOICES = fields.FIELDS["reminders.remind_before"].values
 # meeting_start and repeat_until are uint32 on the wire.
 UINT32_MAX = 2**32 - 1
 
@@ -84,59 +74,10 @@ BODY_FIELDS = (
     "settings",
     "reminders",
 )
-SETTINGS_FIELDS = (
-    "password",
-    "enable_waiting_room",
-    "allow_enter_before_host",
-    "enable_enter_mute",
-    "allow_unmute_self",
-    "mute_all",
-    "allow_external_user",
-    "enable_screen_watermark",
-    "watermark_type",
-    "auto_record_type",
-    "attendee_join_auto_record",
-    "enable_host_pause_auto_record",
-    "enable_enroll",
-    "enable_host_key",
-    "host_key",
-    "hosts",
-    "remind_scope",
-    "ring_users",
-)
-REMINDERS_FIELDS = (
-    "is_repeat",
-    "repeat_type",
-    "is_custom_repeat",
-    "repeat_interval",
-    "repeat_day_of_week",
-    "repeat_day_of_month",
-    "repeat_until_type",
-    "repeat_until",
-    "repeat_until_count",
-    "remind_before",
-)
-SETTINGS_FLAGS = (
-    "enable_waiting_room",
-    "allow_enter_before_host",
-    "allow_unmute_self",
-    "mute_all",
-    "allow_external_user",
-    "enable_screen_watermark",
-    "attendee_join_auto_record",
-    "enable_host_pause_auto_record",
-    "enable_enroll",
-    "enable_host_key",
-)
-CLOUD_RECORDING_FIELDS = ("attendee_join_auto_record", "enable_host_pause_auto_record")
-# The settings that apply whatever the other settings say.
-_ALWAYS_SETTINGS = frozenset(SETTINGS_FIELDS) - {
-    "mute_all",
-    "watermark_type",
-    "host_key",
-    "ring_users",
-    *CLOUD_RECORDING_FIELDS,
-}
+# The fields' lists, kinds and value sets are their declarations' (meetings.fields).
+SETTINGS_FIELDS = fields.GROUPS["settings"]
+REMINDERS_FIELDS = fields.GROUPS["reminders"]
+SETTINGS_FLAGS = fields.of("settings", "flag")
 
 # Problems about the body as a whole use Django's name for errors that belong to no field.
 NON_FIELD = "__all__"
@@ -269,19 +210,7 @@ def _wrong_type(field: str, kind: str) -> Problem:
     return Problem(field, INVALID_TYPE, Message(_TYPE_MESSAGES[kind]))
 
 
-def _choice(
-    value: object, field: str, choices: Container[object], template: StrOrPromise
-) -> list[Problem]:
-    if not _is_int(value):
-        return [_wrong_type(field, "number")]
-    if value not in choices:
-        return [_problem(field, INVALID_CHOICE, template, value=_show(value))]
-    return []
-
-
-def _int_in_range(
-    value: object, field: str, low: int, high: int, template: StrOrPromise
-) -> list[Problem]:
+def _int_in_range(value, field, low, high, template):
     if not _is_int(value):
         return [_wrong_type(field, "number")]
     if not low <= value <= high:
@@ -570,13 +499,14 @@ def check_password(value: object) -> list[Problem]:
     if not isinstance(value, str):
         return [_wrong_type("settings.password", "text")]
     if value and PASSWORD_PATTERN.fullmatch(value) is None:
+        low, high = PASSWORD_DIGITS
         return [
             _problem(
                 "settings.password",
                 INVALID_FORMAT,
                 _("The password must be %(min)d to %(max)d digits."),
-                min=4,
-                max=6,
+                min=low,
+                max=high,
             )
         ]
     return []
@@ -592,59 +522,26 @@ def check_host_key(value: object) -> list[Problem]:
                 "settings.host_key",
                 INVALID_FORMAT,
                 _("The host key must be %(digits)d digits, or empty to let WeCom choose one."),
-                digits=6,
+                digits=HOST_KEY_DIGITS,
             )
         ]
     return []
 
 
-def check_enable_enter_mute(value: object) -> list[Problem]:
-    return _choice(
-        value,
-        "settings.enable_enter_mute",
-        ENTER_MUTE_CHOICES,
-        _("Mute on entry must be off (0), on (1) or on after six people join (2), not %(value)s."),
-    )
-
-
-def check_watermark_type(value: object) -> list[Problem]:
-    return _choice(
-        value,
-        "settings.watermark_type",
-        WATERMARK_TYPES,
-        _("The watermark must be a single row (0) or several rows (1), not %(value)s."),
-    )
-
-
-def check_auto_record_type(value: object) -> list[Problem]:
-    field = "settings.auto_record_type"
-    if not isinstance(value, str):
-        return [_wrong_type(field, "text")]
-    if value not in AUTO_RECORD_TYPES:
-        return [
-            _problem(
-                field,
-                INVALID_CHOICE,
-                _("Automatic recording must be none, local or cloud, not %(value)s."),
-                value=_show(value),
-            )
-        ]
+def check_declared_choice(path, value):
+    """A value of a field declared with choices (meetings.fields): one of them, of their type."""
+    declared = fields.FIELDS[path]
+    kind = "text" if isinstance(declared.values[0], str) else "number"
+    if kind == "text" and not isinstance(value, str):
+        return [_wrong_type(path, "text")]
+    if kind == "number" and not _is_int(value):
+        return [_wrong_type(path, "number")]
+    if value not in declared.values:
+        return [_problem(path, INVALID_CHOICE, declared.invalid, value=_show(value))]
     return []
 
 
-def check_remind_scope(value: object) -> list[Problem]:
-    return _choice(
-        value,
-        "settings.remind_scope",
-        REMIND_SCOPES,
-        _(
-            "The ring at the start must be nobody (1), the hosts (2), everyone (3) or chosen "
-            "people (4), not %(value)s."
-        ),
-    )
-
-
-def check_mute_all(settings: Mapping[str, object]) -> list[Problem]:
+def check_mute_all(settings):
     """98154: mute_all alone does nothing; with allow_unmute_self false it must be true."""
     if settings.get("allow_unmute_self") is not False:
         return []
@@ -661,30 +558,21 @@ def check_mute_all(settings: Mapping[str, object]) -> list[Problem]:
     ]
 
 
-def applicable_settings(settings: object) -> set[str]:
-    """The names of the settings that apply, given the values that control them."""
-    settings = settings if isinstance(settings, dict) else {}
-    names = set(_ALWAYS_SETTINGS)
-    if settings.get("allow_unmute_self") is False:
-        names.add("mute_all")
-    if settings.get("enable_screen_watermark") is True:
-        names.add("watermark_type")
-    if settings.get("auto_record_type") == "cloud":
-        names.update(CLOUD_RECORDING_FIELDS)
-    if settings.get("enable_host_key") is True:
-        names.add("host_key")
-    if _equals(settings.get("remind_scope"), RING_CHOSEN_USERS):
-        names.add("ring_users")
-    return names
+# The value a field takes when a change reveals it, where 98154 leaves it one: mute_all
+# applies only once self-unmuting is off, and then it must be on (check_mute_all), so it is
+# revealed on rather than as an error waiting to happen.
+REVEALED = {"settings.mute_all": True}
+
+
+def applicable_settings(settings):
+    """The names of the settings that apply, given the values that control them (each
+    field's `when` in meetings.fields)."""
+    return fields.applicable("settings", settings)
 
 
 _SETTINGS_CHECKS = {
     "password": check_password,
-    "enable_enter_mute": check_enable_enter_mute,
-    "watermark_type": check_watermark_type,
-    "auto_record_type": check_auto_record_type,
     "host_key": check_host_key,
-    "remind_scope": check_remind_scope,
 }
 
 
@@ -700,6 +588,8 @@ def check_settings(settings: object, *, invited: set[str] | None = None) -> list
         value = settings[name]
         if name in SETTINGS_FLAGS:
             problems += check_flag(value, f"settings.{name}")
+        elif fields.FIELDS[f"settings.{name}"].choices:
+            problems += check_declared_choice(f"settings.{name}", value)
         elif name == "hosts":
             problems += check_hosts(value, invited)
         elif name == "ring_users":
@@ -713,35 +603,9 @@ def check_settings(settings: object, *, invited: set[str] | None = None) -> list
 # --- reminders -------------------------------------------------------------------------
 
 
-def check_is_repeat(value: object) -> list[Problem]:
-    return _choice(
-        value,
-        "reminders.is_repeat",
-        (0, 1),
-        _("Repeating must be no (0) or yes (1), not %(value)s."),
-    )
-
-
-def check_is_custom_repeat(value: object) -> list[Problem]:
-    return _choice(
-        value,
-        "reminders.is_custom_repeat",
-        (0, 1),
-        _("A custom repeat must be no (0) or yes (1), not %(value)s."),
-    )
-
-
-def check_repeat_type(value: object, *, custom: bool = False) -> list[Problem]:
+def check_repeat_type(value, *, custom=False):
     field = "reminders.repeat_type"
-    problems = _choice(
-        value,
-        field,
-        REPEAT_TYPES,
-        _(
-            "The repeat must be daily (0), weekly (1), monthly (2) or on workdays (7), "
-            "not %(value)s."
-        ),
-    )
+    problems = check_declared_choice(field, value)
     if not problems and custom and value not in CUSTOM_REPEAT_TYPES:
         problems.append(
             _problem(field, NOT_CUSTOM, _("A custom repeat can only be daily, weekly or monthly."))
@@ -777,7 +641,7 @@ def check_repeat_day_of_week(value: object) -> list[Problem]:
     return _check_days(
         value,
         "reminders.repeat_day_of_week",
-        7,
+        max(fields.FIELDS["reminders.repeat_day_of_week"].values),
         _("%(value)s is not a weekday: use %(min)d (Monday) to %(max)d (Sunday)."),
     )
 
@@ -786,23 +650,12 @@ def check_repeat_day_of_month(value: object) -> list[Problem]:
     return _check_days(
         value,
         "reminders.repeat_day_of_month",
-        31,
+        max(fields.FIELDS["reminders.repeat_day_of_month"].values),
         _("%(value)s is not a day of the month: use %(min)d to %(max)d."),
     )
 
 
-def check_repeat_until_type(value: object) -> list[Problem]:
-    return _choice(
-        value,
-        "reminders.repeat_until_type",
-        UNTIL_TYPES,
-        _("The repeat must end on a date (0) or after a number of meetings (1), not %(value)s."),
-    )
-
-
-def check_repeat_until(
-    value: object, *, meeting_start: object = None, now: int | None = None
-) -> list[Problem]:
+def check_repeat_until(value, *, meeting_start=None, now=None):
     """The end date must come after the start: the new start when the body changes it,
     otherwise now. 0 is WeCom's "not set" and means "as far as the cap allows"."""
     field = "reminders.repeat_until"
@@ -853,27 +706,10 @@ def check_remind_before(value: object) -> list[Problem]:
     ]
 
 
-def applicable_reminders(reminders: object) -> set[str]:
-    """The names of the reminders fields that apply, given the values that control them."""
-    reminders = reminders if isinstance(reminders, dict) else {}
-    names = {"is_repeat", "remind_before"}
-    if not _equals(reminders.get("is_repeat"), 1):
-        return names
-    names.update(("repeat_type", "is_custom_repeat", "repeat_until_type"))
-    # Missing controls take WeCom's defaults: daily, not custom, ending on a date.
-    until_type = _value(reminders, "repeat_until_type", UNTIL_DATE)
-    if _equals(until_type, UNTIL_DATE):
-        names.add("repeat_until")
-    elif _equals(until_type, UNTIL_COUNT):
-        names.add("repeat_until_count")
-    if _equals(reminders.get("is_custom_repeat"), 1):
-        names.add("repeat_interval")
-        repeat_type = _value(reminders, "repeat_type", REPEAT_DAILY)
-        if _equals(repeat_type, REPEAT_WEEKLY):
-            names.add("repeat_day_of_week")
-        elif _equals(repeat_type, REPEAT_MONTHLY):
-            names.add("repeat_day_of_month")
-    return names
+def applicable_reminders(reminders):
+    """The names of the reminders fields that apply, given the values that control them
+    (each field's `when` in meetings.fields); a control left out takes WeCom's default."""
+    return fields.applicable("reminders", reminders)
 
 
 def check_reminders(
@@ -889,12 +725,14 @@ def check_reminders(
 
     problems = []
     if given("is_repeat"):
-        problems += check_is_repeat(reminders["is_repeat"])
+        problems += check_declared_choice("reminders.is_repeat", reminders["is_repeat"])
     if given("repeat_type"):
         custom = _equals(reminders.get("is_custom_repeat"), 1)
         problems += check_repeat_type(reminders["repeat_type"], custom=custom)
     if given("is_custom_repeat"):
-        problems += check_is_custom_repeat(reminders["is_custom_repeat"])
+        problems += check_declared_choice(
+            "reminders.is_custom_repeat", reminders["is_custom_repeat"]
+        )
     if "repeat_interval" in applicable:
         problems += check_repeat_interval(reminders.get("repeat_interval"))
     if given("repeat_day_of_week"):
@@ -902,7 +740,9 @@ def check_reminders(
     if given("repeat_day_of_month"):
         problems += check_repeat_day_of_month(reminders["repeat_day_of_month"])
     if given("repeat_until_type"):
-        problems += check_repeat_until_type(reminders["repeat_until_type"])
+        problems += check_declared_choice(
+            "reminders.repeat_until_type", reminders["repeat_until_type"]
+        )
     if given("repeat_until"):
         problems += check_repeat_until(
             reminders["repeat_until"], meeting_start=meeting_start, now=now

@@ -3,7 +3,8 @@
 Plain function views that parse and render. The edit form's htmx requests post the whole
 form with `_render` naming the part to draw again (a fieldset, or the changes panel); such a
 request never saves. The new-meeting page is the same form and the same redraws. Decisions
-live in `rules` (through `MeetingEditor`) and `actions`.
+live in `rules` (through `MeetingEditor`) and `actions`; what the edit page shows of the
+editor is `sections.EditPage`.
 """
 
 from django.contrib import messages
@@ -18,13 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from . import audit, import_jobs, live, payloads, presenters, recurrence
+from . import audit, fields, import_jobs, live, payloads, presenters, recurrence, sections
 from .actions import meeting as meeting_actions
 from .actions.errors import ActionError, NotEditable, StaleVersion
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
-from .presenters import describe_sections, listing, local_span, repeat_summary
-from .templatetags.meeting_words import readonly_reason
+from .presenters import describe_sections, listing, local_span, readonly_reason, repeat_summary
 
 PAGE_SIZE = 25
 # Who may do what (groups made by migration 0004): viewing needs view_meeting, which meeting
@@ -32,8 +32,9 @@ PAGE_SIZE = 25
 # (and superusers) have. A signed-in person without it gets 403.
 can_view = permission_required("meetings.view_meeting", raise_exception=True)
 can_edit = permission_required("meetings.edit_meeting", raise_exception=True)
-# The parts of the edit page an htmx request may ask for, each a partial of edit.html.
-PARTIALS = ("basics", "people", "settings", "recurrence", "changes")
+# The parts of the edit page an htmx request may ask for: a section (the partial "section" of
+# edit.html), or the changes panel.
+PARTIALS = (*fields.SECTIONS, "changes")
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -156,7 +157,9 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, readonly_reason(meeting))
         return _redirect(request, detail)
     if result.changed:
-        changed = listing(change.label for change in editor.changes)
+        changed = listing(
+            change.label for change in sections.changes(meeting, editor.body, editor.calendars)
+        )
         messages.success(
             request,
             _("Saved. Changed: %(fields)s. WeCom will be updated shortly.") % {"fields": changed},
@@ -257,6 +260,7 @@ def _edit_context(editor, show_errors):
     return {
         "meeting": meeting,
         "editor": editor,
+        "page": sections.EditPage(editor),
         "creating": editor.creating,
         "show_errors": show_errors,
         **urls,
@@ -278,25 +282,22 @@ def _redraw(request, editor):
 
 def _partial(request, editor, part):
     context = _edit_context(editor, show_errors=False)
+    page = context["page"]
     # A field's message shows once the administrator has left it, changed.
     left = request.POST.get("_left", "")
-    touched = {
-        name for name in {*request.POST.get("_touched", "").split(), left}
-        if editor.row(name) is not None
-    }
-    context["touched"] = sorted(touched)
-    html = render_to_string(f"meetings/edit.html#{part}", context, request=request)
+    touched = {*request.POST.get("_touched", "").split(), left}
+    context["touched"] = sorted(name for name in touched if editor.shows(name))
     late = render_to_string(
         "meetings/edit.html#touched", {**context, "oob": True}, request=request
     )
     if part == "changes":
-        row = editor.row(left)
+        html = render_to_string("meetings/edit.html#changes", context, request=request)
+        row = page.row(left)
         if row is not None:
-            late += render_to_string(
-                "meetings/_field.html", {**context, "row": row, "field_oob": True},
-                request=request,
-            )
+            late += sections.row_html(row, touched=context["touched"], oob=True)
         return HttpResponse(html + late)
+    context["section"] = page.sections[part]
+    html = render_to_string("meetings/edit.html#section", context, request=request)
     html += late
     # The changes panel follows every redraw, out of band, so it never lags behind.
     context["oob"] = True

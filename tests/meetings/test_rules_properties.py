@@ -6,7 +6,7 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meetings import rules
+from meetings import fields, rules
 
 NOW = 1_760_000_000
 QUICK = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -139,7 +139,9 @@ def valid_bodies(draw):
     settings_ = {
         "password": draw(st.sampled_from(["", "1234", "12345", "123456"])),
         "allow_unmute_self": unmute,
-        "auto_record_type": draw(st.sampled_from(rules.AUTO_RECORD_TYPES)),
+        "auto_record_type": draw(
+            st.sampled_from(fields.FIELDS["settings.auto_record_type"].values)
+        ),
         "enable_host_key": draw(st.booleans()),
         "host_key": draw(st.sampled_from(["", "654321"])),
         "hosts": {"userid": people[:3]},
