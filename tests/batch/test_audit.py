@@ -3,7 +3,6 @@ batch's id, sealed into the hash chain like any other, settled by the worker's r
 shown to auditors with the batch named."""
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from meetings import batch
@@ -11,6 +10,7 @@ from meetings.chain import verify_chain
 from meetings.models import AuditEvent, Batch, Meeting
 from meetings.payloads import apply_body
 from meetings.sync.endings import Ending
+from tests.audit.test_tamper import TABLE, as_owner_without_triggers
 from tests.meetings.factories import local_unix, make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -55,18 +55,17 @@ def test_each_meeting_has_its_own_event_and_version_tied_to_the_batch(confirmed,
     assert verify_chain(AuditEvent.objects.order_by("pk")).broken is None
 
 
+# Transactional: the owner signs in on a connection of its own.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.audit_tampered
 def test_the_batch_id_is_part_of_the_chain(confirmed):
     the_batch, _meetings = confirmed
     event = AuditEvent.objects.filter(batch=the_batch).first()
     other = Batch.objects.create(actor_username="someone")
-    # Behind the application's back (the record refuses UPDATE: the trigger goes first).
-    table = AuditEvent._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-        else:
-            pytest.skip("the application's role may not rewrite the record on PostgreSQL")
-        cursor.execute(f"UPDATE {table} SET batch_id = %s WHERE id = %s", [other.pk, event.pk])
+    # Behind the application's back, by an owner who sets the record's triggers aside.
+    as_owner_without_triggers(
+        (f"UPDATE {TABLE} SET batch_id = %s WHERE id = %s", [other.pk, event.pk])
+    )
     report = verify_chain(AuditEvent.objects.order_by("pk"))
     assert report.broken is not None and report.broken.pk == event.pk
 
