@@ -165,15 +165,18 @@ class Change:
             body["cal_id"] = self.cal_id
         return body
 
-    def words(self, calendars=None):
-        """The change in one line, in the reader's language."""
+    def words(self, calendars=None, names=None):
+        """The change in one line, in the reader's language; `names` are the people's labels
+        when the caller has read them (for a list of batches, in one query)."""
         if self.kind == Kind.SETTING:
             return _("%(field)s: %(value)s") % {
                 "field": presenters.label(self.path),
                 "value": setting_value_words(self.path, self.value),
             }
         if self.kind in (Kind.ADD_PERSON, Kind.REMOVE_PERSON):
-            who = presenters.person_labels([self.userid]).get(self.userid, self.userid)
+            if names is None:
+                names = presenters.person_labels([self.userid])
+            who = names.get(self.userid, self.userid)
             values = {"person": who, "list": presenters.label(ROLE_PATHS[self.role])}
             if self.kind == Kind.ADD_PERSON:
                 return _("Add %(person)s to %(list)s") % values

@@ -264,9 +264,11 @@ def batch_list(request: HtmxHttpRequest) -> HttpResponse:
     page.object_list = list(page.object_list)
     totals = batch.batch_counts(page.object_list)
     calendars = dict(Calendar.objects.values_list("cal_id", "summary"))
+    changes = {item.pk: batch.Change.of(item) for item in page.object_list}
+    names = presenters.person_labels(c.userid for c in changes.values() if c.userid)
     for item in page.object_list:
         item.counts = totals[item.pk]
-        item.words = batch.Change.of(item).words(calendars)
+        item.words = changes[item.pk].words(calendars, names)
     return render(request, "meetings/batches.html", {"page": page})
 
 

@@ -24,7 +24,11 @@ from tests.sync.conftest import (  # noqa: F401 - the worker's fixtures, on this
     worker,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("worker"),
+]
 
 PASSWORD = "correct-horse-battery-9"
 MEETINGS = 200
@@ -71,7 +75,7 @@ def make_host_by_name(page, name, userid):
 
 
 def test_a_person_made_host_of_200_meetings_from_the_list_to_done(
-    browser, live_server, administrator, worker, sandbox
+    browser, live_server, administrator, sandbox
 ):
     Person.objects.create(userid="lisi", name="李四", source=Person.Source.CSV)
     meetings = [
@@ -80,7 +84,9 @@ def test_a_person_made_host_of_200_meetings_from_the_list_to_done(
     ]
     # lisi is not invited to this one: a host must be (400029), so the rules refuse it.
     stranger = import_new(
-        sandbox, title="外部评审", meeting_start=sandbox.now() + 3600 + 60 * 100 + 30,
+        sandbox,
+        title="外部评审",
+        meeting_start=sandbox.now() + 3600 + 60 * 100 + 30,
         invitees={"userid": ["wangwu"]},
     )
     page = open_tab(browser, live_server, administrator, "zh-CN")
@@ -146,7 +152,7 @@ def test_a_person_made_host_of_200_meetings_from_the_list_to_done(
 
 
 def test_a_small_batch_reads_in_english_and_cancels_in_wecom(
-    browser, live_server, administrator, worker, sandbox
+    browser, live_server, administrator, sandbox
 ):
     meetings = [import_new(sandbox, title=f"Stand-up {n}") for n in range(3)]
     page = open_tab(browser, live_server, administrator, "en-US")

@@ -1,0 +1,52 @@
+"""A batch's meetings reach WeCom through the same worker and the same call limits as single
+edits: with a budget of two calls per ten seconds, the worker holds back what goes past it
+instead of sending a burst."""
+
+import math
+import time
+
+import pytest
+
+from meetings import batch
+from meetings.models import Batch, Meeting, SyncState
+from tests.sync.conftest import (  # noqa: F401 - the worker's fixtures, on this module too
+    _fresh_shared_cache,
+    _quick_sync,
+    _session_queue,
+    _session_worker,
+    import_new,
+    wait_for,
+    worker,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker")]
+
+# WECOM_RATE_PER_MINUTE 14: each ten-second bucket of the shared budget takes two calls per API
+# (wecom.limits).
+PER_MINUTE = 14
+PER_BUCKET = 2
+BUCKET_SECONDS = 10
+
+
+def test_a_batch_keeps_wecoms_call_limits(sandbox, settings, people):
+    meetings = [import_new(sandbox, title=f"周会 {n}") for n in range(8)]
+    sandbox.clear_requests()
+    settings.WECOM_RATE_PER_MINUTE = PER_MINUTE
+    the_batch = batch.choose(
+        Meeting.objects.filter(pk__in=[m.pk for m in meetings]), actor=people["administrator"]
+    )
+    batch.set_change(the_batch, batch.Change(Batch.Kind.SETTING, "settings.enable_enroll", True))
+    started = time.monotonic()
+    batch.confirm(the_batch, actor=people["administrator"])
+
+    held = wait_for(
+        lambda: Meeting.objects.filter(sync_state=SyncState.RETRYING).count(),
+        timeout=30,
+        message="the worker to hold a meeting back",
+    )
+    reads = len(sandbox.requests("meeting/get_info"))
+    buckets = math.ceil((time.monotonic() - started) / BUCKET_SECONDS) + 1
+    assert held >= 1
+    # Without the limit every meeting's first read goes out at once.
+    assert reads <= PER_BUCKET * buckets < len(meetings)
+    assert len(sandbox.requests("meeting/update")) <= PER_BUCKET * buckets
