@@ -3,8 +3,12 @@ confirmation and the progress. Plain function views that parse and render; what 
 lives in `meetings.batch`. Only meeting administrators reach them; a batch not yet confirmed
 is its author's alone, a confirmed one every administrator's to follow."""
 
+import hashlib
+import json
+
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -22,6 +26,8 @@ from .rendering import RENDERER
 from .views import can_edit
 
 Kind = Batch.Kind
+# How long the preview's totals are kept while the administrator pages through it.
+SUMMARY_SECONDS = 30
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -204,7 +210,12 @@ def batch_summary(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     the_batch = _draft(request, pk)
     if not the_batch.kind:
         raise Http404
-    context = {"batch": the_batch, "counts": batch.summary(the_batch)}
+    # Judging every page takes a moment at 1,000 meetings: paging through the preview asks
+    # again and again, for totals that a few seconds do not change (confirming judges anew).
+    change = json.dumps([the_batch.kind, the_batch.change], sort_keys=True)
+    key = f"batch-summary:{the_batch.pk}:{hashlib.sha256(change.encode()).hexdigest()}"
+    counts = cache.get_or_set(key, lambda: batch.summary(the_batch), SUMMARY_SECONDS)
+    context = {"batch": the_batch, "counts": counts}
     return render(request, "meetings/batch_preview.html#summary", context)
 
 

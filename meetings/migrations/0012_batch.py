@@ -7,43 +7,113 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0011_settle_and_search'),
+        ("meetings", "0011_settle_and_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Batch',
+            name="Batch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_username', models.CharField(max_length=150, verbose_name='actor')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='created')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed')),
-                ('state', models.CharField(choices=[('draft', 'Not confirmed'), ('confirmed', 'Confirmed')], default='draft', max_length=16, verbose_name='state')),
-                ('kind', models.CharField(blank=True, choices=[('setting', 'Change a setting'), ('add_person', 'Add a person'), ('remove_person', 'Remove a person'), ('calendar', 'Move to a calendar'), ('cancel', 'Cancel the meetings')], max_length=16, verbose_name='change')),
-                ('change', models.JSONField(blank=True, default=dict, verbose_name='change parameters')),
-                ('meetings', models.JSONField(blank=True, default=list, verbose_name='meetings chosen')),
-                ('filter_query', models.TextField(blank=True, verbose_name='chosen from')),
-                ('applied', models.PositiveIntegerField(default=0, verbose_name='meetings changed')),
-                ('refused', models.PositiveIntegerField(default=0, verbose_name='meetings refused')),
-                ('unchanged', models.PositiveIntegerField(default=0, verbose_name='meetings already so')),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("actor_username", models.CharField(max_length=150, verbose_name="actor")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="created"
+                    ),
+                ),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="confirmed"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("draft", "Not confirmed"), ("confirmed", "Confirmed")],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("setting", "Change a setting"),
+                            ("add_person", "Add a person"),
+                            ("remove_person", "Remove a person"),
+                            ("calendar", "Move to a calendar"),
+                            ("cancel", "Cancel the meetings"),
+                        ],
+                        max_length=16,
+                        verbose_name="change",
+                    ),
+                ),
+                (
+                    "change",
+                    models.JSONField(blank=True, default=dict, verbose_name="change parameters"),
+                ),
+                (
+                    "meetings",
+                    models.JSONField(blank=True, default=list, verbose_name="meetings chosen"),
+                ),
+                ("filter_query", models.TextField(blank=True, verbose_name="chosen from")),
+                (
+                    "applied",
+                    models.PositiveIntegerField(default=0, verbose_name="meetings changed"),
+                ),
+                (
+                    "refused",
+                    models.PositiveIntegerField(default=0, verbose_name="meetings refused"),
+                ),
+                (
+                    "unchanged",
+                    models.PositiveIntegerField(default=0, verbose_name="meetings already so"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'batch change',
-                'verbose_name_plural': 'batch changes',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "batch change",
+                "verbose_name_plural": "batch changes",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='batch',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='meetings.batch', verbose_name='batch change'),
+            model_name="auditevent",
+            name="batch",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="events",
+                to="meetings.batch",
+                verbose_name="batch change",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='batch',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['draft', 'confirmed'])), name='batch_state'),
+            model_name="batch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["draft", "confirmed"])), name="batch_state"
+            ),
         ),
     ]
