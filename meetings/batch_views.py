@@ -148,7 +148,7 @@ def batch_new(request: HtmxHttpRequest) -> HttpResponse:
         filters = MeetingFilterForm(QueryDict(filter_query))
         meetings = filters.filter(Meeting.objects.all())
     else:
-        pks = [int(pk) for pk in request.POST.getlist("meeting") if pk.isdigit()]
+        pks = [int(pk) for pk in request.POST.getlist("meeting") if pk.isascii() and pk.isdigit()]
         meetings = Meeting.objects.filter(pk__in=pks).order_by("start", "pk")
     try:
         chosen = batch.choose(meetings, actor=request.user, filter_query=filter_query)

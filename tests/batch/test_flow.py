@@ -72,3 +72,44 @@ def test_it_turns_the_waiting_room_on_for_the_ticked_meetings_and_leaves_out_a_r
 
     progress = office_client.get(reverse("meetings:batch", args=[chosen.pk]))
     assert progress.context["counts"] == {"done": 0, "waiting": 2, "failed": 0}
+
+
+def test_all_meetings_matching_the_filter_are_chosen_not_only_the_page(office_client):
+    for n in range(30):
+        make_meeting(title=f"预算评审 {n}", meeting_start=local_unix(2, hour=8 + n % 10))
+    make_meeting(title="周会", meeting_start=local_unix(3))
+    listed = office_client.get(reverse("meetings:list"), {"q": "预算评审"})
+    assert 'value="filter"' in listed.content.decode()
+    response = office_client.post(
+        reverse("meetings:batch_new"), {"scope": "filter", "filter": "q=预算评审&page=2"}
+    )
+    chosen = Batch.objects.get()
+    assert response["Location"] == reverse("meetings:batch_change", args=[chosen.pk])
+    titles = Meeting.objects.filter(pk__in=[pk for pk, _v in chosen.meetings])
+    assert titles.count() == 30
+    assert not titles.filter(title="周会").exists()
+    page = office_client.get(reverse("meetings:batch_change", args=[chosen.pk]))
+    assert "q=%E9%A2%84" in page.context["back"] or "q=预算评审" in page.context["back"]
+
+
+def test_nothing_ticked_or_a_change_typed_wrong_is_said_next_to_its_field(office_client):
+    response = office_client.post(reverse("meetings:batch_new"), {"meeting": ["²", "x"]})
+    assert response.status_code == 302
+    assert not Batch.objects.exists()
+
+    chosen = choose(office_client, [make_meeting()])
+    url = reverse("meetings:batch_change", args=[chosen.pk])
+    for data, field in (
+        ({"kind": "setting", "setting": "enable_waiting_room=2"}, "setting"),
+        ({"kind": "setting", "setting": "password=1234"}, "setting"),
+        ({"kind": "add_person", "role": "host", "person": "li\x00si"}, "person"),
+        ({"kind": "add_person", "role": "host", "person": "李 四"}, "person"),
+        ({"kind": "remove_person", "role": "boss", "person": "lisi"}, "role"),
+        ({"kind": "calendar", "cal_id": "not-ours"}, "cal_id"),
+        ({"kind": "rename"}, "kind"),
+    ):
+        response = office_client.post(url, data)
+        assert response.status_code == 200, data
+        assert response.context["form"].errors[field], data
+    chosen.refresh_from_db()
+    assert chosen.kind == ""
