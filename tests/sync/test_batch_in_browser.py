@@ -1,7 +1,8 @@
 """One change for many meetings, in Chromium, with the real Celery worker and the sandbox as
-WeCom: 200 meetings chosen in the list by its filter, a person made host of them all, one of
-them refused by the rules in the preview (the person is not invited there), one failing in
-WeCom, and the progress page following the worker until WeCom has answered for each.
+WeCom (here beside the worker's fixtures, as the other browser tests that need the worker):
+200 meetings chosen in the list by its filter, a person made host of them all, one of them
+refused by the rules in the preview (the person is not invited there), one failing in WeCom,
+and the progress page following the worker until WeCom has answered for each.
 
 Things are found by id, class, name and data attributes; the visible words are checked in the
 page's language."""
@@ -15,14 +16,8 @@ from playwright.sync_api import expect
 from meetings import actions, batch
 from meetings.models import AuditEvent, Batch, Meeting, Person
 from tests.fixtures.browser import log_in
-from tests.sync.conftest import (  # noqa: F401 - the worker's fixtures, on this module too
-    _fresh_shared_cache,
-    _quick_sync,
-    _session_queue,
-    _session_worker,
-    import_new,
-    worker,
-)
+
+from .conftest import import_new
 
 pytestmark = [
     pytest.mark.browser,

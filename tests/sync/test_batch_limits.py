@@ -6,18 +6,12 @@ import math
 import time
 
 import pytest
+from django.contrib.auth import get_user_model
 
-from meetings import batch
+from meetings import actions, batch
 from meetings.models import Batch, Meeting, SyncState
-from tests.sync.conftest import (  # noqa: F401 - the worker's fixtures, on this module too
-    _fresh_shared_cache,
-    _quick_sync,
-    _session_queue,
-    _session_worker,
-    import_new,
-    wait_for,
-    worker,
-)
+
+from .conftest import import_new, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker")]
 
@@ -28,16 +22,18 @@ PER_BUCKET = 2
 BUCKET_SECONDS = 10
 
 
-def test_a_batch_keeps_wecoms_call_limits(sandbox, settings, people):
+def test_a_batch_keeps_wecoms_call_limits(sandbox, settings):
+    administrator = get_user_model().objects.create_user("xiao.li")
+    actions.grant_role(administrator, "administrator")
     meetings = [import_new(sandbox, title=f"周会 {n}") for n in range(8)]
     sandbox.clear_requests()
     settings.WECOM_RATE_PER_MINUTE = PER_MINUTE
     the_batch = batch.choose(
-        Meeting.objects.filter(pk__in=[m.pk for m in meetings]), actor=people["administrator"]
+        Meeting.objects.filter(pk__in=[m.pk for m in meetings]), actor=administrator
     )
     batch.set_change(the_batch, batch.Change(Batch.Kind.SETTING, "settings.enable_enroll", True))
     started = time.monotonic()
-    batch.confirm(the_batch, actor=people["administrator"])
+    batch.confirm(the_batch, actor=administrator)
 
     held = wait_for(
         lambda: Meeting.objects.filter(sync_state=SyncState.RETRYING).count(),
