@@ -22,6 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import audit, presenters, sync
+from .actions import batch as batch_actions
 from .models import AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
 
 
@@ -144,8 +145,18 @@ def export_columns():
         (_("changes (as stored)"), lambda e, n: json.dumps(e.changes, ensure_ascii=False)),
         (_("detail"), lambda e, n: presenters.detail_words(e.detail)),
         (_("detail (as stored)"), lambda e, n: e.detail),
+        (_("batch change"), lambda e, n: e.batch_id or ""),
         (_("hash"), lambda e, n: e.hash or ""),
     )
+
+
+def batch_words(batch):
+    """A batch change as the record names it: its number, the change, who confirmed it."""
+    return _("batch %(pk)s: %(change)s, by %(who)s") % {
+        "pk": batch.pk,
+        "change": batch_actions.Change.of(batch).words(),
+        "who": batch.actor_username,
+    }
 
 
 def event_meetingid(event):
@@ -167,6 +178,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
         ("actor_username", admin.AllValuesFieldListFilter),
         EffectiveOutcomeFilter,
         "at",
+        # The actions of one batch change, together.
+        ("batch", admin.RelatedOnlyFieldListFilter),
     )
     date_hierarchy = "at"
     # The meeting's own ID too: events written before WeCom gave it one (its creation) are
@@ -178,7 +191,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     fields = (
         "at_column", "actor_username", "action_column", "meeting_column", "version",
         "outcome_column", "source_ip", "changes_table", "detail_column", "settles_column",
-        "attempts_list", "hash", "prev_hash",
+        "attempts_list", "batch_column", "hash", "prev_hash",
     )
     readonly_fields = fields
 
@@ -240,6 +253,16 @@ class AuditEventAdmin(ReadOnlyAdmin):
             '<a href="{}">{}</a>',
             reverse("admin:meetings_auditevent_change", args=[event.settles_id]),
             _("event %(pk)s") % {"pk": event.settles_id},
+        )
+
+    @admin.display(description=_("batch change"))
+    def batch_column(self, event):
+        if not event.batch_id:
+            return "—"
+        url = reverse("admin:meetings_auditevent_changelist")
+        return format_html(
+            '<a href="{}?batch__id__exact={}">{}</a>',
+            url, event.batch_id, batch_words(event.batch),
         )
 
     @admin.display(description=_("sync attempts it caused"))

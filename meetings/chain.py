@@ -27,8 +27,9 @@ CHAIN_LOCK = 0x6D656574
 
 
 def chain_content(event):
-    """What an event's hash covers, normalised as the database gives it back."""
-    return {
+    """What an event's hash covers, normalised as the database gives it back. The batch an
+    event belongs to joined later: it counts only when set, so older events keep their hash."""
+    content = {
         "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
         "actor_username": event.actor_username,
@@ -44,6 +45,10 @@ def chain_content(event):
         "settles_id": event.settles_id,
         "prev_hash": event.prev_hash,
     }
+    batch_id = getattr(event, "batch_id", None)
+    if batch_id is not None:
+        content["batch_id"] = batch_id
+    return content
 
 
 def chain_hash(event):
@@ -57,24 +62,34 @@ def chain_hash(event):
 def sealed(event, using="default"):
     """Link a new event to the chain's last one and seal it, in one transaction with its
     INSERT (the `with` body), under the chain's lock."""
+    with sealed_all([event], using=using):
+        yield event
+
+
+@contextmanager
+def sealed_all(events, using="default"):
+    """Link new events, in their order, after the chain's last one and seal each, in one
+    transaction with their INSERT (the `with` body, which must insert them in this order:
+    a bulk_create does), under the chain's lock."""
     connection = connections[using]
     # No savepoint of its own: an event that cannot be written fails the action with it.
     with transaction.atomic(using=using, savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-        last = (
-            type(event)._default_manager.using(using).order_by("-pk")
-            .values_list("hash", "at").first()
-        )
-        event.prev_hash = (last[0] or GENESIS) if last else GENESIS
-        # Times only go forward along the chain, so an event dated before the one it follows
-        # is out of place by construction.
-        event.at = event.at or timezone.now()
-        if last:
-            event.at = max(event.at, last[1])
-        event.hash = chain_hash(event)
-        yield event
+        model = type(events[0])
+        last = model._default_manager.using(using).order_by("-pk").values_list("hash", "at").first()
+        prev_hash, prev_at = ((last[0] or GENESIS), last[1]) if last else (GENESIS, None)
+        for event in events:
+            event.prev_hash = prev_hash
+            # Times only go forward along the chain, so an event dated before the one it
+            # follows is out of place by construction.
+            event.at = event.at or timezone.now()
+            if prev_at is not None:
+                event.at = max(event.at, prev_at)
+            event.hash = chain_hash(event)
+            prev_hash, prev_at = event.hash, event.at
+        yield events
 
 
 @dataclass

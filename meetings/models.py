@@ -543,6 +543,12 @@ class AuditEvent(models.Model):
     hash = models.CharField(  # noqa: DJ001
         _("hash"), max_length=64, null=True, blank=True, editable=False
     )
+    # The batch change this action was part of (None for a single edit); part of the hash
+    # only when set, so the events chained before it keep theirs.
+    batch = models.ForeignKey(
+        "Batch", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+        related_name="events", verbose_name=_("batch change"),
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -599,3 +605,61 @@ class Person(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.userid})" if self.name else self.userid
+
+
+class Batch(models.Model):
+    """One change chosen for many meetings at once. The meetings are fixed when they are
+    chosen (with the version each had then), so the preview and the confirmation speak of the
+    same meetings; confirming writes one action per meeting, each with its own audit event
+    pointing here, and the worker syncs each meeting as it would after a single edit."""
+
+    class Kind(models.TextChoices):
+        SETTING = "setting", _("Change a setting")
+        ADD_PERSON = "add_person", _("Add a person")
+        REMOVE_PERSON = "remove_person", _("Remove a person")
+        CALENDAR = "calendar", _("Move to a calendar")
+        CANCEL = "cancel", _("Cancel the meetings")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Not confirmed")
+        CONFIRMED = "confirmed", _("Confirmed")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+        blank=True, related_name="+", verbose_name=_("actor"),
+    )
+    actor_username = models.CharField(_("actor"), max_length=150)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.DRAFT
+    )
+    kind = models.CharField(_("change"), max_length=16, choices=Kind.choices, blank=True)
+    # The change's parameters: {"field": "settings.enable_waiting_room", "value": true},
+    # {"role": "invitee", "userid": "lisi"}, {"cal_id": "…"}, or {} for a cancel.
+    change = models.JSONField(_("change parameters"), default=dict, blank=True)
+    # [[meeting pk, version when chosen], …] in the list's order.
+    meetings = models.JSONField(_("meetings chosen"), default=list, blank=True)
+    # The list's query string the meetings were chosen from, to go back to it.
+    filter_query = models.TextField(_("chosen from"), blank=True)
+    applied = models.PositiveIntegerField(_("meetings changed"), default=0)
+    refused = models.PositiveIntegerField(_("meetings refused"), default=0)
+    unchanged = models.PositiveIntegerField(_("meetings already so"), default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("batch change")
+        verbose_name_plural = _("batch changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["draft", "confirmed"]), name="batch_state"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()}"
+
+    @property
+    def size(self):
+        return len(self.meetings)
+

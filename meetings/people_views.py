@@ -9,7 +9,9 @@ from django.views.decorators.http import require_GET
 from . import people, rules
 
 # The userid lists a match may be added to, as the edit form names them.
-PICKER_FIELDS = frozenset(("admin_userid", "invitees", "settings-hosts", "settings-ring_users"))
+PICKER_FIELDS = frozenset(
+    ("admin_userid", "invitees", "settings-hosts", "settings-ring_users", "person")
+)
 AMONG_INVITEES = frozenset(("settings-hosts", "settings-ring_users"))
 
 

@@ -1,6 +1,14 @@
 from django.urls import path, register_converter
 
-from . import agenda_views, calendar_views, import_views, people_views, sync_views, views
+from . import (
+    agenda_views,
+    batch_views,
+    calendar_views,
+    import_views,
+    people_views,
+    sync_views,
+    views,
+)
 from .text import TextSegment
 
 # Text path parameters use this converter, not "str": a segment holding a NUL or another
@@ -23,6 +31,13 @@ urlpatterns = [
     path("meetings/<int:pk>/sync/retry/", sync_views.sync_retry, name="sync_retry"),
     path("meetings/<int:pk>/sync/resolve/", sync_views.sync_resolve, name="sync_resolve"),
     path("attention/", sync_views.attention, name="attention"),
+    path("batches/", batch_views.batch_list, name="batches"),
+    path("batches/new/", batch_views.batch_new, name="batch_new"),
+    path("batches/<int:pk>/", batch_views.batch_progress, name="batch"),
+    path("batches/<int:pk>/change/", batch_views.batch_change, name="batch_change"),
+    path("batches/<int:pk>/preview/", batch_views.batch_preview, name="batch_preview"),
+    path("batches/<int:pk>/summary/", batch_views.batch_summary, name="batch_summary"),
+    path("batches/<int:pk>/confirm/", batch_views.batch_confirm, name="batch_confirm"),
     path("people/search/", people_views.people_search, name="people_search"),
     path("calendars/", calendar_views.calendar_list, name="calendars"),
     path("calendars/new/", calendar_views.calendar_new, name="calendar_new"),

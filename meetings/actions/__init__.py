@@ -9,10 +9,12 @@ a command, recorded as "system") and `source_ip` the address their request came 
   each makes a desired state the sync carries to WeCom.
 - `pulls`: taking in what WeCom holds: an imported meeting, a callback's pull.
 - `calendar`: a calendar's add, update, delete and refresh, sent to WeCom within the request.
+- `batch`: one change applied to many meetings: its preview, its confirmation as one
+  meeting action per meeting, and its progress.
 - `account`: log-ins, log-outs, failed log-ins, and who may do what.
 - `errors`: the refusals (ActionError and its kinds), each with the reason for the person.
 
 Callers import the area they need as `from meetings.actions import meeting as
-meeting_actions` (likewise `pull_actions`, `calendar_actions`, `account_actions`) and the
-refusals by name from `meetings.actions.errors`.
+meeting_actions` (likewise `pull_actions`, `calendar_actions`, `batch_actions`,
+`account_actions`) and the refusals by name from `meetings.actions.errors`.
 """

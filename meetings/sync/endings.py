@@ -78,7 +78,14 @@ def waiting(pk: int, **extra: Any) -> None:
     """A new decision (an edit, a cancel, a Retry): the meeting waits for a run, with a fresh
     count of tries and no problem shown. `extra` carries the action's own change (the version
     it bumps)."""
-    Meeting.objects.filter(pk=pk).update(sync_state=SyncState.PENDING, **_no_problem(), **extra)
+    waiting_all([pk], **extra)
+
+
+def waiting_all(pks, **extra):
+    """`waiting` for many meetings decided together (a batch change), in one UPDATE."""
+    Meeting.objects.filter(pk__in=pks).update(
+        sync_state=SyncState.PENDING, **_no_problem(), **extra
+    )
 
 
 def settled_conflict(

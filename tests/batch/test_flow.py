@@ -1,0 +1,115 @@
+"""A batch change through its pages, with the test client: chosen in the list, previewed with
+the rules' verdicts, confirmed as one action per meeting, each with its audit event."""
+
+import pytest
+from django.urls import reverse
+
+from meetings.actions import batch as batch_actions
+from meetings.chain import verify_chain
+from meetings.models import AuditEvent, Batch, Meeting, SyncState
+from tests.meetings.factories import local_unix, make_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def choose(client, meetings):
+    response = client.post(
+        reverse("meetings:batch_new"), {"meeting": [m.pk for m in meetings], "filter": ""}
+    )
+    assert response.status_code == 302, response
+    return Batch.objects.get()
+
+
+def set_change(client, chosen, **data):
+    response = client.post(reverse("meetings:batch_change", args=[chosen.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"] == reverse("meetings:batch_preview", args=[chosen.pk])
+    chosen.refresh_from_db()
+    return chosen
+
+
+def test_it_turns_the_waiting_room_on_for_the_ticked_meetings_and_leaves_out_a_refused_one(
+    office_client,
+):
+    first = make_meeting(title="周会 A", meeting_start=local_unix(3))
+    second = make_meeting(title="周会 B", meeting_start=local_unix(4))
+    # Already ended: the edit page would refuse it too.
+    ended = make_meeting(title="已结束", meeting_start=local_unix(5), status=3)
+    chosen = choose(office_client, [first, second, ended])
+    set_change(office_client, chosen, kind="setting", setting="enable_waiting_room=1")
+
+    page = office_client.get(reverse("meetings:batch_preview", args=[chosen.pk]))
+    assert page.status_code == 200
+    rows = {row.meeting.pk: row for row in page.context["rows"]}
+    assert rows[first.pk].state == batch_actions.CHANGE
+    line = rows[first.pk].changes[0]
+    assert (line.label, line.old, line.new) == ("等候室", "否", "是")
+    assert rows[ended.pk].state == batch_actions.REFUSED
+    assert rows[ended.pk].reasons
+
+    response = office_client.post(reverse("meetings:batch_confirm", args=[chosen.pk]))
+    assert response.status_code == 302
+    chosen.refresh_from_db()
+    assert (chosen.applied, chosen.refused, chosen.unchanged) == (2, 1, 0)
+    for meeting in (first, second):
+        fresh = Meeting.objects.select_related("settings").get(pk=meeting.pk)
+        assert fresh.settings.enable_waiting_room is True
+        assert fresh.version == meeting.version + 1
+        assert fresh.sync_state == SyncState.PENDING
+    assert Meeting.objects.get(pk=ended.pk).version == ended.version
+
+    events = AuditEvent.objects.filter(batch=chosen).order_by("pk")
+    assert [(e.meeting_id, e.action, e.outcome) for e in events] == [
+        (first.pk, "edit", "pending"),
+        (second.pk, "edit", "pending"),
+        (ended.pk, "edit", "refused"),
+    ]
+    assert events[0].changes == [
+        {"field": "settings.enable_waiting_room", "old": False, "new": True}
+    ]
+    assert events[0].version == first.version + 1
+    assert verify_chain(AuditEvent.objects.order_by("pk")).broken is None
+
+    progress = office_client.get(reverse("meetings:batch", args=[chosen.pk]))
+    assert progress.context["counts"] == {"done": 0, "waiting": 2, "failed": 0}
+
+
+def test_all_meetings_matching_the_filter_are_chosen_not_only_the_page(office_client):
+    for n in range(30):
+        make_meeting(title=f"预算评审 {n}", meeting_start=local_unix(2, hour=8 + n % 10))
+    make_meeting(title="周会", meeting_start=local_unix(3))
+    listed = office_client.get(reverse("meetings:list"), {"q": "预算评审"})
+    assert 'value="filter"' in listed.content.decode()
+    response = office_client.post(
+        reverse("meetings:batch_new"), {"scope": "filter", "filter": "q=预算评审&page=2"}
+    )
+    chosen = Batch.objects.get()
+    assert response["Location"] == reverse("meetings:batch_change", args=[chosen.pk])
+    titles = Meeting.objects.filter(pk__in=[pk for pk, _v in chosen.meetings])
+    assert titles.count() == 30
+    assert not titles.filter(title="周会").exists()
+    page = office_client.get(reverse("meetings:batch_change", args=[chosen.pk]))
+    assert "q=%E9%A2%84" in page.context["back"] or "q=预算评审" in page.context["back"]
+
+
+def test_nothing_ticked_or_a_change_typed_wrong_is_said_next_to_its_field(office_client):
+    response = office_client.post(reverse("meetings:batch_new"), {"meeting": ["²", "x"]})
+    assert response.status_code == 302
+    assert not Batch.objects.exists()
+
+    chosen = choose(office_client, [make_meeting()])
+    url = reverse("meetings:batch_change", args=[chosen.pk])
+    for data, field in (
+        ({"kind": "setting", "setting": "enable_waiting_room=2"}, "setting"),
+        ({"kind": "setting", "setting": "password=1234"}, "setting"),
+        ({"kind": "add_person", "role": "host", "person": "li\x00si"}, "person"),
+        ({"kind": "add_person", "role": "host", "person": "李 四"}, "person"),
+        ({"kind": "remove_person", "role": "boss", "person": "lisi"}, "role"),
+        ({"kind": "calendar", "cal_id": "not-ours"}, "cal_id"),
+        ({"kind": "rename"}, "kind"),
+    ):
+        response = office_client.post(url, data)
+        assert response.status_code == 200, data
+        assert response.context["form"].errors[field], data
+    chosen.refresh_from_db()
+    assert chosen.kind == ""
