@@ -14,6 +14,8 @@ from datetime import UTC
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponseRedirect, StreamingHttpResponse
@@ -22,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import audit, presenters, sync
-from .models import AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
+from .models import Account, AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
 
 
 class ReadOnly:
@@ -73,7 +75,12 @@ def with_outcomes(queryset):
     none settled them), the settling event and WeCom's last answer to the attempts they
     caused."""
     newest = AuditEvent.objects.filter(settles=OuterRef("pk")).order_by("-at", "-pk")
-    answer = SyncAttempt.objects.filter(event=OuterRef("pk")).order_by("-started_at", "-pk")
+    # The meeting's calls, not the app message that told the administrator (meetings.notify).
+    answer = (
+        SyncAttempt.objects.filter(event=OuterRef("pk"))
+        .exclude(path="message/send")
+        .order_by("-started_at", "-pk")
+    )
     return queryset.with_outcome().annotate(
         settled_by=Subquery(newest.values("pk")[:1]),
         answer_errcode=Subquery(answer.values("errcode")[:1]),
@@ -412,3 +419,22 @@ def _json_block(value):
     if not value:
         return "—"
     return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
+
+
+class AccountInline(admin.StackedInline):
+    """A person's WeCom userid, on Django's user page (superusers only): where the app's
+    messages about their changes go. A change of it is recorded (meetings.accounts)."""
+
+    model = Account
+    can_delete = False
+    max_num = 1
+    fields = ("wecom_userid", "wecom_refusal", "wecom_refused_at")
+    readonly_fields = ("wecom_refusal", "wecom_refused_at")
+
+
+class UserAdmin(auth_admin.UserAdmin):
+    inlines = [*auth_admin.UserAdmin.inlines, AccountInline]
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserAdmin)

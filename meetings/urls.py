@@ -1,6 +1,14 @@
 from django.urls import path, register_converter
 
-from . import agenda_views, calendar_views, import_views, people_views, sync_views, views
+from . import (
+    account_views,
+    agenda_views,
+    calendar_views,
+    import_views,
+    people_views,
+    sync_views,
+    views,
+)
 from .text import TextSegment
 
 # Text path parameters use this converter, not "str": a segment holding a NUL or another
@@ -23,6 +31,7 @@ urlpatterns = [
     path("meetings/<int:pk>/sync/retry/", sync_views.sync_retry, name="sync_retry"),
     path("meetings/<int:pk>/sync/resolve/", sync_views.sync_resolve, name="sync_resolve"),
     path("attention/", sync_views.attention, name="attention"),
+    path("account/", account_views.account_page, name="account"),
     path("people/search/", people_views.people_search, name="people_search"),
     path("calendars/", calendar_views.calendar_list, name="calendars"),
     path("calendars/new/", calendar_views.calendar_new, name="calendar_new"),
