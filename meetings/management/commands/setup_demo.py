@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.management.base import BaseCommand
 
-from meetings import actions, demo, people
+from meetings import accounts, actions, demo, people
 from meetings.models import Meeting
 from wecom.client import WeComClient
 from wecom.sandbox.server import SandboxServer
@@ -31,6 +31,10 @@ class Command(BaseCommand):
         # meeting pages, no Django admin. grant_role gives the other roles.
         user = User.objects.create_user("admin", password=password)
         actions.grant_role(user, "administrator", actor=None)
+        if self.uses_local_sandbox():
+            # The sandbox's zhangsan, so that the app messages about the demo administrator's
+            # changes show at /__sandbox__/messages.
+            accounts.set_wecom_userid(user, "zhangsan")
         # Shown this once only: the password is not stored anywhere readable.
         self.stdout.write(
             self.style.SUCCESS(
