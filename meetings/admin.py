@@ -11,6 +11,7 @@ import csv
 import json
 from datetime import UTC
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
@@ -23,7 +24,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, presenters, sync
+from . import accounts, audit, presenters, sync
 from .models import Account, AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
 
 
@@ -421,19 +422,49 @@ def _json_block(value):
     return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
 
 
-class AccountInline(admin.StackedInline):
-    """A person's WeCom userid, on Django's user page (superusers only): where the app's
-    messages about their changes go. A change of it is recorded (meetings.accounts)."""
 
-    model = Account
-    can_delete = False
-    max_num = 1
-    fields = ("wecom_userid", "wecom_refusal", "wecom_refused_at")
-    readonly_fields = ("wecom_refusal", "wecom_refused_at")
+class UserChangeForm(auth_admin.UserChangeForm):
+    """Django's user form with the person's WeCom userid (meetings.Account) beside it."""
+
+    wecom_userid = forms.CharField(
+        label=_("WeCom userid"),
+        required=False,
+        max_length=64,
+        validators=Account._meta.get_field("wecom_userid").validators,
+        help_text=Account._meta.get_field("wecom_userid").help_text,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        account = Account.objects.filter(user_id=self.instance.pk).first()
+        self.fields["wecom_userid"].initial = account.wecom_userid if account else ""
 
 
 class UserAdmin(auth_admin.UserAdmin):
-    inlines = [*auth_admin.UserAdmin.inlines, AccountInline]
+    """Django's user pages (superusers only), with the WeCom userid where the app's messages
+    about the person's changes go, and what WeCom last answered about it. A change of it is
+    recorded (meetings.accounts)."""
+
+    form = UserChangeForm
+    fieldsets = (
+        *auth_admin.UserAdmin.fieldsets,
+        (_("WeCom"), {"fields": ("wecom_userid", "wecom_answer")}),
+    )
+    readonly_fields = (*auth_admin.UserAdmin.readonly_fields, "wecom_answer")
+
+    @admin.display(description=_("WeCom's answer"))
+    def wecom_answer(self, user):
+        account = Account.objects.filter(user_id=user.pk).first()
+        if account is None or not account.wecom_refusal:
+            return "—"
+        when = presenters.zoned(account.wecom_refused_at)
+        return f"{account.get_wecom_refusal_display()} ({when})"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Only when the page sent the field: a form posted without it changes nothing.
+        if "wecom_userid" in form.data and "wecom_userid" in form.changed_data:
+            accounts.set_wecom_userid(obj, form.cleaned_data["wecom_userid"])
 
 
 admin.site.unregister(get_user_model())

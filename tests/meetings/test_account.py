@@ -71,7 +71,7 @@ def test_it_refuses_what_is_no_userid(wang):
 def test_a_superuser_sets_it_on_the_users_admin_page(admin_client, admin_user, wang):
     url = reverse("admin:auth_user_change", args=[wang.pk])
     page = admin_client.get(url).content.decode()
-    assert 'name="account-0-wecom_userid"' in page
+    assert 'name="wecom_userid"' in page
 
     response = admin_client.post(
         url,
@@ -81,12 +81,7 @@ def test_a_superuser_sets_it_on_the_users_admin_page(admin_client, admin_user, w
             "groups": [g.pk for g in wang.groups.all()],
             "date_joined_0": "2026-11-30",
             "date_joined_1": "08:00:00",
-            "account-TOTAL_FORMS": "1",
-            "account-INITIAL_FORMS": "0",
-            "account-MIN_NUM_FORMS": "0",
-            "account-MAX_NUM_FORMS": "1",
-            "account-0-wecom_userid": "lisi",
-            "account-0-user": str(wang.pk),
+            "wecom_userid": "lisi",
         },
     )
 
@@ -95,3 +90,21 @@ def test_a_superuser_sets_it_on_the_users_admin_page(admin_client, admin_user, w
     event = AuditEvent.objects.filter(action="role_change").latest("pk")
     assert event.actor_username == admin_user.get_username()
     assert event.changes == [{"field": "wecom_userid", "old": "", "new": "lisi"}]
+
+
+def test_the_users_admin_page_refuses_what_is_no_userid(admin_client, wang):
+    response = admin_client.post(
+        reverse("admin:auth_user_change", args=[wang.pk]),
+        {
+            "username": "wang",
+            "is_active": "on",
+            "date_joined_0": "2026-11-30",
+            "date_joined_1": "08:00:00",
+            "wecom_userid": "王 五",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert "A WeCom userid is 1 to 64 letters" in response.content.decode()
+    assert not Account.objects.filter(user=wang).exists()
