@@ -39,6 +39,7 @@ from wecom.errors import WeComError
 from . import accounts, presenters
 from .models import Account, AuditEvent, SyncAttempt, SyncState
 from .sync.policy import decide
+from .tasks import PUBLISH_RETRY_POLICY
 
 logger = logging.getLogger("meetings.notify")
 
@@ -95,8 +96,6 @@ def _flush():
 
 def enqueue(event_pk, tries=0, countdown=None):
     """Queue the message about the settlement `event_pk`; False when the broker refused."""
-    from .tasks import PUBLISH_RETRY_POLICY
-
     try:
         send_notice.apply_async(
             (event_pk, tries),
