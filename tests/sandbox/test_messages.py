@@ -2,6 +2,9 @@
 
 import pytest
 
+from wecom.sandbox import messages
+from wecom.sandbox.state import Sandbox
+
 AGENT_ID = 1000002
 
 
@@ -191,3 +194,15 @@ def test_its_control_api_forgets_the_messages(sandbox):
     sandbox.control("DELETE", "messages")
 
     assert received(sandbox) == []
+
+
+def test_it_keeps_the_messages_and_their_duplicate_check_across_restarts(tmp_path):
+    path = tmp_path / "sandbox.json"
+    first = Sandbox(agent_id=AGENT_ID, state_path=path)
+    body = card(enable_duplicate_check=1)
+    messages.send(first, body)
+
+    second = Sandbox(agent_id=AGENT_ID, state_path=path)
+    messages.send(second, body)
+
+    assert [m["touser"] for m in messages.received(second)] == [["lisi"]]
