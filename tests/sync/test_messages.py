@@ -12,6 +12,8 @@ from django.utils.html import escape
 
 from meetings import actions, payloads, presenters
 from meetings.models import Account, AuditEvent, Meeting, SyncAttempt, SyncState
+from wecom.client import get_client
+from wecom.limits import RateLimited
 
 from .conftest import import_new, in_site_language, wait_for, wait_settled
 
@@ -169,3 +171,28 @@ def test_it_sends_nothing_when_messages_are_off(sandbox, worker, administrator, 
     time.sleep(1)
     assert sent(sandbox) == []
     assert not SyncAttempt.objects.filter(path="message/send").exists()
+
+
+def test_it_waits_when_the_member_has_had_what_wecom_lets_an_app_send(
+    sandbox, worker, administrator
+):
+    # The member's share of WeCom's 30 a minute for this ten-second bucket is spent.
+    client = get_client()
+    with pytest.raises(RateLimited):
+        for _ in range(31):
+            client.limits.admit_recipients("message/send", client.agent_id, ["lisi"])
+    meeting = import_new(sandbox)
+    sandbox.fault(path="meeting/update", kind="errcode", value=BAD_PASSWORD)
+
+    edit_as(administrator, meeting, title="产品评审")
+
+    wait_for(lambda: received(sandbox, "lisi"), timeout=40, message="the message")
+    outcomes = list(
+        SyncAttempt.objects.filter(path="message/send")
+        .order_by("pk")
+        .values_list("outcome", flat=True)
+    )
+    # Held back (not sent, not a try) until the member's budget allowed it.
+    assert outcomes[0] == "nothing"
+    assert outcomes[-1] == "ok"
+    assert len(sent(sandbox)) == 1
