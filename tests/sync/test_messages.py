@@ -93,7 +93,9 @@ def test_a_conflict_reaches_the_administrator_once(sandbox, worker, administrato
     assert len(sent(sandbox)) == 1
 
 
-def test_quick_edits_that_fail_together_make_one_message(sandbox, worker, administrator):
+def test_quick_edits_that_fail_together_make_one_message(sandbox, worker, administrator, settings):
+    # Time enough for the three saves to go out as one run, however slow the machine.
+    settings.SYNC_SETTLE_SECONDS = 2
     meeting = import_new(sandbox)
     sandbox.fault(path="meeting/update", kind="errcode", value=BAD_PASSWORD)
 
