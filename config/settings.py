@@ -271,6 +271,12 @@ if not re.fullmatch(r"[A-Za-z0-9+/]{43}", WECOM_CALLBACK_AES_KEY):
         "EncodingAESKey"
     )
 
+# The app messages (message/send) that tell an administrator in WeCom when a change of
+# theirs failed for good or ended in a conflict (meetings/notify.py).
+WECOM_MESSAGES = envbool("WECOM_MESSAGES", True)
+# Where people open this site: the links in those messages are absolute.
+SITE_URL = envurl("SITE_URL", "http://127.0.0.1:8000", {"http", "https"})
+
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = envurl(
     "CELERY_BROKER_URL",

@@ -11,9 +11,12 @@ import csv
 import json
 from datetime import UTC
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponseRedirect, StreamingHttpResponse
@@ -22,8 +25,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import audit, presenters, sync
+from .actions import account as account_actions
 from .actions import batch as batch_actions
-from .models import AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
+from .models import Account, AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
 
 
 class ReadOnly:
@@ -74,7 +78,12 @@ def with_outcomes(queryset):
     none settled them), the settling event and WeCom's last answer to the attempts they
     caused."""
     newest = AuditEvent.objects.filter(settles=OuterRef("pk")).order_by("-at", "-pk")
-    answer = SyncAttempt.objects.filter(event=OuterRef("pk")).order_by("-started_at", "-pk")
+    # The meeting's calls, not the app message that told the administrator (meetings.notify).
+    answer = (
+        SyncAttempt.objects.filter(event=OuterRef("pk"))
+        .exclude(path="message/send")
+        .order_by("-started_at", "-pk")
+    )
     return queryset.with_outcome().annotate(
         settled_by=Subquery(newest.values("pk")[:1]),
         answer_errcode=Subquery(answer.values("errcode")[:1]),
@@ -435,3 +444,52 @@ def _json_block(value):
     if not value:
         return "—"
     return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
+
+
+
+class UserChangeForm(auth_admin.UserChangeForm):
+    """Django's user form with the person's WeCom userid (meetings.Account) beside it."""
+
+    wecom_userid = forms.CharField(
+        label=_("WeCom userid"),
+        required=False,
+        max_length=64,
+        validators=Account._meta.get_field("wecom_userid").validators,
+        help_text=Account._meta.get_field("wecom_userid").help_text,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        account = Account.objects.filter(user_id=self.instance.pk).first()
+        self.fields["wecom_userid"].initial = account.wecom_userid if account else ""
+
+
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's user pages (superusers only), with the WeCom userid where the app's messages
+    about the person's changes go, and what WeCom last answered about it. A change of it is
+    recorded (meetings.signals)."""
+
+    form = UserChangeForm
+    fieldsets = (
+        *auth_admin.UserAdmin.fieldsets,
+        (_("WeCom"), {"fields": ("wecom_userid", "wecom_answer")}),
+    )
+    readonly_fields = (*auth_admin.UserAdmin.readonly_fields, "wecom_answer")
+
+    @admin.display(description=_("WeCom's answer"))
+    def wecom_answer(self, user):
+        account = Account.objects.filter(user_id=user.pk).first()
+        if account is None or not account.wecom_refusal:
+            return "—"
+        when = presenters.zoned(account.wecom_refused_at)
+        return f"{account.get_wecom_refusal_display()} ({when})"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Only when the page sent the field: a form posted without it changes nothing.
+        if "wecom_userid" in form.data and "wecom_userid" in form.changed_data:
+            account_actions.set_wecom_userid(obj, form.cleaned_data["wecom_userid"])
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserAdmin)

@@ -9,9 +9,11 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self):
-        from . import import_jobs, signals  # noqa: F401 (import_jobs registers its task)
+        # import_jobs and notify register their tasks.
+        from . import import_jobs, notify, signals  # noqa: F401
 
         signals.connect()
+        notify.connect()
         post_migrate.connect(_title_index, sender=self)
 
 

@@ -9,6 +9,7 @@ constraints too, so that nothing that bypasses the form stores an impossible mee
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models, router
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
@@ -663,3 +664,51 @@ class Batch(models.Model):
     def size(self):
         return len(self.meetings)
 
+
+
+class Account(models.Model):
+    """What this app knows of a person beyond their login: where WeCom reaches them. The
+    worker sends them an app message when a change of theirs stops in the sync (failed, or a
+    conflict), and keeps here what WeCom answered about their userid."""
+
+    class Refusal(models.TextChoices):
+        INVALID = "invalid", _(
+            "WeCom does not know this userid, or the app may not send to this member."
+        )
+        UNLICENSED = "unlicensed", _(
+            "This member has no WeCom interface licence, so the app's messages do not reach "
+            "them."
+        )
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+        related_name="account", verbose_name=_("user"),
+    )
+    wecom_userid = models.CharField(
+        _("WeCom userid"), max_length=64, blank=True,
+        validators=[RegexValidator(
+            USERID_REGEX,
+            _("A WeCom userid is 1 to 64 letters, digits and _ - @ ."),
+        )],
+        help_text=_("The member this person is in WeCom (通讯录 → 账号): the app's messages "
+                    "about their changes go there."),
+    )
+    # What WeCom last answered about wecom_userid when a message was sent to it: "" when it
+    # was delivered (or nothing was sent yet).
+    wecom_refusal = models.CharField(
+        _("WeCom's answer"), max_length=16, choices=Refusal.choices, blank=True,
+    )
+    wecom_refused_at = models.DateTimeField(_("refused at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(wecom_userid="") | Q(wecom_userid__regex=USERID_REGEX),
+                name="account_wecom_userid_format",
+            ),
+        ]
+
+    def __str__(self):
+        return self.wecom_userid or str(self.user)

@@ -278,6 +278,8 @@ AUDIT_LABELS = {
     "color": gettext_lazy("Calendar colour"),
     "admins": gettext_lazy("Calendar administrators"),
     "shares": gettext_lazy("Shared with"),
+    # A person's account (meetings.models.Account): where the app's WeCom messages reach them.
+    "wecom_userid": gettext_lazy("WeCom userid"),
 }
 AUDIT_USERIDS = frozenset((*USERID_LISTS, "admin_userid", "admins", "shares"))
 PERMISSION_VERBS = {

@@ -17,6 +17,7 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_sav
 from . import audit
 from .actions import account as account_actions
 from .audit import GROUP, GROUP_CREATED, GROUP_DELETED, USER, USER_CREATED, USER_DELETED
+from .models import Account
 
 FLAGS = ("is_active", "is_staff", "is_superuser")
 
@@ -201,6 +202,31 @@ def _group_before_delete(sender, instance, **kwargs):
     _record(GROUP_DELETED % {"group": instance.name}, rows)
 
 
+# A person's WeCom userid decides who reads the app's messages about whose changes: each
+# change of it is an account change, like a role change.
+WECOM_USERID = "wecom_userid"
+
+
+def _account_before_save(sender, instance, raw=False, **kwargs):
+    before = None
+    if not raw:
+        before = Account.objects.filter(pk=instance.pk).values_list(WECOM_USERID, flat=True).first()
+    instance._wecom_userid_before = before or ""
+    if not raw and (before or "") != instance.wecom_userid:
+        # WeCom's answer was about the old userid.
+        instance.wecom_refusal, instance.wecom_refused_at = "", None
+
+
+def _account_saved(sender, instance, raw=False, **kwargs):
+    before = getattr(instance, "_wecom_userid_before", "")
+    if raw or before == instance.wecom_userid:
+        return
+    account_actions.record_account_change(
+        USER % {"user": instance.user.get_username()},
+        [{"field": WECOM_USERID, "old": before, "new": instance.wecom_userid}],
+    )
+
+
 def connect():
     User = get_user_model()
     uid = "meetings.signals."
@@ -225,3 +251,7 @@ def connect():
         dispatch_uid=uid + "group_permissions",
     )
     pre_delete.connect(_group_before_delete, sender=Group, dispatch_uid=uid + "group_delete")
+    pre_save.connect(
+        _account_before_save, sender=Account, dispatch_uid=uid + "account_before_save"
+    )
+    post_save.connect(_account_saved, sender=Account, dispatch_uid=uid + "account_saved")

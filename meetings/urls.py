@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from . import (
+    account_views,
     agenda_views,
     batch_views,
     calendar_views,
@@ -38,6 +39,7 @@ urlpatterns = [
     path("batches/<int:pk>/preview/", batch_views.batch_preview, name="batch_preview"),
     path("batches/<int:pk>/summary/", batch_views.batch_summary, name="batch_summary"),
     path("batches/<int:pk>/confirm/", batch_views.batch_confirm, name="batch_confirm"),
+    path("account/", account_views.account_page, name="account"),
     path("people/search/", people_views.people_search, name="people_search"),
     path("calendars/", calendar_views.calendar_list, name="calendars"),
     path("calendars/new/", calendar_views.calendar_new, name="calendar_new"),

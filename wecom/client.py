@@ -213,6 +213,40 @@ class WeComClient:
     def calendar_delete(self, cal_id: str) -> dict[str, Any]:
         return self.call("oa/calendar/del", {"cal_id": cal_id})
 
+    # --- app messages ------------------------------------------------------------------
+
+    def message_send(
+        self, touser, msgtype, content, *, toparty=(), totag=(), duplicate_check_interval=None,
+    ) -> dict:
+        """An app message from this client's agent (message/send, 90236): `touser` a list of
+        userids or "@all", `content` the object of `msgtype` (for "textcard": title,
+        description, url, btntxt). With `duplicate_check_interval` (seconds, at most 4 hours)
+        WeCom does not deliver the same request again within it. The answer names the
+        recipients that were not reached, each field "a|b": invaliduser (lower case),
+        invalidparty, invalidtag, unlicenseduser; msgid recalls the message. When nobody is
+        reachable WeCom answers 81013, raised as a PermanentError.
+
+        WeCom drops what an app sends a member beyond 30 messages a minute and 1000 an hour
+        (90454): the messages to each member are counted first, and a message that would
+        pass that is refused here (RateLimited) without being sent."""
+        everyone = touser == "@all"
+        users = [] if everyone else list(touser)
+        if users:
+            self.limits.admit_recipients("message/send", self.agent_id, users)
+        body = {
+            "touser": "@all" if everyone else "|".join(users),
+            "toparty": "|".join(str(party) for party in toparty),
+            "totag": "|".join(str(tag) for tag in totag),
+            "msgtype": msgtype,
+            "agentid": self.agent_id,
+            msgtype: content,
+        }
+        body = {name: value for name, value in body.items() if value != ""}
+        if duplicate_check_interval is not None:
+            body["enable_duplicate_check"] = 1
+            body["duplicate_check_interval"] = duplicate_check_interval
+        return self.call("message/send", body)
+
     # --- the wire ------------------------------------------------------------------------
 
     def _send(

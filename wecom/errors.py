@@ -256,6 +256,11 @@ ERRCODES = {
     730004: Meaning(
         PermanentError, "meeting_code", _("No meeting in WeCom has this meeting number."),
     ),
+    # message/send (90236): none of the recipients exists or is within the app's visibility.
+    81013: Meaning(
+        PermanentError, "touser",
+        _("No recipient of the message is a WeCom member this app can reach."),
+    ),
     # The calendar pages (93647 add, 97716 update, 97718 del), codes from 90313.
     90457: Meaning(PermanentError, "cal_id", _("WeCom does not know this calendar.")),
     90459: Meaning(PermanentError, "cal_id", _("The calendar has been deleted in WeCom.")),

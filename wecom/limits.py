@@ -15,6 +15,10 @@ So, per API:
 - a pause after WeCom answers 45009, for the block WeCom documents (a minute: an hour's
   block would show again as 45009 after it, and the budget keeps the hour anyway).
 
+App messages have limits of their own (90454, "发送应用消息频率"; 90236): an app may send
+each member at most 30 messages a minute and 1000 an hour, and WeCom drops the rest without
+delivering them. `admit_recipients` keeps that budget per member, counted the same way.
+
 A call refused here raises RateLimited (a TransientError: nothing was sent) with retry_after,
 the seconds until the API may be called again.
 """
@@ -34,6 +38,9 @@ BLOCK_SECONDS = 60
 # A window is counted in this many buckets; any window overlaps one more than that.
 BUCKETS = 6
 FREQUENCY_LIMITED = 45009
+# 90454: per app and member, messages a minute and an hour.
+MESSAGES_PER_MEMBER_MINUTE = 30
+MESSAGES_PER_MEMBER_HOUR = 1000
 
 
 class RateLimited(TransientError):
@@ -58,6 +65,10 @@ class Limits:
             (60, max(1, per_minute // (BUCKETS + 1))),
             (3600, max(1, per_hour // (BUCKETS + 1))),
         ]
+        self.member_windows = [
+            (60, max(1, MESSAGES_PER_MEMBER_MINUTE // (BUCKETS + 1))),
+            (3600, max(1, MESSAGES_PER_MEMBER_HOUR // (BUCKETS + 1))),
+        ]
 
     def admit(self, path):
         """Count one call to `path`, or raise RateLimited without counting it as sent."""
@@ -65,10 +76,22 @@ class Limits:
         paused_until = self.cache.get(self._pause_key(path))
         if paused_until is not None and paused_until > now:
             raise self._refusal(path, paused_until - now, "paused after WeCom's 45009")
-        for window, budget in self.windows:
+        self._spend(path, f"{self.prefix}:{path}", self.windows, now)
+
+    def admit_recipients(self, path, agent_id, userids):
+        """Count one app message to each member, or raise RateLimited when one of them has
+        had the messages WeCom lets an app send a member (see the module's docstring)."""
+        now = self.clock()
+        for userid in userids:
+            # WeCom's userids are not case-sensitive.
+            prefix = f"{self.prefix}:{path}:{agent_id}:{userid.lower()}"
+            self._spend(path, prefix, self.member_windows, now)
+
+    def _spend(self, path, prefix, windows, now):
+        for window, budget in windows:
             span = window / BUCKETS
             bucket = math.floor(now / span)
-            key = f"{self.prefix}:{path}:{window}:{bucket}"
+            key = f"{prefix}:{window}:{bucket}"
             # Created with its lifetime, then incremented: INCR keeps the lifetime in Redis.
             self.cache.add(key, 0, timeout=math.ceil(span) + 5)
             try:

@@ -1,14 +1,16 @@
-"""Accounts: who came in, who failed to, and who may do what.
+"""Accounts: who came in, who failed to, who may do what, and where WeCom reaches them.
 
 Each writes one audit event; meetings.signals turns Django's log-in signals and every change
-of a user's flags or groups into these, so the record is complete whatever path made it.
+of a user's flags, groups or WeCom userid into these, so the record is complete whatever path
+made it.
 """
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .. import audit
-from ..models import AuditEvent
+from ..models import Account, AuditEvent
 from .errors import ActionError
 
 Action = AuditEvent.Action
@@ -80,3 +82,25 @@ def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
                 setattr(user, name, value)
             user.save(update_fields=[name for name, _old, _new in changed])
     return user
+
+
+@transaction.atomic
+def set_wecom_userid(user, wecom_userid):
+    """Give `user` the WeCom userid `wecom_userid` ("" for none); ValidationError when it is
+    not one. Recorded by meetings.signals, as every change of it is, with the
+    surrounding audit.acting actor."""
+    account, _created = Account.objects.get_or_create(user=user)
+    account.wecom_userid = wecom_userid
+    account.full_clean(exclude=["user"])
+    account.save()
+    return account
+
+
+def note_answer(user_id, wecom_userid, refusal):
+    """What WeCom answered about `wecom_userid` when a message was sent to it: a refusal
+    (Account.Refusal) or "" when it was delivered. Kept only while the account still has that
+    userid: an answer about the one it had before says nothing about the new one."""
+    Account.objects.filter(user_id=user_id, wecom_userid=wecom_userid).update(
+        wecom_refusal=refusal,
+        wecom_refused_at=timezone.now() if refusal else None,
+    )

@@ -90,6 +90,7 @@ def test_it_reads_and_changes_the_config(sandbox):
         "excess_users": [],
         "callback_url": None, "callback_token": DEFAULT_CALLBACK_TOKEN,
         "callback_aes_key": DEFAULT_CALLBACK_AES_KEY,
+        "unlicensed_users": [],
     }
     assert sandbox.configure(invitee_cap=300)["invitee_cap"] == 300
     for bad in ({"invitee_cap": 0}, {"latency": "slow"}, {"colour": "red"}):

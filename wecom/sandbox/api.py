@@ -3,7 +3,7 @@
 
 import json
 
-from . import calendars, meetings
+from . import calendars, meetings, messages
 from .errors import Reject
 
 # path under /cgi-bin/ -> handler(sandbox, body) returning the answer's fields beyond
@@ -20,6 +20,7 @@ ENDPOINTS = {
     "oa/calendar/update": calendars.update,
     "oa/calendar/get": calendars.get,
     "oa/calendar/del": calendars.delete,
+    "message/send": messages.send,
 }
 # path -> (hold, release): what a call stands for while the server holds it before applying
 # it. hold(sandbox, body) returns a token for release(sandbox, token), or None.

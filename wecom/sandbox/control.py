@@ -12,7 +12,8 @@ WeCom call and never subject to faults.
     POST   users              {"userids": [...]} or {"users": [{userid, name, department}]}
     GET    people             the directory with names and departments
     GET    config             invitee_cap, token_lifetime, latency, excess_users,
-                              callback_url, callback_token, callback_aes_key
+                              callback_url, callback_token, callback_aes_key,
+                              unlicensed_users
     POST   config             change some of them
     GET    meetings           every stored meeting, with its current status
     GET    meetings/<id>      one stored meeting
@@ -20,6 +21,9 @@ WeCom call and never subject to faults.
                               config callback_url set, a meeting_change event goes there,
                               from the member ?by=<userid> (the meeting's admin by default)
     GET    calendars          every stored calendar
+    GET    messages           the app messages delivered (message/send), oldest first
+                              (?touser=<userid>: those that member received)
+    DELETE messages           forget them
     DELETE tokens             drop every access_token, as WeCom may do early
 
 Answers are 200 with JSON, 400 {"error": ...} for a body that cannot be applied, 404 or 405.
@@ -27,7 +31,7 @@ Answers are 200 with JSON, 400 {"error": ...} for a body that cannot be applied,
 
 import json
 
-from . import callbacks, meetings
+from . import callbacks, meetings, messages
 from .directory import directory_from
 
 
@@ -136,6 +140,16 @@ def _calendars(server, payload, query):
     return {"calendars": list(server.sandbox.calendars.values())}
 
 
+def _messages(server, payload, query):
+    return {"messages": messages.received(server.sandbox, query.get("touser"))}
+
+
+def _forget_messages(server, payload, query):
+    server.sandbox.messages = []
+    server.sandbox.changed()
+    return {"messages": []}
+
+
 def _forget_tokens(server, payload, query):
     server.sandbox.forget_tokens()
     return {"tokens": []}
@@ -172,5 +186,6 @@ ROUTES = {
     "config": {"GET": _config, "POST": _set_config},
     "meetings": {"GET": _meetings},
     "calendars": {"GET": _calendars},
+    "messages": {"GET": _messages, "DELETE": _forget_messages},
     "tokens": {"DELETE": _forget_tokens},
 }

@@ -80,6 +80,20 @@ RULES = {
     "cal_id_invalid":          (90457, "invalid cal_id"),
     "calendar_deleted":        (90459, "calendar has been deleted"),
     "color_invalid":           (90473, "invalid color, #RRGGBB"),
+    # --- app messages (message/send, 90236; codes from 90313) ------------------------------
+    "agentid_invalid":         (40056, "invalid agentid"),
+    # 90313, 301002: an agentid other than the app the access_token belongs to.
+    "agent_forbidden":         (301002, "no privilege to access the agent"),
+    "msgtype_invalid":         (40008, "invalid message type"),
+    "recipients_empty":        (82001, "user & party & tag all empty"),
+    "userid_list_too_long":    (40032, "invalid userid list size, at most 1000"),
+    "party_list_too_long":     (82002, "invalid partyid list size, at most 100"),
+    "tag_list_too_long":       (82003, "invalid tagid list size, at most 100"),
+    # 90236: "如果全部接收人无权限或不存在，则本次调用返回失败，errcode为81013".
+    "recipients_invalid":      (81013, "user & party & tag all invalid"),
+    # 90454 (and 90236): each app may send each member at most 30 messages a minute and 1000
+    # an hour; 45009 is 90313's "接口调用超过限制" (see messages.py for when it is answered).
+    "member_freq_limited":     (45009, "api freq out of limit"),
 }
 
 # Answers that no rule of the sandbox produces but a fault may inject (`kind: errcode`).
@@ -114,13 +128,16 @@ def errmsg(errcode):
 
 
 class Reject(Exception):
-    """A call that breaks the rule named `rule`; `detail` names the field or value at fault."""
+    """A call that breaks the rule named `rule`; `detail` names the field or value at fault.
+    `fields` are further answer fields some refusals carry (81013 names the invalid
+    recipients)."""
 
-    def __init__(self, rule, detail=""):
+    def __init__(self, rule, detail="", **fields):
         self.rule = rule
         self.errcode, message = RULES[rule]
         self.errmsg = f"{message}: {detail}" if detail else message
+        self.fields = fields
         super().__init__(f"{self.errcode} {self.errmsg}")
 
     def answer(self):
-        return {"errcode": self.errcode, "errmsg": self.errmsg}
+        return {"errcode": self.errcode, "errmsg": self.errmsg, **self.fields}

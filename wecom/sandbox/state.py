@@ -38,6 +38,9 @@ DEFAULT_CONFIG = {
     "callback_url": None,
     "callback_token": DEFAULT_CALLBACK_TOKEN,
     "callback_aes_key": DEFAULT_CALLBACK_AES_KEY,
+    # Members without the basic interface licence: message/send names them in
+    # unlicenseduser and delivers them nothing (messages.py).
+    "unlicensed_users": [],
 }
 
 STATE_VERSION = 1
@@ -101,6 +104,8 @@ class Sandbox:
             # Creates the server holds before applying them (meetings.hold_create): token ->
             # (admin_userid, title, meeting_start). Never saved: none outlives the process.
             self.creating = {}
+            # The app messages delivered (messages.py), oldest first.
+            self.messages = []
 
     def now(self):
         return self.clock.now()
@@ -150,9 +155,9 @@ class Sandbox:
             elif key in ("latency", "create_seconds"):
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                     raise ValueError(f"{key} must be a number of seconds, 0 or more")
-            elif key == "excess_users":
+            elif key in ("excess_users", "unlicensed_users"):
                 if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
-                    raise ValueError("excess_users must be a list of userids")
+                    raise ValueError(f"{key} must be a list of userids")
             elif key == "callback_url":
                 if value is not None and (
                     not isinstance(value, str) or not value.startswith(("http://", "https://"))
@@ -188,6 +193,7 @@ class Sandbox:
             "meetings": self.meetings,
             "calendars": self.calendars,
             "deleted_calendars": self.deleted_calendars,
+            "messages": self.messages,
         }
 
     def save(self, path: Path) -> None:
@@ -211,6 +217,8 @@ class Sandbox:
             self.calendars = dict(data["calendars"])
             # Absent from files written before calendars were remembered once deleted.
             self.deleted_calendars = list(data.get("deleted_calendars", []))
+            # Absent from files written before app messages were kept.
+            self.messages = list(data.get("messages", []))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             # Starting empty would overwrite a demo's meetings at the first change.
             raise ValueError(

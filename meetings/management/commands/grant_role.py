@@ -1,6 +1,7 @@
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from meetings.actions import account as account_actions
@@ -14,7 +15,9 @@ class Command(BaseCommand):
         "Give a user a role: administrator (会议管理员: view and edit meetings), auditor "
         "(审计员: read the audit record in the admin) or superuser (administers users). "
         "The change is recorded as a role change made by the system. With --create, a user "
-        "that does not exist yet is created first, with a password printed once."
+        "that does not exist yet is created first, with a password printed once. "
+        "--wecom-userid says who the person is in WeCom: the app's messages about their "
+        "changes go there."
     )
 
     def add_arguments(self, parser):
@@ -25,8 +28,12 @@ class Command(BaseCommand):
             "--create", action="store_true",
             help="create the user first when there is none (its password is printed once)",
         )
+        parser.add_argument(
+            "--wecom-userid", metavar="USERID",
+            help="the person's WeCom userid, where the app's messages reach them ('' for none)",
+        )
 
-    def handle(self, *args, username, role, remove, create, **options):
+    def handle(self, *args, username, role, remove, create, wecom_userid, **options):
         User = get_user_model()
         password = None
         try:
@@ -44,6 +51,12 @@ class Command(BaseCommand):
             raise CommandError(str(err)) from None
         verb = "no longer has" if remove else "now has"
         self.stdout.write(f"{username} {verb} the role {role}")
+        if wecom_userid is not None:
+            try:
+                account_actions.set_wecom_userid(user, wecom_userid)
+            except ValidationError as err:
+                raise CommandError("; ".join(err.messages)) from None
+            self.stdout.write(f"{username}'s WeCom userid is now {wecom_userid or '(none)'}")
         if password is not None:
             # Shown this once only: the password is not stored anywhere readable.
             self.stdout.write(f"{username} was created. Password: {password}")

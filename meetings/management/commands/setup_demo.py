@@ -32,6 +32,10 @@ class Command(BaseCommand):
         # meeting pages, no Django admin. grant_role gives the other roles.
         user = User.objects.create_user("admin", password=password)
         account_actions.grant_role(user, "administrator", actor=None)
+        if self.uses_local_sandbox():
+            # The sandbox's zhangsan, so that the app messages about the demo administrator's
+            # changes show at /__sandbox__/messages.
+            account_actions.set_wecom_userid(user, "zhangsan")
         # Shown this once only: the password is not stored anywhere readable.
         self.stdout.write(
             self.style.SUCCESS(

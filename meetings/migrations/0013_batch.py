@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("meetings", "0011_settle_and_search"),
+        ("meetings", "0012_account"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
