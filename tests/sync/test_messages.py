@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from meetings import actions, payloads, presenters
+from meetings import payloads, presenters
+from meetings.actions import meeting as meeting_actions
 from meetings.models import Account, AuditEvent, Meeting, SyncAttempt, SyncState
 from wecom.client import get_client
 from wecom.limits import RateLimited
@@ -33,7 +34,7 @@ def administrator(db):
 def edit_as(user, meeting, **changes):
     meeting = Meeting.objects.get(pk=meeting.pk)
     body = payloads.desired_body(meeting) | changes
-    return actions.edit_meeting(meeting, body, actor=user, loaded_version=meeting.version).meeting
+    return meeting_actions.edit_meeting(meeting, body, actor=user, loaded_version=meeting.version).meeting
 
 
 def received(sandbox, touser):
@@ -62,13 +63,13 @@ def test_a_failure_reaches_the_administrator_once_within_the_duplicate_window(
     assert sent(sandbox)[0]["body"]["enable_duplicate_check"] == 1
 
     # Retried, and refused the same way: WeCom is asked again, the person is not told twice.
-    actions.retry_sync(meeting, actor=administrator)
+    meeting_actions.retry_sync(meeting, actor=administrator)
     wait_for(lambda: len(sent(sandbox)) == 2, message="the second message/send")
     assert len(received(sandbox, "lisi")) == 1
 
     # Past the window the same news is news again.
     sandbox.advance(1801)
-    actions.retry_sync(Meeting.objects.get(pk=meeting.pk), actor=administrator)
+    meeting_actions.retry_sync(Meeting.objects.get(pk=meeting.pk), actor=administrator)
     wait_for(lambda: len(received(sandbox, "lisi")) == 2, message="the message after the window")
 
     # The auditors see each message as a call of the action it was about.
