@@ -34,7 +34,9 @@ def administrator(db):
 def edit_as(user, meeting, **changes):
     meeting = Meeting.objects.get(pk=meeting.pk)
     body = payloads.desired_body(meeting) | changes
-    return meeting_actions.edit_meeting(meeting, body, actor=user, loaded_version=meeting.version).meeting
+    return meeting_actions.edit_meeting(
+        meeting, body, actor=user, loaded_version=meeting.version
+    ).meeting
 
 
 def received(sandbox, touser):
