@@ -17,7 +17,6 @@ from .. import payloads, problems, rules
 from ..models import Meeting, Status
 from .attempts import CallFailed, Outcome, unanswered_creates
 from .endings import BUSY, Result
-from .plan import CREATE, GET_INFO, USER_MEETINGIDS
 from .policy import max_tries
 
 # meeting/create's two duplicate answers: the same meeting is being created right now
@@ -55,7 +54,7 @@ def create(run):
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
     body, whole = create_body(meeting)
-    attempt = run.calls.call(CREATE, body)
+    attempt = run.calls.call(lambda wecom: wecom.meeting_create(body))
     if not attempt.ok:
         if attempt.error.errcode == DUPLICATE_CREATED:
             return created_elsewhere(run, [body, *lost], attempt)
@@ -114,7 +113,7 @@ def created_elsewhere(run, bodies, attempt):
 def wait_for_create(run, err):
     if run.ending.tries + 1 >= max_tries():
         return run.ending.failed(problems.wecom(err))
-    delay = getattr(settings, "SYNC_CREATE_WAIT", 300)
+    delay = settings.SYNC_CREATE_WAIT
     return run.ending.retry(delay + random.uniform(0, delay / 10), problems.wecom(err))
 
 
@@ -127,7 +126,9 @@ def find_created(run, bodies):
         for meetingid in user_meetingids(run, admin, start):
             if Meeting.objects.filter(meetingid=meetingid).exists():
                 continue
-            read = run.calls.need(GET_INFO, {"meetingid": meetingid})
+            read = run.calls.need(lambda wecom, meetingid=meetingid: wecom.meeting_get_info(
+                meetingid
+            ))
             info = read.answer
             match = (
                 info.get("admin_userid") == admin
@@ -143,18 +144,11 @@ def find_created(run, bodies):
 
 def user_meetingids(run, userid, start):
     """The organiser's meetings around `start`, page by page (each page recorded)."""
-    cursor = "0"
-    while True:
-        request = {
-            "userid": userid, "cursor": cursor, "limit": 100,
-            "begin_time": start, "end_time": start + USER_MEETINGIDS_SPAN,
-        }
-        page = run.calls.need(USER_MEETINGIDS, request).answer
-        yield from page.get("meetingid_list") or []
-        following = page.get("next_cursor")
-        if not following or following == cursor or not page.get("meetingid_list"):
-            return
-        cursor = following
+    return run.calls.each(
+        lambda wecom: wecom.meeting_iter_user_meetingids(
+            userid, start, start + USER_MEETINGIDS_SPAN
+        )
+    )
 
 
 def adopt(run, meetingid, info):

@@ -19,9 +19,9 @@ logger = logging.getLogger("meetings.sync")
 
 def lease_seconds():
     """How long a claim lasts. It must outlive one call to WeCom, a token refresh and the
-    re-send after it, so that a live worker never loses its claim in the middle of a call."""
-    default = 3 * (settings.WECOM_CONNECT_TIMEOUT + settings.WECOM_READ_TIMEOUT) + 10
-    return getattr(settings, "SYNC_LEASE_SECONDS", default)
+    re-send after it, so that a live worker never loses its claim in the middle of a call
+    (the default in config/settings.py is counted from the WeCom timeouts)."""
+    return settings.SYNC_LEASE_SECONDS
 
 
 def new_owner():

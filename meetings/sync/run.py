@@ -30,8 +30,6 @@ from .endings import BUSY, GONE, Ending, Result
 from .lease import Lease, claim, new_owner
 from .merge import differing
 from .plan import (
-    CANCEL,
-    GET_INFO,
     UPDATE,
     follow_cancels,
     held,
@@ -57,9 +55,9 @@ class Run:
     # Occurrence cancels that can no longer be carried out, as problems.Problem each.
     lost: list = field(default_factory=list)
 
-    @property
-    def lookup(self):
-        return {"meetingid": self.meeting.meetingid}
+    def get_info(self):
+        """Read the meeting from WeCom (a failure ends the run)."""
+        return self.calls.need(lambda wecom: wecom.meeting_get_info(self.meeting.meetingid))
 
 
 def reconcile(pk, *, owner=None, client=None):
@@ -105,7 +103,7 @@ def _go(run):
         if isinstance(created, Created):
             return read_back(run, created.intended, [created.attempt_pk])
         return created
-    read = run.calls.need(GET_INFO, run.lookup)
+    read = run.get_info()
     refresh_occurrences(run, read.answer)
     status = int(read.answer.get("status") or Status.SCHEDULED)
     if status != Status.SCHEDULED:
@@ -171,7 +169,7 @@ def _update(run, read):
         return Result(BUSY, detail="lease lost")
     sent, excess_users = [], None
     for path, body in the_plan.calls(meeting.meetingid):
-        attempt = run.calls.need(path, body)
+        attempt = run.calls.planned(path, body)
         sent.append(attempt.pk)
         if path == UPDATE:
             excess_users = attempt.answer.get("excess_users") or []
@@ -204,7 +202,7 @@ def read_back(run, intended, sent, *, excess_users=None, status=Status.SCHEDULED
     What WeCom does not hold is planned again by the next run, counted as a try, so that
     what it keeps refusing without an error ends as a failure that says so."""
     meeting = run.meeting
-    back = run.calls.need(GET_INFO, run.lookup)
+    back = run.get_info()
     refresh_occurrences(run, back.answer)
     theirs = held(back.answer, meeting.admin_userid)
     verdict = verify(intended, theirs)
@@ -277,7 +275,7 @@ def _now_unix():
 def _cancel_whole(run):
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
-    cancel = run.calls.need(CANCEL, run.lookup)
+    cancel = run.calls.need(lambda wecom: wecom.meeting_cancel(run.meeting.meetingid))
     return read_back(run, {}, [cancel.pk], status=Status.CANCELLED)
 
 

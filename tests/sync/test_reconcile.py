@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from meetings import actions, sync
 from meetings.models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
-from wecom.client import get_client
+from wecom.client import WeComClient, get_client
 from wecom.errors import PermanentError
 
 from .conftest import edit, import_new, in_site_language, sandbox_view
@@ -255,18 +255,21 @@ def test_it_takes_over_a_meeting_whose_lease_ran_out(sandbox):
     assert fresh(meeting).lease_owner == ""
 
 
-class EditingClient:
+class EditingClient(WeComClient):
     """The real client, with an administrator saving again while the update is out."""
 
     def __init__(self, meeting, **changes):
-        self.client = get_client()
+        real = get_client()
+        super().__init__(
+            real.base_url, real.corp_id, real._secret, real.agent_id,
+            connect_timeout=2, read_timeout=2,
+        )
         self.meeting = meeting
         self.changes = changes
 
-    def call(self, path, body):
-        answer = self.client.call(path, body)
-        if path == "meeting/update":
-            edit(self.meeting, **self.changes)
+    def meeting_update(self, body):
+        answer = super().meeting_update(body)
+        edit(self.meeting, **self.changes)
         return answer
 
 
@@ -345,7 +348,10 @@ def test_it_refuses_to_retry_a_meeting_that_is_syncing_fine(sandbox):
 
 
 class BrokenClient:
-    def call(self, path, body):
+    def observed(self, observer):
+        return self
+
+    def meeting_get_info(self, meetingid):
         raise RuntimeError("a bug, not WeCom")
 
 
