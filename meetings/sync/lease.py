@@ -76,6 +76,14 @@ class Lease:
         settlements). Returns the version now stored, or None when the lease was lost
         (another worker has taken over and decides)."""
         with transaction.atomic():
+            # Most runs end on the version they read: one conditional UPDATE, which holds the
+            # row until the commit as the lock below would.
+            if Meeting.objects.filter(pk=self.pk, lease_owner=self.owner, version=version).update(
+                lease_owner="", lease_expires=None, **if_current
+            ):
+                if then is not None:
+                    then(version)
+                return version
             row = (
                 Meeting.objects.select_for_update()
                 .filter(pk=self.pk, lease_owner=self.owner)

@@ -86,12 +86,10 @@ def reconcile(pk, *, owner=None, client=None):
 
 
 def _load(pk):
-    return (
-        Meeting.objects.select_related("settings", "reminders")
-        .prefetch_related("participants")
-        .filter(pk=pk)
-        .first()
-    )
+    meeting = Meeting.objects.select_related("settings", "reminders").filter(pk=pk).first()
+    # The lists as plain values: at 2,000 invitees a model object each would cost the run
+    # more than everything else together.
+    return None if meeting is None else meeting.load_userids()
 
 
 def _go(run):
@@ -231,6 +229,11 @@ def refresh_occurrences(run, info):
     joins `run.lost`. Under the row's lock, so that a cancel decided meanwhile is kept."""
     fresh = occurrences(info)
     if fresh is None:
+        return
+    meeting = run.meeting
+    if fresh == meeting.sub_meetings and not meeting.cancel_sub_meetingids:
+        # Nothing to store and no cancel to follow. A cancel decided since the meeting was
+        # loaded raised its version: the ending sees that and runs again.
         return
     with transaction.atomic():
         row = (
