@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from meetings import actions, sync
+from meetings import actions, importing, sync
 from meetings.models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
 from wecom.client import WeComClient, get_client
 from wecom.errors import PermanentError
@@ -365,3 +367,38 @@ def test_it_retries_later_after_an_unexpected_error(sandbox):
     assert meeting.sync_state == SyncState.RETRYING
     assert meeting.lease_owner == ""
     assert sync.reconcile(meeting.pk).outcome == sync.SYNCED
+
+
+def _queries_of_a_run(meeting):
+    """The database statements of one sync run, the cache's and transaction control left
+    out: what the run itself asks of the database."""
+    with CaptureQueriesContext(connection) as queries:
+        assert sync.reconcile(meeting.pk).outcome == sync.SYNCED
+    return [
+        q["sql"] for q in queries.captured_queries
+        if "django_cache" not in q["sql"]
+        and not q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
+    ]
+
+
+def test_a_run_sending_an_edit_asks_the_database_a_dozen_things_however_many_invitees(
+    sandbox,
+):
+    # Claim, the meeting and its lists, the causing event, four attempts (the read, the
+    # update before and after it is sent, the read-back), the release and the settlement.
+    few = edit(import_new(sandbox), title="新标题")
+    sync.reconcile(few.pk)  # a first run fetches the token
+    few = edit(few, title="再改一次")
+    userids = [f"user{n:03}" for n in range(250)]
+    sandbox.set_users(["zhangsan", "lisi", "wangwu", *userids])
+    crowded = import_new(sandbox, invitees={"userid": userids[:100]})
+    sandbox.call("meeting/set_invitees", {
+        "meetingid": crowded.meetingid,
+        "invitees": [{"userid": u} for u in ["zhangsan", *userids]],
+    })
+    crowded, _ = importing.import_by_id(crowded.meetingid)
+    crowded = edit(crowded, title="新标题")
+
+    asked = len(_queries_of_a_run(few))
+    assert asked <= 12
+    assert len(_queries_of_a_run(crowded)) == asked
