@@ -11,7 +11,6 @@ from django.utils import timezone
 from wecom.client import get_client
 from wecom.errors import WeComError
 
-from .. import audit
 from ..models import SyncAttempt
 from .merge import REDACTED
 from .plan import CANCEL, CREATE, SET_INVITEES, UPDATE, WRITES
@@ -71,14 +70,14 @@ class Caller:
     client's typed methods: `need(lambda wecom: wecom.meeting_get_info(meetingid))`. The
     client tells it of each request it sends (`WeComClient.observed`), which is recorded."""
 
-    def __init__(self, meeting_pk, version, client=None):
+    def __init__(self, meeting_pk, version, event_id, client=None):
         self.meeting_pk = meeting_pk
         self.version = version
+        # The audit event the attempts carry (`audit.causing_events`), or None.
+        self.event_id = event_id
         self.meetingid = ""
         self._client = client
         self._observed = None
-        # The audit event the attempts carry: the same for every call of the run.
-        self._event_id = _UNKNOWN
         # The attempt of the request the client sent last.
         self._last = None
 
@@ -149,8 +148,6 @@ class Caller:
 
     def _row(self, path, body, started_at, **fields):
         fields.setdefault("duration_ms", 0)
-        if self._event_id is _UNKNOWN:
-            self._event_id = audit.causing_event_id(self.meeting_pk, self.version)
         return SyncAttempt.objects.create(
             meeting_id=self.meeting_pk,
             meetingid=self.meetingid or "",
@@ -158,12 +155,10 @@ class Caller:
             path=path,
             started_at=started_at,
             request=redact(body),
-            event_id=self._event_id,
+            event_id=self.event_id,
             **fields,
         )
 
-
-_UNKNOWN = object()
 
 
 def unconfirmed_sends(meeting_pk, since_version):

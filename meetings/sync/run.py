@@ -19,9 +19,10 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from .. import payloads, problems, rules
+from .. import audit, payloads, problems, rules
 from ..models import Meeting, Status, SyncState
 from ..payloads import as_wecom_holds
 from .attempts import Caller, CallFailed, Outcome, unconfirmed_sends
@@ -74,7 +75,7 @@ def reconcile(pk, *, owner=None, client=None):
         if meeting is None:
             return Result(GONE)
         ending.version, ending.tries = meeting.version, meeting.sync_tries
-        run = Run(meeting, lease, Caller(pk, meeting.version, client), ending)
+        run = Run(meeting, lease, Caller(pk, meeting.version, meeting.cause, client), ending)
         run.calls.meetingid = meeting.meetingid
         try:
             return _go(run)
@@ -86,7 +87,13 @@ def reconcile(pk, *, owner=None, client=None):
 
 
 def _load(pk):
-    meeting = Meeting.objects.select_related("settings", "reminders").filter(pk=pk).first()
+    meeting = (
+        Meeting.objects.select_related("settings", "reminders")
+        # The event this run's attempts carry, in the same query.
+        .annotate(cause=Subquery(audit.causing_events(OuterRef("pk"), OuterRef("version"))[:1]))
+        .filter(pk=pk)
+        .first()
+    )
     # The lists as plain values: at 2,000 invitees a model object each would cost the run
     # more than everything else together.
     return None if meeting is None else meeting.load_userids()

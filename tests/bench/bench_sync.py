@@ -164,8 +164,8 @@ def run(args, port, queue):
     cache.clear()
 
     sandbox_process = start(
-        [str(PYTHON), "manage.py", "wecom_sandbox", "--port", str(port),
-         "--state", str(BENCH_DIR / "sandbox.json")],
+        # No --state: the sandbox would write its whole state to disk after each change.
+        [str(PYTHON), "manage.py", "wecom_sandbox", "--port", str(port)],
         "sandbox.log",
     )
     workers = []
