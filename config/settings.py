@@ -334,8 +334,8 @@ SYNC_LEASE_SECONDS = envint(
 SYNC_SETTLE_SECONDS = envint("SYNC_SETTLE_SECONDS", 1, minimum=0)
 # …but no longer than this after the first save WeCom does not have, however many follow.
 SYNC_SETTLE_MAX_SECONDS = envint("SYNC_SETTLE_MAX_SECONDS", 30, minimum=0)
-# How long the worker waits before looking again for a meeting WeCom says it is still creating
-# (400301): the same create may yet succeed, and sending it again would make a second one.
+# WeCom answers a create of a meeting it is creating already with 400301 and asks to wait
+# five minutes (meeting/create, 98148): the next try comes this long after (plus a tenth).
 SYNC_CREATE_WAIT = envint("SYNC_CREATE_WAIT", 300, minimum=1)
 
 # One line per record whatever a request puts in it (config/logs.py), and 403s without a

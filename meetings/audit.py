@@ -138,11 +138,13 @@ def build(action, *, actor=None, meeting=None, changes=(), source_ip=None,
     )
 
 
-def causing_event_id(meeting_pk, version):
-    """The event a sync attempt carries: the latest edit, retry, settled conflict (or create,
-    cancel) of the meeting at or below the version sent. A version the worker made itself
-    (taking in a change made in WeCom) belongs to the action before it; an attempt of a
-    meeting with no such event (only imported) links to nothing."""
+def causing_events(meeting_pk, version):
+    """The pks of the events that may cause a sync of the meeting at `version`, newest first
+    (both may be OuterRef, for a subquery). The first is the event a sync attempt carries:
+    the latest edit, retry, settled conflict (or create, cancel) of the meeting at or below
+    the version sent. A version the worker made itself (taking in a change made in WeCom)
+    belongs to the action before it; an attempt of a meeting with no such event (only
+    imported) links to nothing."""
     return (
         AuditEvent.objects.filter(
             meeting_id=meeting_pk,
@@ -151,6 +153,5 @@ def causing_event_id(meeting_pk, version):
         )
         .exclude(outcome=AuditEvent.Outcome.REFUSED)
         .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
+        .values("pk")
     )

@@ -67,4 +67,4 @@ def enqueue(meeting_pk, countdown=None):
 def enqueue_after_save(meeting_pk):
     """Queue the sync of a just-saved edit, a moment later, so that a burst of saves on the
     same meeting goes out as one call (the run sends the newest version it finds)."""
-    return enqueue(meeting_pk, countdown=getattr(settings, "SYNC_SETTLE_SECONDS", 1) or None)
+    return enqueue(meeting_pk, countdown=settings.SYNC_SETTLE_SECONDS or None)

@@ -119,7 +119,5 @@ def second_defaults():
     return found
 
 
-# Strict: once the sync package reads settings.SYNC_… directly, this passes and the mark goes.
-@pytest.mark.xfail(strict=True, reason="meetings/sync and meetings/tasks still keep defaults")
 def test_no_setting_has_a_second_default_outside_the_settings_file():
     assert second_defaults() == []

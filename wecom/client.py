@@ -1,17 +1,21 @@
 """The one way this project talks to WeCom.
 
-Every call goes through `WeComClient.call`: take the shared access_token, POST the JSON body,
-and turn the answer into its decoded JSON (errcode 0) or a typed error from wecom.errors.
-The endpoint methods below only build the documented bodies.
+Every caller uses the typed endpoint methods below: each builds its documented body and hands
+it to `_call`, which takes the shared access_token, POSTs the JSON body, and turns the answer
+into its decoded JSON (errcode 0) or a typed error from wecom.errors. A caller that keeps its
+own record of each call (the sync worker's attempts) asks for `observed(observer)`.
 
 Nothing here logs a request body: meeting bodies carry passwords and host keys.
 """
 
+from __future__ import annotations
+
+import copy
 import logging
 import math
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import requests
@@ -22,10 +26,15 @@ from urllib3.exceptions import NewConnectionError
 
 from wecom import limits
 from wecom import logging as wecom_logging
-from wecom.errors import TokenError, error_for, transport_error
+from wecom.errors import TokenError, WeComError, error_for, transport_error
 from wecom.tokens import TokenCache
 
 logger = logging.getLogger("wecom.client")
+
+# An observer of calls (see WeComClient.observed): told of each call before it is sent, it
+# returns what to tell once the answer, or the error, is known.
+Done = Callable[[dict[str, Any] | None, WeComError | None], None]
+Observer = Callable[[str, dict[str, Any]], Done]
 
 # meeting/get_user_meetingid accepts at most 180 days between begin_time and end_time.
 USER_MEETINGID_SPAN = 180 * 86400
@@ -55,6 +64,14 @@ class WeComClient:
         self.timeout = (connect_timeout, read_timeout)
         # One session per client keeps connections alive between calls.
         self.session = requests.Session() if session is None else session
+        # requests would look through the environment for proxies and CA bundles on every
+        # call (a tenth of the worker's CPU). The client only ever calls one host, so that is
+        # done once, here: HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE still apply.
+        found = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
+        self.session.trust_env = False
+        self.session.proxies = found["proxies"]
+        self.session.verify = found["verify"]
+        self._observer = None
         self.tokens = TokenCache(
             corp_id, agent_id, secret, self.gettoken, cache=cache,
             lock_ttl=math.ceil(connect_timeout + read_timeout) + 5,
@@ -70,11 +87,37 @@ class WeComClient:
     def __repr__(self) -> str:
         return f"<WeComClient {self.base_url} corp {self.corp_id} agent {self.agent_id}>"
 
-    def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """POST payload to cgi-bin/<path>; the decoded answer, or a WeComError."""
-        token = self.tokens.get()
+    def observed(self, observer: Observer) -> WeComClient:
+        """This client (same session, token and limits), telling `observer` of each call:
+        `observer(path, body)` before it is sent returns `done(answer, error)`, called with
+        the decoded answer or the WeComError once it is known."""
+        twin = copy.copy(self)
+        twin._observer = observer
+        return twin
+
+    def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if self._observer is None:
+            return self._post(path, payload)
+        done = self._observer(path, payload)
         try:
-            return self._send("POST", path, {"access_token": token}, payload)
+            answer = self._post(path, payload)
+        except WeComError as error:
+            done(None, error)
+            raise
+        done(answer, None)
+        return answer
+
+    def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST payload to cgi-bin/<path>; the decoded answer, or a WeComError."""
+        # The token and the API's pause in one trip to the shared cache.
+        pause_key = self.limits.pause_key(path)
+        found = self.limits.cache.get_many([self.tokens.key, pause_key])
+        token = self.tokens.get(found.get(self.tokens.key))
+        try:
+            return self._send(
+                "POST", path, {"access_token": token}, payload,
+                paused_until=found.get(pause_key),
+            )
         except TokenError:
             # WeCom may drop a token before its expiry. Refresh and re-send once, never
             # more: a token WeCom keeps refusing must end here, not in a loop.
@@ -94,16 +137,16 @@ class WeComClient:
 
     def meeting_create(self, body: dict[str, Any]) -> dict[str, Any]:
         """meetingid, meeting_code, meeting_link, excess_users. Never re-send blindly."""
-        return self.call("meeting/create", body)
+        return self._call("meeting/create", body)
 
     def meeting_update(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.call("meeting/update", body)
+        return self._call("meeting/update", body)
 
     def meeting_cancel(
         self, meetingid: str, sub_meetingid: str | None = None
     ) -> dict[str, Any]:
         """Cancel a meeting; without sub_meetingid, every occurrence of a recurring one."""
-        return self.call(
+        return self._call(
             "meeting/cancel", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
         )
 
@@ -119,7 +162,7 @@ class WeComClient:
         was asked for, so callers need not rely on WeCom repeating it."""
         if (meetingid is None) == (meeting_code is None):
             raise ValueError("give a meetingid or a meeting_code")
-        answer = self.call(
+        answer = self._call(
             "meeting/get_info",
             _present(meetingid=meetingid, meeting_code=meeting_code, sub_meetingid=sub_meetingid),
         )
@@ -139,7 +182,7 @@ class WeComClient:
         body = _present(
             userid=userid, cursor=cursor, limit=limit, begin_time=begin_time, end_time=end_time
         )
-        return self.call("meeting/get_user_meetingid", body)
+        return self._call("meeting/get_user_meetingid", body)
 
     def meeting_iter_user_meetingids(
         self, userid: str, begin_time: int, end_time: int
@@ -173,31 +216,19 @@ class WeComClient:
     def meeting_set_invitees(self, meetingid: str, userids: Iterable[str]) -> dict[str, Any]:
         """Replace the whole invitee list (up to 2000, past update's 100/300 cap)."""
         invitees = [{"userid": userid} for userid in userids]
-        return self.call("meeting/set_invitees", {"meetingid": meetingid, "invitees": invitees})
-
-    def meeting_get_invitees(self, meetingid: str) -> list[str]:
-        """The userids of every invitee, across all pages."""
-        userids: list[str] = []
-        cursor = None
-        while True:
-            page = self.call("meeting/get_invitees", _present(meetingid=meetingid, cursor=cursor))
-            userids.extend(invitee["userid"] for invitee in page.get("invitees") or [])
-            next_cursor = page.get("next_cursor")
-            if not page.get("has_more") or not next_cursor or next_cursor == cursor:
-                return userids
-            cursor = next_cursor
+        return self._call("meeting/set_invitees", {"meetingid": meetingid, "invitees": invitees})
 
     # --- calendars ---------------------------------------------------------------------
 
     def calendar_add(self, calendar: dict[str, Any]) -> dict[str, Any]:
         """cal_id and fail_result; the calendar belongs to this client's agent."""
-        return self.call("oa/calendar/add", {"calendar": calendar, "agentid": self.agent_id})
+        return self._call("oa/calendar/add", {"calendar": calendar, "agentid": self.agent_id})
 
     def calendar_update(
         self, calendar: dict[str, Any], skip_public_range: int | None = None
     ) -> dict[str, Any]:
         """Overwrite the calendar whose cal_id is in calendar: fields left out are cleared."""
-        return self.call(
+        return self._call(
             "oa/calendar/update", _present(calendar=calendar, skip_public_range=skip_public_range)
         )
 
@@ -206,12 +237,12 @@ class WeComClient:
         calendars: list[dict[str, Any]] = []
         for start in range(0, len(cal_ids), CALENDAR_GET_LIMIT):
             chunk = cal_ids[start:start + CALENDAR_GET_LIMIT]
-            answer = self.call("oa/calendar/get", {"cal_id_list": chunk})
+            answer = self._call("oa/calendar/get", {"cal_id_list": chunk})
             calendars.extend(answer.get("calendar_list") or [])
         return calendars
 
     def calendar_delete(self, cal_id: str) -> dict[str, Any]:
-        return self.call("oa/calendar/del", {"cal_id": cal_id})
+        return self._call("oa/calendar/del", {"cal_id": cal_id})
 
     # --- app messages ------------------------------------------------------------------
 
@@ -245,7 +276,7 @@ class WeComClient:
         if duplicate_check_interval is not None:
             body["enable_duplicate_check"] = 1
             body["duplicate_check_interval"] = duplicate_check_interval
-        return self.call("message/send", body)
+        return self._call("message/send", body)
 
     # --- the wire ------------------------------------------------------------------------
 
@@ -255,9 +286,10 @@ class WeComClient:
         path: str,
         params: dict[str, str],
         payload: dict[str, Any] | None = None,
+        paused_until: object = limits.UNREAD,
     ) -> dict[str, Any]:
         # Refused here (RateLimited) while the API is paused or its budget is spent.
-        self.limits.admit(path)
+        self.limits.admit(path, paused_until)
         started = time.monotonic()
         failure = None
         try:

@@ -8,10 +8,13 @@ the API is blocked for the window that was broken: "按分钟拦截则被屏蔽6
 
 So, per API:
 
-- a budget: calls are counted in buckets of a tenth of the window in the shared cache (Redis
+- a budget: calls are counted in buckets of a sixth of the window in the shared cache (Redis
   in production, where INCR is atomic), and each bucket takes a seventh of the limit. However
   WeCom aligns its window, a minute overlaps at most seven ten-second buckets (an hour, seven
-  ten-minute ones), so all workers together stay under the limit;
+  ten-minute ones), so all workers together stay under the limit. A process takes its calls
+  from a bucket a few at a time (`SHARE`), so that most calls cost no trip to the cache; what
+  it took and did not use is lost with the bucket, which only ever leaves WeCom's limit
+  further away;
 - a pause after WeCom answers 45009, for the block WeCom documents (a minute: an hour's
   block would show again as 45009 after it, and the budget keeps the hour anyway).
 
@@ -24,6 +27,7 @@ the seconds until the API may be called again.
 """
 
 import math
+import threading
 import time
 
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +45,12 @@ FREQUENCY_LIMITED = 45009
 # 90454: per app and member, messages a minute and an hour.
 MESSAGES_PER_MEMBER_MINUTE = 30
 MESSAGES_PER_MEMBER_HOUR = 1000
+# Calls a process takes from a bucket at once: at most this many, and never more than a
+# hundredth of the bucket, so that the calls taken and left unused by idle processes cost
+# little of the budget (one call at a time for a small budget, as in the tests).
+SHARE = 10
+# admit's paused_until when the caller has not read it.
+UNREAD = object()
 
 
 class RateLimited(TransientError):
@@ -69,48 +79,72 @@ class Limits:
             (60, max(1, MESSAGES_PER_MEMBER_MINUTE // (BUCKETS + 1))),
             (3600, max(1, MESSAGES_PER_MEMBER_HOUR // (BUCKETS + 1))),
         ]
+        # (path, window) -> (bucket, calls this process took from it and has not made yet)
+        self._taken = {}
+        self._guard = threading.Lock()
 
-    def admit(self, path):
-        """Count one call to `path`, or raise RateLimited without counting it as sent."""
+    def admit(self, path, paused_until=UNREAD):
+        """Count one call to `path`, or raise RateLimited without counting it as sent.
+        `paused_until`: the value of `pause_key(path)`, when the caller has just read it."""
         now = self.clock()
-        paused_until = self.cache.get(self._pause_key(path))
+        if paused_until is UNREAD:
+            paused_until = self.cache.get(self.pause_key(path))
         if paused_until is not None and paused_until > now:
             raise self._refusal(path, paused_until - now, "paused after WeCom's 45009")
-        self._spend(path, f"{self.prefix}:{path}", self.windows, now)
+        for window, budget in self.windows:
+            span = window / BUCKETS
+            bucket = math.floor(now / span)
+            if not self._take(path, window, bucket, budget, span):
+                wait = (bucket + 1) * span - now
+                raise self._refusal(path, wait, f"over {budget} calls in {span:g} s")
 
     def admit_recipients(self, path, agent_id, userids):
         """Count one app message to each member, or raise RateLimited when one of them has
-        had the messages WeCom lets an app send a member (see the module's docstring)."""
+        had the messages WeCom lets an app send a member (see the module's docstring). Counted
+        one by one, not in shares: a member's budget is small."""
         now = self.clock()
         for userid in userids:
             # WeCom's userids are not case-sensitive.
             prefix = f"{self.prefix}:{path}:{agent_id}:{userid.lower()}"
-            self._spend(path, prefix, self.member_windows, now)
+            for window, budget in self.member_windows:
+                span = window / BUCKETS
+                bucket = math.floor(now / span)
+                if self._count(f"{prefix}:{window}:{bucket}", 1, span) > budget:
+                    wait = (bucket + 1) * span - now
+                    raise self._refusal(path, wait, f"over {budget} messages in {span:g} s")
 
-    def _spend(self, path, prefix, windows, now):
-        for window, budget in windows:
-            span = window / BUCKETS
-            bucket = math.floor(now / span)
-            key = f"{prefix}:{window}:{bucket}"
-            # Created with its lifetime, then incremented: INCR keeps the lifetime in Redis.
-            self.cache.add(key, 0, timeout=math.ceil(span) + 5)
-            try:
-                count = self.cache.incr(key)
-            except ValueError:
-                # Expired between the two calls: this call starts the bucket's count.
-                self.cache.add(key, 1, timeout=math.ceil(span) + 5)
-                count = 1
-            if count > budget:
-                wait = (bucket + 1) * span - now
-                raise self._refusal(path, wait, f"over {budget} calls in {span:g} s")
+    def _take(self, path, window, bucket, budget, span):
+        """One call from this process's share of the bucket, taking a new share from the
+        shared count when it is used up; False when the bucket is spent."""
+        with self._guard:
+            held_bucket, left = self._taken.get((path, window), (None, 0))
+            if held_bucket == bucket and left > 0:
+                self._taken[path, window] = (bucket, left - 1)
+                return True
+            share = max(1, min(SHARE, budget // 100))
+            count = self._count(f"{self.prefix}:{path}:{window}:{bucket}", share, span)
+            granted = min(share, budget - (count - share))
+            self._taken[path, window] = (bucket, max(0, granted - 1))
+            return granted > 0
+
+    def _count(self, key, share, span):
+        """Add `share` to the bucket's shared count; the count after it."""
+        try:
+            return self.cache.incr(key, share)
+        except ValueError:
+            pass
+        # The bucket's first share: created with its lifetime (INCR keeps it in Redis).
+        if self.cache.add(key, share, timeout=math.ceil(span) + 5):
+            return share
+        return self.cache.incr(key, share)
 
     def pause(self, path, seconds=BLOCK_SECONDS):
         """Stop every process calling `path` for `seconds` (WeCom answered 45009)."""
         until = self.clock() + seconds
-        self.cache.set(self._pause_key(path), until, timeout=math.ceil(seconds) + 1)
+        self.cache.set(self.pause_key(path), until, timeout=math.ceil(seconds) + 1)
         return seconds
 
-    def _pause_key(self, path):
+    def pause_key(self, path):
         return f"{self.prefix}:{path}:paused-until"
 
     def _refusal(self, path, wait, why):

@@ -83,9 +83,10 @@ class TokenCache:
     def cache(self):
         return default_cache if self._cache is None else self._cache
 
-    def get(self):
-        """A token that is not about to expire, fetching one when needed."""
-        entry = self._read()
+    def get(self, read=None):
+        """A token that is not about to expire, fetching one when needed. `read`: the cache's
+        value for `self.key`, when the caller has just read it with other keys in one trip."""
+        entry = self._read() if read is None else self._entry(read)
         if self._fresh(entry):
             return entry["token"]
         if entry is not None:
@@ -167,7 +168,10 @@ class TokenCache:
             self.cache.delete(self.lock_key)
 
     def _read(self):
-        entry = self.cache.get(self.key)
+        return self._entry(self.cache.get(self.key))
+
+    @staticmethod
+    def _entry(entry):
         if isinstance(entry, dict) and {"token", "send_until", "expires_at"} <= entry.keys():
             return entry
         return None

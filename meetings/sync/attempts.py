@@ -10,13 +10,12 @@ from typing import Any
 
 from django.utils import timezone
 
-from wecom.client import WeComClient, get_client
+from wecom.client import get_client
 from wecom.errors import WeComError
 
-from .. import audit
 from ..models import SyncAttempt
 from .merge import REDACTED
-from .plan import CREATE, SET_INVITEES, UPDATE, WRITES
+from .plan import CANCEL, CREATE, SET_INVITEES, UPDATE, WRITES
 
 SECRET_SETTINGS = ("password", "host_key")
 Outcome = SyncAttempt.Outcome
@@ -59,53 +58,96 @@ class CallFailed(Exception):
         self.attempt = attempt
 
 
-class Caller:
-    """Makes the calls of one run for one meeting, at one desired version."""
+# The calls a plan lists, (path, body), made with the client's typed method for each.
+_PLANNED = {
+    UPDATE: lambda wecom, body: wecom.meeting_update(body),
+    CANCEL: lambda wecom, body: wecom.meeting_cancel(body["meetingid"], body.get("sub_meetingid")),
+    SET_INVITEES: lambda wecom, body: wecom.meeting_set_invitees(
+        body["meetingid"], [invitee["userid"] for invitee in body["invitees"]]
+    ),
+}
 
-    def __init__(self, meeting_pk: int, version: int, client: WeComClient | None = None) -> None:
+
+class Caller:
+    """Makes the calls of one run for one meeting, at one desired version, through the
+    client's typed methods: `need(lambda wecom: wecom.meeting_get_info(meetingid))`. The
+    client tells it of each request it sends (`WeComClient.observed`), which is recorded."""
+
+    def __init__(self, meeting_pk, version, event_id, client=None):
         self.meeting_pk = meeting_pk
         self.version = version
+        # The audit event the attempts carry (`audit.causing_events`), or None.
+        self.event_id = event_id
         self.meetingid = ""
         self._client = client
+        self._observed = None
+        # The attempt of the request the client sent last.
+        self._last = None
 
     @property
-    def client(self) -> WeComClient:
-        if self._client is None:
-            self._client = get_client()
-        return self._client
+    def client(self):
+        if self._observed is None:
+            self._observed = (self._client or get_client()).observed(self._record)
+        return self._observed
 
-    def call(self, path: str, body: dict[str, Any]) -> Attempt:
-        """One call. A write's row is written before the call: should this worker die during
-        it, the next run still knows these values may have reached WeCom. The row ends as OK
-        or FAILED here; the run re-marks it when its ending says more (retry, nothing)."""
+    def call(self, send):
+        """One typed call, `send(client)`: its Attempt, with the answer or the WeComError."""
+        self._last = None
+        try:
+            answer = send(self.client)
+        except WeComError as error:
+            if self._last is None:
+                raise
+            self._last.error = error
+            return self._last
+        self._last.answer = answer
+        return self._last
+
+    def need(self, send):
+        """A call whose failure ends the run: its Attempt, or CallFailed."""
+        attempt = self.call(send)
+        if not attempt.ok:
+            raise CallFailed(attempt)
+        return attempt
+
+    def planned(self, path, body):
+        """A call as a plan lists it (`Plan.calls`), which must succeed."""
+        return self.need(lambda wecom: _PLANNED[path](wecom, body))
+
+    def each(self, send):
+        """The items of a paged typed call, `send(client)`, each page recorded; a page
+        that fails raises CallFailed."""
+        try:
+            yield from send(self.client)
+        except WeComError as error:
+            self._last.error = error
+            raise CallFailed(self._last) from None
+
+    def _record(self, path, body):
+        """Told by the client before each request. A write's row is written before it is
+        sent: should this worker die during the call, the next run still knows these values
+        may have reached WeCom. The row ends as OK or FAILED; the run re-marks it when its
+        ending says more (retry, nothing)."""
         started_at, started = timezone.now(), time.monotonic()
         row = None
         if path in WRITES:
             row = self._row(path, body, started_at, outcome=Outcome.RETRY)
-        answer: dict[str, Any] | None = None
-        error: WeComError | None = None
-        try:
-            answer = self.client.call(path, body)
-        except WeComError as err:
-            error = err
-        result = {
-            "duration_ms": round((time.monotonic() - started) * 1000),
-            "errcode": error.errcode if error else (answer or {}).get("errcode", 0),
-            "errmsg": str(error) if error else (answer or {}).get("errmsg", ""),
-            "outcome": Outcome.FAILED if error else Outcome.OK,
-        }
-        if row is None:
-            row = self._row(path, body, started_at, **result)
-        else:
-            SyncAttempt.objects.filter(pk=row.pk).update(**result)
-        return Attempt(row.pk, path, answer or {}, error)
 
-    def need(self, path: str, body: dict[str, Any]) -> Attempt:
-        """A call whose failure ends the run: its Attempt, or CallFailed."""
-        attempt = self.call(path, body)
-        if not attempt.ok:
-            raise CallFailed(attempt)
-        return attempt
+        def done(answer, error):
+            nonlocal row
+            result = {
+                "duration_ms": round((time.monotonic() - started) * 1000),
+                "errcode": error.errcode if error else answer.get("errcode", 0),
+                "errmsg": str(error) if error else answer.get("errmsg", ""),
+                "outcome": Outcome.FAILED if error else Outcome.OK,
+            }
+            if row is None:
+                row = self._row(path, body, started_at, **result)
+            else:
+                SyncAttempt.objects.filter(pk=row.pk).update(**result)
+            self._last = Attempt(row.pk, path, answer, error)
+
+        return done
 
     def _row(
         self, path: str, body: dict[str, Any], started_at: datetime, **fields: Any
@@ -118,12 +160,13 @@ class Caller:
             path=path,
             started_at=started_at,
             request=redact(body),
-            event_id=audit.causing_event_id(self.meeting_pk, self.version),
+            event_id=self.event_id,
             **fields,
         )
 
 
-def unconfirmed_sends(meeting_pk: int, since_version: int) -> list[dict[str, Any]]:
+
+def unconfirmed_sends(meeting_pk, since_version):
     """The bodies of updates sent since the version WeCom last confirmed, answered or not (a
     read-back that failed leaves an accepted update unconfirmed), a list sent with
     set_invitees as the invitees of an update."""

@@ -3,11 +3,10 @@ WeCom and how it will end. In a module of its own so that the steps in other mod
 (`create`) name it without importing the run."""
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..models import Meeting
 from ..problems import Problem
-from .attempts import Caller
+from .attempts import Attempt, Caller
 from .endings import Ending
 from .lease import Lease
 
@@ -21,6 +20,6 @@ class Run:
     # Occurrence cancels that can no longer be carried out, as problems.Problem each.
     lost: list[Problem] = field(default_factory=list)
 
-    @property
-    def lookup(self) -> dict[str, Any]:
-        return {"meetingid": self.meeting.meetingid}
+    def get_info(self) -> Attempt:
+        """Read the meeting from WeCom (a failure ends the run)."""
+        return self.calls.need(lambda wecom: wecom.meeting_get_info(self.meeting.meetingid))

@@ -22,7 +22,6 @@ from ..models import Meeting, Status
 from .attempts import Attempt, CallFailed, Outcome, unanswered_creates
 from .context import Run
 from .endings import BUSY, Result
-from .plan import CREATE, GET_INFO, USER_MEETINGIDS
 from .policy import max_tries
 
 # meeting/create's two duplicate answers: the same meeting is being created right now
@@ -60,8 +59,8 @@ def create(run: Run) -> Result | Created:
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
     body, whole = create_body(meeting)
-    attempt = run.calls.call(CREATE, body)
-    if attempt.error is not None:
+    attempt = run.calls.call(lambda wecom: wecom.meeting_create(body))
+    if not attempt.ok:
         if attempt.error.errcode == DUPLICATE_CREATED:
             return created_elsewhere(run, [body, *lost], attempt)
         if attempt.error.errcode == CREATE_IN_FLIGHT:
@@ -121,7 +120,7 @@ def created_elsewhere(run: Run, bodies: list[dict[str, Any]], attempt: Attempt) 
 def wait_for_create(run: Run, err: WeComError) -> Result:
     if run.ending.tries + 1 >= max_tries():
         return run.ending.failed(problems.wecom(err))
-    delay = getattr(settings, "SYNC_CREATE_WAIT", 300)
+    delay = settings.SYNC_CREATE_WAIT
     return run.ending.retry(delay + random.uniform(0, delay / 10), problems.wecom(err))
 
 
@@ -136,7 +135,9 @@ def find_created(
         for meetingid in user_meetingids(run, admin, start):
             if Meeting.objects.filter(meetingid=meetingid).exists():
                 continue
-            read = run.calls.need(GET_INFO, {"meetingid": meetingid})
+            read = run.calls.need(lambda wecom, meetingid=meetingid: wecom.meeting_get_info(
+                meetingid
+            ))
             info = read.answer
             match = (
                 info.get("admin_userid") == admin
@@ -152,18 +153,11 @@ def find_created(
 
 def user_meetingids(run: Run, userid: str, start: int) -> Iterator[str]:
     """The organiser's meetings around `start`, page by page (each page recorded)."""
-    cursor = "0"
-    while True:
-        request = {
-            "userid": userid, "cursor": cursor, "limit": 100,
-            "begin_time": start, "end_time": start + USER_MEETINGIDS_SPAN,
-        }
-        page = run.calls.need(USER_MEETINGIDS, request).answer
-        yield from page.get("meetingid_list") or []
-        following = page.get("next_cursor")
-        if not following or following == cursor or not page.get("meetingid_list"):
-            return
-        cursor = following
+    return run.calls.each(
+        lambda wecom: wecom.meeting_iter_user_meetingids(
+            userid, start, start + USER_MEETINGIDS_SPAN
+        )
+    )
 
 
 def adopt(run: Run, meetingid: str, info: dict[str, Any]) -> Result:

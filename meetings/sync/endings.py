@@ -282,16 +282,18 @@ class Ending:
             meeting = (
                 Meeting.objects.select_for_update(of=("self",))
                 .select_related("settings", "reminders")
-                .prefetch_related("participants")
                 .filter(pk=self.pk, lease_owner=self.lease.owner, version=self.version)
                 .first()
             )
             if meeting is None:
                 return False
+            meeting.load_userids()
             before = payloads.desired_body(meeting)
             payloads.apply_body(meeting, groups_of(merged.body, merged.taken))
             Meeting.objects.filter(pk=self.pk).update(version=F("version") + 1)
+            # The lists read before the change are stale now.
             meeting.refresh_from_db()
+            meeting.load_userids()
             # Nobody here made this change, but the record must show it: who changed what is
             # the auditors' question, and "someone in WeCom" is part of the answer.
             audit.record(
@@ -333,13 +335,15 @@ class Ending:
             .filter(meeting_id=self.pk, action__in=audit.CAUSES_SYNC,
                     version__lte=self.version)
             .exclude(outcome=AuditEvent.Outcome.REFUSED)
+            # The meeting as it stands now, for the events appended, in the same query.
+            .select_related("meeting")
         )
         if outcome != AuditEvent.Outcome.OK:
             # A failure or a conflict concerns what is still waiting; done stays done.
             events = events.filter(effective_outcome=AuditEvent.Outcome.PENDING)
-        meeting = Meeting.objects.filter(pk=self.pk).first()
         confirmed_by = ", ".join(f"#{pk}" for pk in attempts)
         for event in events.exclude(effective_outcome=outcome):
+            meeting = event.meeting
             this_outcome, this_detail = outcome, detail
             problem = lost_dates.get(_occurrence_date(event)) if lost else None
             if problem is not None:

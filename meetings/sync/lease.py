@@ -21,9 +21,9 @@ logger = logging.getLogger("meetings.sync")
 
 def lease_seconds() -> int:
     """How long a claim lasts. It must outlive one call to WeCom, a token refresh and the
-    re-send after it, so that a live worker never loses its claim in the middle of a call."""
-    default = 3 * (settings.WECOM_CONNECT_TIMEOUT + settings.WECOM_READ_TIMEOUT) + 10
-    return getattr(settings, "SYNC_LEASE_SECONDS", default)
+    re-send after it, so that a live worker never loses its claim in the middle of a call
+    (the default in config/settings.py is counted from the WeCom timeouts)."""
+    return settings.SYNC_LEASE_SECONDS
 
 
 def new_owner() -> str:
@@ -84,6 +84,14 @@ class Lease:
         settlements). Returns the version now stored, or None when the lease was lost
         (another worker has taken over and decides)."""
         with transaction.atomic():
+            # Most runs end on the version they read: one conditional UPDATE, which holds the
+            # row until the commit as the lock below would.
+            if Meeting.objects.filter(pk=self.pk, lease_owner=self.owner, version=version).update(
+                lease_owner="", lease_expires=None, **if_current
+            ):
+                if then is not None:
+                    then(version)
+                return version
             row = (
                 Meeting.objects.select_for_update()
                 .filter(pk=self.pk, lease_owner=self.owner)

@@ -21,8 +21,6 @@ CREATE = "meeting/create"
 UPDATE = "meeting/update"
 CANCEL = "meeting/cancel"
 SET_INVITEES = "meeting/set_invitees"
-GET_INFO = "meeting/get_info"
-USER_MEETINGIDS = "meeting/get_user_meetingid"
 # The calls that change WeCom: their attempt is written before the call.
 WRITES = (CREATE, UPDATE, CANCEL, SET_INVITEES)
 

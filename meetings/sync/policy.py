@@ -37,16 +37,15 @@ class Decision:
     counted: bool = True
 
 
-def max_tries() -> int:
-    return getattr(settings, "SYNC_MAX_TRIES", 8)
+def max_tries():
+    return settings.SYNC_MAX_TRIES
 
 
 def backoff(tries: int) -> float:
     """Seconds before try number `tries + 1`: exponential, capped, with jitter so that
     meetings that failed together do not come back together. The first half of the delay is
     kept, so a retry never comes sooner than half the nominal back-off."""
-    base = getattr(settings, "SYNC_BACKOFF_BASE", 5)
-    cap = getattr(settings, "SYNC_BACKOFF_MAX", 600)
+    base, cap = settings.SYNC_BACKOFF_BASE, settings.SYNC_BACKOFF_MAX
     delay = min(cap, base * 2 ** max(0, tries - 1))
     return delay / 2 + random.uniform(0, delay / 2)
 

@@ -19,11 +19,10 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from wecom.client import WeComClient
-
-from .. import payloads, problems, rules
+from .. import audit, payloads, problems, rules
 from ..models import Meeting, Status, SyncState
 from ..payloads import as_wecom_holds
 from ..problems import Problem
@@ -34,8 +33,6 @@ from .endings import BUSY, GONE, Ending, Result
 from .lease import Lease, claim, new_owner
 from .merge import differing
 from .plan import (
-    CANCEL,
-    GET_INFO,
     UPDATE,
     Plan,
     follow_cancels,
@@ -53,9 +50,7 @@ from .policy import backoff, decide, max_tries
 logger = logging.getLogger("meetings.sync")
 
 
-def reconcile(
-    pk: int, *, owner: str | None = None, client: WeComClient | None = None
-) -> Result:
+def reconcile(pk, *, owner=None, client=None):
     """Bring WeCom to the meeting's desired state, as far as a person need not decide."""
     owner = owner or new_owner()
     if not claim(pk, owner, timezone.now()):
@@ -69,8 +64,8 @@ def reconcile(
         if meeting is None:
             return Result(GONE)
         ending.version, ending.tries = meeting.version, meeting.sync_tries
-        run = Run(meeting, lease, Caller(pk, meeting.version, client), ending)
-        run.calls.meetingid = meeting.meetingid or ""
+        run = Run(meeting, lease, Caller(pk, meeting.version, meeting.cause, client), ending)
+        run.calls.meetingid = meeting.meetingid
         try:
             return _go(run)
         except CallFailed as failure:
@@ -80,13 +75,17 @@ def reconcile(
         return ending.unexpected()
 
 
-def _load(pk: int) -> Meeting | None:
-    return (
+def _load(pk):
+    meeting = (
         Meeting.objects.select_related("settings", "reminders")
-        .prefetch_related("participants")
+        # The event this run's attempts carry, in the same query.
+        .annotate(cause=Subquery(audit.causing_events(OuterRef("pk"), OuterRef("version"))[:1]))
         .filter(pk=pk)
         .first()
     )
+    # The lists as plain values: at 2,000 invitees a model object each would cost the run
+    # more than everything else together.
+    return None if meeting is None else meeting.load_userids()
 
 
 def _go(run: Run) -> Result:
@@ -98,7 +97,7 @@ def _go(run: Run) -> Result:
         if isinstance(created, Created):
             return read_back(run, created.intended, [created.attempt_pk])
         return created
-    read = run.calls.need(GET_INFO, run.lookup)
+    read = run.get_info()
     refresh_occurrences(run, read.answer)
     status = int(read.answer.get("status") or Status.SCHEDULED)
     if status != Status.SCHEDULED:
@@ -163,8 +162,8 @@ def _update(run: Run, read: Attempt) -> Result:
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
     sent, excess_users = [], None
-    for path, body in the_plan.calls(run.calls.meetingid):
-        attempt = run.calls.need(path, body)
+    for path, body in the_plan.calls(meeting.meetingid):
+        attempt = run.calls.planned(path, body)
         sent.append(attempt.pk)
         if path == UPDATE:
             excess_users = attempt.answer.get("excess_users") or []
@@ -204,7 +203,7 @@ def read_back(
     What WeCom does not hold is planned again by the next run, counted as a try, so that
     what it keeps refusing without an error ends as a failure that says so."""
     meeting = run.meeting
-    back = run.calls.need(GET_INFO, run.lookup)
+    back = run.get_info()
     refresh_occurrences(run, back.answer)
     theirs = held(back.answer, meeting.admin_userid)
     verdict = verify(intended, theirs)
@@ -233,6 +232,11 @@ def refresh_occurrences(run: Run, info: dict[str, Any]) -> None:
     joins `run.lost`. Under the row's lock, so that a cancel decided meanwhile is kept."""
     fresh = occurrences(info)
     if fresh is None:
+        return
+    meeting = run.meeting
+    if fresh == meeting.sub_meetings and not meeting.cancel_sub_meetingids:
+        # Nothing to store and no cancel to follow. A cancel decided since the meeting was
+        # loaded raised its version: the ending sees that and runs again.
         return
     with transaction.atomic():
         row = (
@@ -277,7 +281,7 @@ def _now_unix() -> int:
 def _cancel_whole(run: Run) -> Result:
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
-    cancel = run.calls.need(CANCEL, run.lookup)
+    cancel = run.calls.need(lambda wecom: wecom.meeting_cancel(run.meeting.meetingid))
     return read_back(run, {}, [cancel.pk], status=Status.CANCELLED)
 
 

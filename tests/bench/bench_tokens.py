@@ -60,7 +60,7 @@ def caller(until, threads):
         try:
             while time.time() < until:
                 try:
-                    client.call("meeting/get_user_meetingid", {"userid": "zhangsan", "cursor": "0"})
+                    client.meeting_get_user_meetingid("zhangsan")
                     outcome = "calls"
                 except WeComError:
                     outcome = "errors"

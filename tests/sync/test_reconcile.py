@@ -3,14 +3,16 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from meetings import sync
+from meetings import importing, sync
 from meetings.actions import meeting as meeting_actions
 from meetings.actions.errors import ActionError
 from meetings.models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
-from wecom.client import get_client
+from wecom.client import WeComClient, get_client
 from wecom.errors import PermanentError
 
 from .conftest import edit, import_new, in_site_language, sandbox_view
@@ -257,18 +259,21 @@ def test_it_takes_over_a_meeting_whose_lease_ran_out(sandbox):
     assert fresh(meeting).lease_owner == ""
 
 
-class EditingClient:
+class EditingClient(WeComClient):
     """The real client, with an administrator saving again while the update is out."""
 
     def __init__(self, meeting, **changes):
-        self.client = get_client()
+        real = get_client()
+        super().__init__(
+            real.base_url, real.corp_id, real._secret, real.agent_id,
+            connect_timeout=2, read_timeout=2,
+        )
         self.meeting = meeting
         self.changes = changes
 
-    def call(self, path, body):
-        answer = self.client.call(path, body)
-        if path == "meeting/update":
-            edit(self.meeting, **self.changes)
+    def meeting_update(self, body):
+        answer = super().meeting_update(body)
+        edit(self.meeting, **self.changes)
         return answer
 
 
@@ -347,7 +352,10 @@ def test_it_refuses_to_retry_a_meeting_that_is_syncing_fine(sandbox):
 
 
 class BrokenClient:
-    def call(self, path, body):
+    def observed(self, observer):
+        return self
+
+    def meeting_get_info(self, meetingid):
         raise RuntimeError("a bug, not WeCom")
 
 
@@ -361,3 +369,39 @@ def test_it_retries_later_after_an_unexpected_error(sandbox):
     assert meeting.sync_state == SyncState.RETRYING
     assert meeting.lease_owner == ""
     assert sync.reconcile(meeting.pk).outcome == sync.SYNCED
+
+
+def _queries_of_a_run(meeting):
+    """The database statements of one sync run, the cache's and transaction control left
+    out: what the run itself asks of the database."""
+    with CaptureQueriesContext(connection) as queries:
+        assert sync.reconcile(meeting.pk).outcome == sync.SYNCED
+    return [
+        q["sql"] for q in queries.captured_queries
+        if "django_cache" not in q["sql"]
+        and not q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
+    ]
+
+
+def test_a_run_sending_an_edit_asks_the_database_a_dozen_things_however_many_invitees(
+    sandbox,
+):
+    # Claim, the meeting (with the causing event) and its lists, four attempts (the read, the
+    # update before and after it is sent, the read-back), the release and the settlement (on
+    # PostgreSQL with the audit chain's lock).
+    few = edit(import_new(sandbox), title="新标题")
+    sync.reconcile(few.pk)  # a first run fetches the token
+    few = edit(few, title="再改一次")
+    userids = [f"user{n:03}" for n in range(250)]
+    sandbox.set_users(["zhangsan", "lisi", "wangwu", *userids])
+    crowded = import_new(sandbox, invitees={"userid": userids[:100]})
+    sandbox.call("meeting/set_invitees", {
+        "meetingid": crowded.meetingid,
+        "invitees": [{"userid": u} for u in ["zhangsan", *userids]],
+    })
+    crowded, _ = importing.import_by_id(crowded.meetingid)
+    crowded = edit(crowded, title="新标题")
+
+    asked = len(_queries_of_a_run(few))
+    assert asked <= 12
+    assert len(_queries_of_a_run(crowded)) == asked

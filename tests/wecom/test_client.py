@@ -324,3 +324,19 @@ def test_it_keeps_one_client_per_process_until_the_settings_change(sandbox, sett
 def test_it_shows_no_secret_in_its_repr(wecom):
     assert "sandbox-secret" not in repr(wecom)
     assert "sandbox-secret" not in repr(client_module.get_client())
+
+
+def test_it_reads_the_proxy_from_the_environment_once(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = WeComClient(
+        "https://qyapi.example", "wwcorp", "secret", 1, connect_timeout=1, read_timeout=1
+    )
+    assert client.session.proxies["https"] == "http://proxy.example:3128"
+
+    monkeypatch.setenv("NO_PROXY", "qyapi.example")
+    bypassed = WeComClient(
+        "https://qyapi.example", "wwcorp", "secret", 1, connect_timeout=1, read_timeout=1
+    )
+    assert "https" not in bypassed.session.proxies

@@ -238,7 +238,7 @@ def test_callers_in_several_threads_fetch_each_sandbox_token_once_and_never_send
     def caller(client):
         try:
             while time.monotonic() < stop:
-                client.call("meeting/get_user_meetingid", {"userid": "zhangsan", "cursor": "0"})
+                client.meeting_get_user_meetingid("zhangsan")
         except Exception as error:  # noqa: BLE001 - reported below, with its thread's name
             failures.append(error)
         finally:
