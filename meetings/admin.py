@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
@@ -447,7 +448,7 @@ def _json_block(value):
 
 
 
-class UserChangeForm(auth_admin.UserChangeForm):
+class UserChangeForm(auth_forms.UserChangeForm):
     """Django's user form with the person's WeCom userid (meetings.Account) beside it."""
 
     wecom_userid = forms.CharField(
@@ -471,7 +472,8 @@ class UserAdmin(auth_admin.UserAdmin):
 
     form = UserChangeForm
     fieldsets = (
-        *auth_admin.UserAdmin.fieldsets,
+        # Django's own are set; the stubs type the attribute as optional.
+        *(auth_admin.UserAdmin.fieldsets or ()),
         (_("WeCom"), {"fields": ("wecom_userid", "wecom_answer")}),
     )
     readonly_fields = (*auth_admin.UserAdmin.readonly_fields, "wecom_answer")

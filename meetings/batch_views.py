@@ -5,6 +5,8 @@ is its author's alone, a confirmed one every administrator's to follow."""
 
 import hashlib
 import json
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -83,15 +85,17 @@ class ChangeForm(forms.Form):
     )
     cal_id = forms.ChoiceField(label=gettext_lazy("Calendar"), required=False)
 
-    def __init__(self, *args, calendars=(), **kwargs):
-        super().__init__(*args, label_suffix="", **kwargs)
-        self.fields["setting"].choices = [("", "—"), *_setting_options()]
-        self.fields["cal_id"].choices = [("", _("No calendar"))] + [
+    def __init__(self, *args: Any, calendars: Iterable[Calendar] = (), **kwargs: Any) -> None:
+        kwargs["label_suffix"] = ""
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["setting"]).choices = [("", "—"), *_setting_options()]
+        cast(forms.ChoiceField, self.fields["cal_id"]).choices = [("", _("No calendar"))] + [
             (c.cal_id, c.summary) for c in calendars
         ]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # Form.clean returns cleaned_data, which the stubs call optional.
+        data = self.cleaned_data
         kind = data.get("kind")
         if kind == Kind.SETTING:
             name, _eq, value = (data.get("setting") or "").partition("=")
@@ -284,9 +288,10 @@ def batch_list(request: HtmxHttpRequest) -> HttpResponse:
     calendars = dict(Calendar.objects.values_list("cal_id", "summary"))
     changes = {item.pk: batch_actions.Change.of(item) for item in page.object_list}
     names = presenters.person_labels(c.userid for c in changes.values() if c.userid)
+    # Put on each batch for the template, which reads them as the batch's own.
     for item in page.object_list:
-        item.counts = totals[item.pk]
-        item.words = changes[item.pk].words(calendars, names)
+        item.counts = totals[item.pk]  # type: ignore[attr-defined]
+        item.words = changes[item.pk].words(calendars, names)  # type: ignore[attr-defined]
     return render(request, "meetings/batches.html", {"page": page})
 
 

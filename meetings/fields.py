@@ -23,6 +23,7 @@ This module imports nothing of the app, so that the models can read it.
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +38,9 @@ from wecom.recurrence import (
     UNTIL_COUNT,
     UNTIL_DATE,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # --- limits (98154, and the userid format of WeCom's contact book) -----------------------
 # Written here once; the rules check them, the models' constraints hold them, the messages
@@ -96,7 +100,7 @@ class Field:
     default: object = None
     secret: bool = False
     help_text: object = ""
-    invalid: object = ""
+    invalid: "StrOrPromise" = ""
     # The edit form's label where it says more than the field's ("Duration (minutes)").
     form_label: object = None
     # Only on the new-meeting page (the organiser); no update changes it.

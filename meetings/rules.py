@@ -210,7 +210,9 @@ def _wrong_type(field: str, kind: str) -> Problem:
     return Problem(field, INVALID_TYPE, Message(_TYPE_MESSAGES[kind]))
 
 
-def _int_in_range(value, field, low, high, template):
+def _int_in_range(
+    value: object, field: str, low: int, high: int, template: StrOrPromise
+) -> list[Problem]:
     if not _is_int(value):
         return [_wrong_type(field, "number")]
     if not low <= value <= high:
@@ -528,7 +530,7 @@ def check_host_key(value: object) -> list[Problem]:
     return []
 
 
-def check_declared_choice(path, value):
+def check_declared_choice(path: str, value: object) -> list[Problem]:
     """A value of a field declared with choices (meetings.fields): one of them, of their type."""
     declared = fields.FIELDS[path]
     kind = "text" if isinstance(declared.values[0], str) else "number"
@@ -541,7 +543,7 @@ def check_declared_choice(path, value):
     return []
 
 
-def check_mute_all(settings):
+def check_mute_all(settings: Mapping[str, object]) -> list[Problem]:
     """98154: mute_all alone does nothing; with allow_unmute_self false it must be true."""
     if settings.get("allow_unmute_self") is not False:
         return []
@@ -564,7 +566,7 @@ def check_mute_all(settings):
 REVEALED = {"settings.mute_all": True}
 
 
-def applicable_settings(settings):
+def applicable_settings(settings: object) -> set[str]:
     """The names of the settings that apply, given the values that control them (each
     field's `when` in meetings.fields)."""
     return fields.applicable("settings", settings)
@@ -603,7 +605,7 @@ def check_settings(settings: object, *, invited: set[str] | None = None) -> list
 # --- reminders -------------------------------------------------------------------------
 
 
-def check_repeat_type(value, *, custom=False):
+def check_repeat_type(value: object, *, custom: bool = False) -> list[Problem]:
     field = "reminders.repeat_type"
     problems = check_declared_choice(field, value)
     if not problems and custom and value not in CUSTOM_REPEAT_TYPES:
@@ -655,7 +657,9 @@ def check_repeat_day_of_month(value: object) -> list[Problem]:
     )
 
 
-def check_repeat_until(value, *, meeting_start=None, now=None):
+def check_repeat_until(
+    value: object, *, meeting_start: object = None, now: int | None = None
+) -> list[Problem]:
     """The end date must come after the start: the new start when the body changes it,
     otherwise now. 0 is WeCom's "not set" and means "as far as the cap allows"."""
     field = "reminders.repeat_until"
@@ -706,7 +710,7 @@ def check_remind_before(value: object) -> list[Problem]:
     ]
 
 
-def applicable_reminders(reminders):
+def applicable_reminders(reminders: object) -> set[str]:
     """The names of the reminders fields that apply, given the values that control them
     (each field's `when` in meetings.fields); a control left out takes WeCom's default."""
     return fields.applicable("reminders", reminders)

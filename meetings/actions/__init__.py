@@ -18,3 +18,14 @@ Callers import the area they need as `from meetings.actions import meeting as
 meeting_actions` (likewise `pull_actions`, `calendar_actions`, `batch_actions`,
 `account_actions`) and the refusals by name from `meetings.actions.errors`.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    # The person acting: None for a command, recorded as "system".
+    Actor = AbstractBaseUser | AnonymousUser | None

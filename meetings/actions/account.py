@@ -5,6 +5,10 @@ of a user's flags, groups or WeCom userid into these, so the record is complete 
 made it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,21 +17,26 @@ from .. import audit
 from ..models import Account, AuditEvent
 from .errors import ActionError
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from . import Actor
+
 Action = AuditEvent.Action
 
 
 @transaction.atomic
-def record_login(user, *, source_ip=None):
+def record_login(user: Actor, *, source_ip: str | None = None) -> AuditEvent:
     return audit.record(Action.LOGIN, actor=user, source_ip=source_ip)
 
 
 @transaction.atomic
-def record_logout(user, *, source_ip=None):
+def record_logout(user: Actor, *, source_ip: str | None = None) -> AuditEvent:
     return audit.record(Action.LOGOUT, actor=user, source_ip=source_ip)
 
 
 @transaction.atomic
-def record_login_failed(username, *, source_ip=None):
+def record_login_failed(username: str | None, *, source_ip: str | None = None) -> AuditEvent:
     """A refused log-in: the name that was tried (which may belong to nobody), never the
     password."""
     return audit.record(
@@ -37,7 +46,7 @@ def record_login_failed(username, *, source_ip=None):
 
 
 @transaction.atomic
-def record_account_change(detail, rows):
+def record_account_change(detail: str, rows: list[dict[str, Any]]) -> AuditEvent:
     """Who may do what changed (see meetings.signals, which calls this for every path): the
     rows say what, before and after; the actor is whoever the surrounding `audit.acting`
     block names."""
@@ -51,7 +60,14 @@ ROLES = {"administrator": "会议管理员", "auditor": "审计员"}
 
 
 @transaction.atomic
-def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
+def grant_role(
+    user: User,
+    role: str,
+    *,
+    actor: Actor = None,
+    source_ip: str | None = None,
+    remove: bool = False,
+) -> User:
     """Give (or with `remove` take) a role: "administrator", "auditor" (or their group
     names) or "superuser". Auditors are staff, so that the admin lets them in; the flags
     and groups changed are recorded as one event each (meetings.signals)."""
@@ -85,7 +101,7 @@ def grant_role(user, role, *, actor=None, source_ip=None, remove=False):
 
 
 @transaction.atomic
-def set_wecom_userid(user, wecom_userid):
+def set_wecom_userid(user: User, wecom_userid: str) -> Account:
     """Give `user` the WeCom userid `wecom_userid` ("" for none); ValidationError when it is
     not one. Recorded by meetings.signals, as every change of it is, with the
     surrounding audit.acting actor."""
@@ -96,7 +112,7 @@ def set_wecom_userid(user, wecom_userid):
     return account
 
 
-def note_answer(user_id, wecom_userid, refusal):
+def note_answer(user_id: int, wecom_userid: str, refusal: str) -> None:
     """What WeCom answered about `wecom_userid` when a message was sent to it: a refusal
     (Account.Refusal) or "" when it was delivered. Kept only while the account still has that
     userid: an answer about the one it had before says nothing about the new one."""

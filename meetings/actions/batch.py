@@ -15,15 +15,19 @@ after a single save; the progress reads how each action ended from the audit rec
 settlements, which the worker appends only once WeCom holds the change.
 """
 
+from __future__ import annotations
+
 import time as clock
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
@@ -41,6 +45,13 @@ from ..models import (
 from ..presenters import readonly_reason
 from ..sync import endings
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
+
+    from ..presenters import PersonLabel
+    from . import Actor
+
 # Meetings judged, written or listed together: one page of the preview and of the progress,
 # and one transaction of the confirmation. Small enough for one INSERT of their audit events
 # on SQLite (999 parameters at most), large enough that 1,000 meetings take 20 pages.
@@ -54,7 +65,7 @@ Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
 
 # The update body's path of each list of people.
-ROLE_PATHS = {
+ROLE_PATHS: dict[str, str] = {
     Role.INVITEE: "invitees",
     Role.HOST: "settings.hosts",
     Role.RING_USER: "settings.ring_users",
@@ -100,7 +111,7 @@ class Change:
     cal_id: str = ""
 
     @classmethod
-    def of(cls, batch):
+    def of(cls, batch: Batch) -> Change:
         params = batch.change or {}
         return cls(
             kind=batch.kind,
@@ -111,7 +122,7 @@ class Change:
             cal_id=params.get("cal_id", ""),
         )
 
-    def params(self):
+    def params(self) -> dict[str, Any]:
         if self.kind == Kind.SETTING:
             return {"field": self.path, "value": self.value}
         if self.kind in (Kind.ADD_PERSON, Kind.REMOVE_PERSON):
@@ -121,10 +132,10 @@ class Change:
         return {}
 
     @property
-    def action(self):
+    def action(self) -> str:
         return Action.CANCEL if self.kind == Kind.CANCEL else Action.EDIT
 
-    def apply(self, body):
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         """The whole body with this change made, before pruning: a setting that the change
         reveals (the watermark's style once there is a watermark) comes back as saved, as on
         the edit page, and "everyone muted" is revealed ticked when self-unmuting goes off."""
@@ -153,7 +164,11 @@ class Change:
             body["cal_id"] = self.cal_id
         return body
 
-    def words(self, calendars=None, names=None):
+    def words(
+        self,
+        calendars: Mapping[str, str] | None = None,
+        names: Mapping[str, PersonLabel] | None = None,
+    ) -> str:
         """The change in one line, in the reader's language; `names` are the people's labels
         when the caller has read them (for a list of batches, in one query)."""
         if self.kind == Kind.SETTING:
@@ -177,7 +192,7 @@ class Change:
         return ""
 
 
-def setting_value_words(path, value):
+def setting_value_words(path: str, value: object) -> str:
     for choice, words in SETTING_CHOICES.get(path.partition(".")[2], ()):
         if choice == value:
             return str(words)
@@ -194,12 +209,12 @@ class Verdict:
 
     meeting: Meeting
     state: str
-    rows: list = field(default_factory=list)
-    reasons: list = field(default_factory=list)
-    body: dict | None = None
+    rows: list[tuple[str, Any, Any]] = field(default_factory=list)
+    reasons: Sequence[rules.Problem | StrOrPromise] = field(default_factory=list)
+    body: dict[str, Any] | None = None
 
 
-def whole_body(meeting):
+def whole_body(meeting: Meeting) -> dict[str, Any]:
     """The meeting's desired state with every setting, applicable or not, as the edit form
     holds it: a change that reveals a setting finds it as saved."""
     body = payloads.desired_body(meeting)
@@ -210,7 +225,9 @@ def whole_body(meeting):
     return body
 
 
-def judge(meeting, change, *, now, chosen_version=None):
+def judge(
+    meeting: Meeting, change: Change, *, now: int, chosen_version: int | None = None
+) -> Verdict:
     """The verdict of `change` on `meeting` (its lists loaded), as a single edit would get."""
     if not meeting.is_editable:
         return Verdict(meeting, REFUSED, reasons=[readonly_reason(meeting)])
@@ -238,7 +255,7 @@ NOT_RUNG = gettext_lazy(
 ALREADY = gettext_lazy("Already so.")
 
 
-def _unchanged_reason(meeting, change):
+def _unchanged_reason(meeting: Meeting, change: Change) -> StrOrPromise:
     if (
         change.kind == Kind.ADD_PERSON
         and change.role == Role.RING_USER
@@ -251,7 +268,7 @@ def _unchanged_reason(meeting, change):
 # --- a page of meetings, read in a constant number of queries --------------------------------
 
 
-def load(pks, *, lock=False):
+def load(pks: Iterable[int], *, lock: bool = False) -> list[Meeting]:
     """The meetings of `pks` (in that order, those that still exist), with their settings,
     reminders and lists: two queries. `lock` takes their rows for the transaction."""
     meetings = Meeting.objects.select_related("settings", "reminders").filter(pk__in=pks)
@@ -259,8 +276,8 @@ def load(pks, *, lock=False):
         # Only the meetings' rows: PostgreSQL cannot lock the nullable side of an outer join.
         meetings = meetings.select_for_update(of=("self",))
     by_pk = {meeting.pk: meeting for meeting in meetings}
-    lists = defaultdict(dict)
-    positions = defaultdict(int)
+    lists: defaultdict[int, dict[str, list[tuple[str, int]]]] = defaultdict(dict)
+    positions: defaultdict[tuple[int, str], int] = defaultdict(int)
     rows = (
         Participant.objects.filter(meeting_id__in=list(by_pk))
         .order_by("meeting_id", "role", "position")
@@ -275,17 +292,20 @@ def load(pks, *, lock=False):
         if meeting is None:
             continue
         meeting._userids = {role: [u for u, _pk in entries] for role, entries in lists[pk].items()}
-        meeting._participant_pks = {
+        # Read by _list_rows when this page is confirmed, under the same lock.
+        meeting._participant_pks = {  # type: ignore[attr-defined]
             (role, u): participant
             for role, entries in lists[pk].items()
             for u, participant in entries
         }
-        meeting._next_position = {role: positions[pk, role] for role in ROLE_PATHS}
+        meeting._next_position = {  # type: ignore[attr-defined]  # as _participant_pks
+            role: positions[pk, role] for role in ROLE_PATHS
+        }
         found.append(meeting)
     return found
 
 
-def judge_page(batch, pks, *, lock=False):
+def judge_page(batch: Batch, pks: Iterable[int], *, lock: bool = False) -> list[Verdict]:
     """The verdicts of one page of the batch's meetings."""
     change = Change.of(batch)
     chosen = dict((pk, version) for pk, version in batch.meetings)
@@ -296,11 +316,11 @@ def judge_page(batch, pks, *, lock=False):
     ]
 
 
-def pks_of(batch):
+def pks_of(batch: Batch) -> list[int]:
     return [pk for pk, _version in batch.meetings]
 
 
-def preview(batch, page_number):
+def preview(batch: Batch, page_number: str | int | None) -> tuple[Page[int], list[PreviewRow]]:
     """One page of the preview: the page (of meeting pks) and a row per meeting saying what
     changes, in the edit page's words, or why it is left out."""
     page = Paginator(pks_of(batch), PAGE_SIZE).get_page(page_number)
@@ -310,7 +330,7 @@ def preview(batch, page_number):
     return page, [_preview_row(v, calendars, names) for v in verdicts]
 
 
-def _userids_named(verdicts):
+def _userids_named(verdicts: Iterable[Verdict]) -> Iterator[str]:
     for verdict in verdicts:
         for path, old, new in verdict.rows:
             if path in presenters.USERID_LISTS:
@@ -318,10 +338,10 @@ def _userids_named(verdicts):
                 yield from _userid_list(new)
         for reason in verdict.reasons:
             if isinstance(reason, rules.Problem) and "userid" in reason.message.params:
-                yield reason.message.params["userid"]
+                yield str(reason.message.params["userid"])
 
 
-def _userid_list(value):
+def _userid_list(value: Any) -> list[str]:
     if isinstance(value, dict):
         value = value.get("userid")
     return [u for u in value or () if isinstance(u, str)]
@@ -331,27 +351,35 @@ def _userid_list(value):
 class PreviewRow:
     meeting: Meeting
     state: str
-    changes: list
-    reasons: list
+    changes: list[ChangeLine]
+    reasons: list[str]
 
 
 @dataclass
 class ChangeLine:
-    label: str
-    old: str = ""
-    new: str = ""
+    label: StrOrPromise
+    old: StrOrPromise = ""
+    new: StrOrPromise = ""
     # For a list of people: who comes and who goes, by name.
-    added: list | None = None
-    removed: list | None = None
+    added: list[PersonLabel] | None = None
+    removed: list[PersonLabel] | None = None
 
 
-def _preview_row(verdict, calendars, names):
+def _preview_row(
+    verdict: Verdict, calendars: Mapping[str, str], names: Mapping[str, PersonLabel]
+) -> PreviewRow:
     lines = [_line(path, old, new, calendars, names) for path, old, new in verdict.rows]
     reasons = [reason_words(reason, names) for reason in verdict.reasons]
     return PreviewRow(verdict.meeting, verdict.state, lines, reasons)
 
 
-def _line(path, old, new, calendars, names):
+def _line(
+    path: str,
+    old: Any,
+    new: Any,
+    calendars: Mapping[str, str],
+    names: Mapping[str, PersonLabel],
+) -> ChangeLine:
     if path == "status":
         return ChangeLine(presenters.audit_label(path), Status(old).label, Status(new).label)
     if path in presenters.USERID_LISTS:
@@ -372,14 +400,17 @@ def _line(path, old, new, calendars, names):
     )
 
 
-def reason_words(reason, names=None):
+def reason_words(
+    reason: rules.Problem | StrOrPromise, names: Mapping[str, PersonLabel] | None = None
+) -> str:
     """Why a meeting is left out, in the active language, a person by name: a rule's problem
     is said with its field, as the edit page says a problem about a field it does not show."""
     if not isinstance(reason, rules.Problem):
         return str(reason)
     params = dict(reason.message.params)
-    if names and params.get("userid") in names:
-        params["userid"] = names[params["userid"]]
+    userid = params.get("userid")
+    if names and isinstance(userid, str) and userid in names:
+        params["userid"] = names[userid]
     message = str(rules.Message(reason.message.template, **params))
     if reason.field in (rules.NON_FIELD, "settings", "reminders"):
         return message
@@ -389,7 +420,7 @@ def reason_words(reason, names=None):
     }
 
 
-def summary(batch):
+def summary(batch: Batch) -> dict[str, int]:
     """How many meetings the batch would change, leave out and find already so, judged a page
     at a time: a query count that grows with the pages, not the meetings."""
     counts = {CHANGE: 0, REFUSED: 0, UNCHANGED: 0}
@@ -404,7 +435,7 @@ def summary(batch):
 # --- choosing and confirming ------------------------------------------------------------------
 
 
-def choose(meetings, *, actor, filter_query=""):
+def choose(meetings: QuerySet[Meeting], *, actor: Actor, filter_query: str = "") -> Batch:
     """A batch over `meetings` (a queryset, in the list's order), not yet confirmed: the
     meetings and their versions are fixed now, so the preview and the confirmation concern
     exactly these, as they were when chosen."""
@@ -412,7 +443,8 @@ def choose(meetings, *, actor, filter_query=""):
     if len(chosen) > BATCH_MAX:
         raise TooMany(len(chosen))
     return Batch.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        # A person who is logged in is a User (the project's user model).
+        actor=cast("User | None", actor if getattr(actor, "is_authenticated", False) else None),
         actor_username=actor.get_username() if actor is not None else audit.SYSTEM,
         meetings=chosen,
         filter_query=filter_query,
@@ -423,14 +455,14 @@ class TooMany(Exception):
     pass
 
 
-def set_change(batch, change):
+def set_change(batch: Batch, change: Change) -> None:
     Batch.objects.filter(pk=batch.pk, state=Batch.State.DRAFT).update(
         kind=change.kind, change=change.params()
     )
     batch.kind, batch.change = change.kind, change.params()
 
 
-def confirm(batch, *, actor, source_ip=None):
+def confirm(batch: Batch, *, actor: Actor, source_ip: str | None = None) -> bool:
     """Carry the batch out: each meeting the rules accept gets its change, a version of its
     own, a pending audit event tied to the batch, and its sync queued; each one refused gets a
     refused event saying why. A page of meetings per transaction, so a meeting is changed
@@ -449,7 +481,9 @@ def confirm(batch, *, actor, source_ip=None):
 
 
 @transaction.atomic
-def confirm_page(batch, pks, *, actor, source_ip=None):
+def confirm_page(
+    batch: Batch, pks: list[int], *, actor: Actor, source_ip: str | None = None
+) -> None:
     verdicts = judge_page(batch, pks, lock=True)
     # Meetings deleted since they were chosen have no row to judge: left out too.
     gone = len(pks) - len(verdicts)
@@ -476,7 +510,7 @@ def confirm_page(batch, pks, *, actor, source_ip=None):
         transaction.on_commit(partial(_enqueue, [v.meeting.pk for v in accepted]))
 
 
-def _write(accepted, change):
+def _write(accepted: list[Verdict], change: Change) -> None:
     """The new desired state of every accepted meeting of a page, in a few bulk statements:
     each changed leaf is written for all the meetings that take the same value at once."""
     pks = [v.meeting.pk for v in accepted]
@@ -484,11 +518,13 @@ def _write(accepted, change):
         Meeting.objects.filter(pk__in=pks).update(cancel_requested=True)
     # Each meeting's new values by table, the meetings taking the same ones written together,
     # all columns of a table in one UPDATE (a database constraint may tie two of them).
+    assignments: defaultdict[tuple[str, tuple[tuple[str, object], ...]], list[Any]]
     assignments = defaultdict(list)
-    added, removed = [], []
+    added: list[Participant] = []
+    removed: list[int] = []
     for verdict in accepted:
         meeting = verdict.meeting
-        values = defaultdict(dict)
+        values: defaultdict[str, dict[str, Any]] = defaultdict(dict)
         for path, _old, new in verdict.rows:
             if path in ROLE_OF_PATH:
                 _list_rows(meeting, ROLE_OF_PATH[path], _old, new, added, removed)
@@ -518,29 +554,44 @@ def _write(accepted, change):
         verdict.meeting.version += 1
 
 
-def _hashable(value):
+def _hashable(value: object) -> object:
     return value if not isinstance(value, list | dict) else repr(value)
 
 
-def _list_rows(meeting, role, old, new, added, removed):
+def _list_rows(
+    meeting: Meeting,
+    role: str,
+    old: object,
+    new: object,
+    added: list[Participant],
+    removed: list[int],
+) -> None:
     before, after = _userid_list(old), _userid_list(new)
     kept = {u.lower() for u in before}
     staying = {u.lower() for u in after}
     for userid in before:
         if userid.lower() not in staying:
-            removed.append(meeting._participant_pks[role, userid])
-    position = meeting._next_position[role]
+            removed.append(meeting._participant_pks[role, userid])  # type: ignore[attr-defined]
+    position = meeting._next_position[role]  # type: ignore[attr-defined]  # set by load()
     for userid in after:
         if userid.lower() not in kept:
             added.append(Participant(meeting=meeting, role=role, userid=userid, position=position))
             position += 1
 
 
-def _event(verdict, change, batch, actor, source_ip, outcome, names=None):
+def _event(
+    verdict: Verdict,
+    change: Change,
+    batch: Batch,
+    actor: Actor,
+    source_ip: str | None,
+    outcome: str,
+    names: Mapping[str, PersonLabel] | None = None,
+) -> AuditEvent:
     meeting = verdict.meeting
     if outcome == Outcome.REFUSED:
         detail = "; ".join(reason_words(r, names) for r in verdict.reasons)
-        rows = []
+        rows: list[dict[str, Any]] = []
     else:
         detail = "whole meeting" if change.kind == Kind.CANCEL else ""
         rows = (
@@ -560,7 +611,7 @@ def _event(verdict, change, batch, actor, source_ip, outcome, names=None):
     )
 
 
-def _enqueue(pks):
+def _enqueue(pks: list[int]) -> None:
     for pk in pks:
         if not tasks.enqueue_after_save(pk):
             # The broker is down: every other publish would fail the same way (each after a
@@ -571,11 +622,13 @@ def _enqueue(pks):
 # --- the progress -----------------------------------------------------------------------------
 
 
-def _actions(batch):
+# The events carry `effective_outcome` (AuditEventQuerySet.with_outcome), an annotation the
+# stubs cannot see: hence QuerySet[Any] wherever it is filtered on.
+def _actions(batch: Batch) -> QuerySet[Any]:
     return AuditEvent.objects.with_outcome().filter(batch=batch).exclude(outcome=Outcome.REFUSED)
 
 
-def counts(batch):
+def counts(batch: Batch) -> dict[str, int]:
     """{done, waiting, failed} of the batch's actions, in one query."""
     totals = {DONE: 0, WAITING: 0, FAILED: 0}
     rows = _actions(batch).order_by().values("effective_outcome").annotate(n=Count("pk"))
@@ -586,9 +639,10 @@ def counts(batch):
     return totals
 
 
-def progress_page(batch, state, page_number):
+def progress_page(batch: Batch, state: str, page_number: str | int | None) -> Page[AuditEvent]:
     """One page of the batch's meetings as each stands, `state` one of done / waiting /
     failed / refused or "" for all the actions."""
+    events: QuerySet[Any]
     if state == REFUSED:
         events = AuditEvent.objects.filter(batch=batch, outcome=Outcome.REFUSED).annotate(
             effective_outcome=F("outcome")
@@ -605,7 +659,7 @@ def progress_page(batch, state, page_number):
     return page
 
 
-def state_of(outcome):
+def state_of(outcome: str) -> str:
     if outcome == Outcome.REFUSED:
         return REFUSED
     for state, outcomes in PROGRESS_STATES.items():
@@ -614,7 +668,7 @@ def state_of(outcome):
     return WAITING
 
 
-def batch_counts(batches):
+def batch_counts(batches: Iterable[Batch]) -> dict[int, dict[str, int]]:
     """{batch pk: {done, waiting, failed}} for a page of batches, in one query."""
     totals = {batch.pk: {DONE: 0, WAITING: 0, FAILED: 0} for batch in batches}
     rows = (
@@ -631,5 +685,5 @@ def batch_counts(batches):
     return totals
 
 
-def confirmed():
+def confirmed() -> QuerySet[Batch]:
     return Batch.objects.filter(state=Batch.State.CONFIRMED).filter(~Q(kind=""))

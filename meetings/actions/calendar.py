@@ -13,9 +13,12 @@ stored as the form was loaded (its fingerprint), WeCom's values are taken in and
 ChangedInWeCom is raised, and nothing is written until the administrator saves again.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +29,12 @@ from wecom.errors import TransientError, WeComError
 from .. import audit
 from ..models import AuditEvent, Calendar
 from .errors import CalendarRefused, ChangedInWeCom
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+    from django_stubs_ext import StrOrPromise
+
+    from . import Actor
 
 Action = AuditEvent.Action
 
@@ -38,12 +47,12 @@ FIELDS = ("summary", "color", "description", "admins", "shares")
 FINGERPRINT_LENGTH = 16
 
 
-def normalised(calendar):
+def normalised(calendar: dict[str, Any] | Calendar) -> dict[str, Any]:
     """The kept fields of a calendar (a dict in WeCom's shape, or a stored row) as the form
     would have parsed them: WeCom leaves empty fields and a share's default permission out,
     and may answer a colour in lower case, none of which is a change."""
 
-    def get(name, default):
+    def get(name: str, default: Any) -> Any:
         value = calendar.get(name) if isinstance(calendar, dict) else getattr(calendar, name)
         return default if value is None else value
 
@@ -59,7 +68,7 @@ def normalised(calendar):
     }
 
 
-def fingerprint(calendar):
+def fingerprint(calendar: dict[str, Any] | Calendar) -> str:
     """A short mark of a calendar's kept fields. The edit form carries the one of what was
     stored when it was loaded, so that a save can tell whether WeCom has changed since
     without a version column: update overwrites everything, so any difference matters."""
@@ -73,7 +82,7 @@ class Saved:
     with (left out of what is stored)."""
 
     calendar: Calendar
-    unshared: list = field(default_factory=list)
+    unshared: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -81,11 +90,11 @@ class Refreshed:
     """What a refresh took in: the calendars that had changed in WeCom, and the names of those
     WeCom no longer gives this app (kept here: their absence may be a passing fault)."""
 
-    changed: list
-    missing: list
+    changed: list[Calendar]
+    missing: list[str]
 
 
-def add_calendar(body, *, actor, source_ip=None):
+def add_calendar(body: dict[str, Any], *, actor: Actor, source_ip: str | None = None) -> Saved:
     """Add the calendar `body` (the form's, in WeCom's shape) in WeCom, then store it."""
     try:
         answer = get_client().calendar_add(body)
@@ -94,7 +103,14 @@ def add_calendar(body, *, actor, source_ip=None):
     return _store(answer["cal_id"], body, answer, actor=actor, source_ip=source_ip)
 
 
-def update_calendar(calendar, body, *, loaded="", actor, source_ip=None):
+def update_calendar(
+    calendar: Calendar,
+    body: dict[str, Any],
+    *,
+    loaded: str = "",
+    actor: Actor,
+    source_ip: str | None = None,
+) -> Saved | None:
     """Overwrite `calendar` in WeCom with `body` and store it; None when `body` changes
     nothing. `loaded` is the fingerprint the form carried; a form sent without one (a page
     opened before it existed) is held against what is stored now, so WeCom's own changes are
@@ -120,7 +136,7 @@ def update_calendar(calendar, body, *, loaded="", actor, source_ip=None):
     return _store(calendar.cal_id, body, answer, actor=actor, source_ip=source_ip)
 
 
-def delete_calendar(calendar, *, actor, source_ip=None):
+def delete_calendar(calendar: Calendar, *, actor: Actor, source_ip: str | None = None) -> None:
     """Delete the calendar in WeCom, then here. Meetings that named it keep the cal_id; their
     form shows it as not a calendar of this app."""
     try:
@@ -130,7 +146,7 @@ def delete_calendar(calendar, *, actor, source_ip=None):
     _forget(calendar, actor=actor, source_ip=source_ip)
 
 
-def refresh_calendars(*, actor, source_ip=None):
+def refresh_calendars(*, actor: Actor, source_ip: str | None = None) -> Refreshed | None:
     """Read every calendar this app has from WeCom again and take in what changed there;
     None when there is no calendar to read."""
     cal_ids = list(Calendar.objects.values_list("cal_id", flat=True))
@@ -147,7 +163,9 @@ def refresh_calendars(*, actor, source_ip=None):
     return Refreshed(changed=changed, missing=names)
 
 
-def _read(calendar, body, actor, source_ip):
+def _read(
+    calendar: Calendar, body: dict[str, Any], actor: Actor, source_ip: str | None
+) -> dict[str, Any]:
     """The calendar as WeCom holds it now; CalendarRefused when it cannot be read, since
     without it an overwrite could undo a change made there."""
     try:
@@ -165,7 +183,14 @@ def _read(calendar, body, actor, source_ip):
     )
 
 
-def _refused(cal_id, body, error, actor, source_ip, reason=None):
+def _refused(
+    cal_id: str | None,
+    body: dict[str, Any] | None,
+    error: WeComError,
+    actor: Actor,
+    source_ip: str | None,
+    reason: StrOrPromise | None = None,
+) -> CalendarRefused:
     """Record the refusal and return it to raise: the reason (`reason`, else the error's own
     words) beside the field WeCom named."""
     _record_refused(cal_id, body, error, actor=actor, source_ip=source_ip)
@@ -174,7 +199,7 @@ def _refused(cal_id, body, error, actor, source_ip, reason=None):
     return CalendarRefused(reason or _reason(error), field=named)
 
 
-def _add_lost(error):
+def _add_lost(error: WeComError) -> StrOrPromise | None:
     """The warning for an add whose answer never came: WeCom may have made the calendar, and
     as it cannot list an app's calendars, sending the form again could make a second one."""
     if isinstance(error, TransientError) and error.maybe_applied:
@@ -186,7 +211,7 @@ def _add_lost(error):
     return None
 
 
-def _reason(error):
+def _reason(error: WeComError) -> str | Promise:
     # The errors' own words for a passing failure promise that the sync sends the change
     # again; a calendar is not queued, so the administrator is told to try again instead.
     if error.errcode is None or error.kind in ("transient", "token"):
@@ -197,14 +222,14 @@ def _reason(error):
 # --- the records: what WeCom accepted, or that it refused, each with its event -------------
 
 
-def _kept(calendar):
+def _kept(calendar: dict[str, Any] | Calendar | None) -> dict[str, Any]:
     """The fields this app keeps of `calendar` (WeCom's shape, or a stored row); {} for none."""
     if calendar is None:
         return {}
     return normalised(calendar)
 
 
-def _rows(before, after):
+def _rows(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"field": name, "old": before.get(name), "new": after.get(name)}
         for name in FIELDS
@@ -212,12 +237,19 @@ def _rows(before, after):
     ]
 
 
-def _detail(verb, cal_id, summary):
+def _detail(verb: str, cal_id: str, summary: str | None) -> str:
     return f"calendar {cal_id} ({summary}): {verb}"
 
 
 @transaction.atomic
-def _store(cal_id, body, answer, *, actor, source_ip):
+def _store(
+    cal_id: str,
+    body: dict[str, Any],
+    answer: dict[str, Any],
+    *,
+    actor: Actor,
+    source_ip: str | None,
+) -> Saved:
     """Record a calendar WeCom has just added or overwritten with `body`: the shares WeCom
     could not make (its answer's fail_result) are not in what it holds."""
     failed = (answer.get("fail_result") or {}).get("shares") or []
@@ -239,7 +271,7 @@ def _store(cal_id, body, answer, *, actor, source_ip):
 
 
 @transaction.atomic
-def _forget(calendar, *, actor, source_ip):
+def _forget(calendar: Calendar, *, actor: Actor, source_ip: str | None) -> None:
     before = _kept(calendar)
     Calendar.objects.filter(pk=calendar.pk).delete()
     audit.record(
@@ -249,10 +281,12 @@ def _forget(calendar, *, actor, source_ip):
 
 
 @transaction.atomic
-def _take_in(calendar_list, *, actor, source_ip):
+def _take_in(
+    calendar_list: list[dict[str, Any]], *, actor: Actor, source_ip: str | None
+) -> list[Calendar]:
     """Take in what oa/calendar/get answered for calendars this app has: the ones that
     changed, each with its event. A calendar WeCom left out is kept here."""
-    changed = []
+    changed: list[Calendar] = []
     for calendar in calendar_list:
         row = Calendar.objects.select_for_update().filter(cal_id=calendar.get("cal_id")).first()
         if row is None:
@@ -272,7 +306,14 @@ def _take_in(calendar_list, *, actor, source_ip):
 
 
 @transaction.atomic
-def _record_refused(cal_id, body, error, *, actor, source_ip):
+def _record_refused(
+    cal_id: str | None,
+    body: dict[str, Any] | None,
+    error: WeComError,
+    *,
+    actor: Actor,
+    source_ip: str | None,
+) -> AuditEvent:
     """Nothing is stored; the record shows what was tried and why it failed."""
     row = Calendar.objects.filter(cal_id=cal_id).first() if cal_id else None
     before = _kept(row)

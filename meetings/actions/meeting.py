@@ -6,8 +6,12 @@ event's settlement once it has read WeCom back, see meetings.sync.endings). A wr
 with ActionError leaves an event saying what was tried.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial, wraps
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import transaction
 from django.db.models import F
@@ -19,19 +23,30 @@ from ..sync import endings
 from ..sync.merge import body_from_leaves, groups_of, leaves
 from .errors import ActionError, NotEditable, StaleVersion
 
+if TYPE_CHECKING:
+    from . import Actor
+
+Fn = TypeVar("Fn", bound=Callable[..., Any])
+
 Action = AuditEvent.Action
 # An action that WeCom must still carry out is recorded as pending; the worker appends its
 # settlement (done, failed or conflict) once it has read WeCom back (see sync.endings).
 PENDING = AuditEvent.Outcome.PENDING
 
 
-def _refusal_recorded(action):
+def _refusal_recorded(action: str) -> Callable[[Fn], Fn]:
     """Record an action refused with ActionError, after its own transaction rolled back, and
     raise the refusal on: the record shows what was tried as well as what was done."""
 
-    def decorate(function):
+    def decorate(function: Fn) -> Fn:
         @wraps(function)
-        def wrapper(meeting, *args, actor=None, source_ip=None, **kwargs):
+        def wrapper(
+            meeting: Meeting,
+            *args: Any,
+            actor: Actor = None,
+            source_ip: str | None = None,
+            **kwargs: Any,
+        ) -> Any:
             try:
                 return function(meeting, *args, actor=actor, source_ip=source_ip, **kwargs)
             except ActionError as refusal:
@@ -43,12 +58,12 @@ def _refusal_recorded(action):
                     )
                 raise
 
-        return wrapper
+        return cast(Fn, wrapper)
 
     return decorate
 
 
-def _refusal_words(refusal):
+def _refusal_words(refusal: ActionError) -> str:
     if isinstance(refusal, StaleVersion):
         return (f"saved by someone else since version {refusal.loaded_version} was loaded "
                 f"(now {refusal.meeting.version})")
@@ -58,14 +73,14 @@ def _refusal_words(refusal):
 @dataclass
 class EditResult:
     meeting: Meeting
-    changes: list = field(default_factory=list)
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return bool(self.changes)
 
 
-def _locked(pk):
+def _locked(pk: int) -> Meeting:
     # Only the meeting's row: PostgreSQL cannot lock the nullable side of the outer joins
     # that select_related makes for settings and reminders.
     return (
@@ -76,7 +91,7 @@ def _locked(pk):
     )
 
 
-def _decided(pk):
+def _decided(pk: int) -> None:
     """A new desired state: its own version, on its way to WeCom with a fresh count of tries."""
     endings.waiting(pk, version=F("version") + 1, **settle.on_save())
     # After the commit, so the worker reads the new version; a broker that is down leaves the
@@ -86,7 +101,14 @@ def _decided(pk):
 
 @_refusal_recorded(Action.EDIT)
 @transaction.atomic
-def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
+def edit_meeting(
+    meeting: Meeting,
+    body: dict[str, Any],
+    *,
+    actor: Actor,
+    loaded_version: int,
+    source_ip: str | None = None,
+) -> EditResult:
     """Save an administrator's edit as the meeting's new desired state.
 
     `body` is the whole edited meeting in update-body shape, already checked by the rules.
@@ -114,7 +136,9 @@ def edit_meeting(meeting, body, *, actor, loaded_version, source_ip=None):
 
 
 @transaction.atomic
-def create_meeting(body, *, admin_userid, actor, source_ip=None):
+def create_meeting(
+    body: dict[str, Any], *, admin_userid: str, actor: Actor, source_ip: str | None = None
+) -> Meeting:
     """Save a new meeting, to be created in WeCom by the worker (meeting/create).
 
     `body` is the whole meeting in update-body shape, already checked by the rules, its
@@ -139,7 +163,13 @@ def create_meeting(body, *, admin_userid, actor, source_ip=None):
 
 @_refusal_recorded(Action.CANCEL)
 @transaction.atomic
-def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
+def cancel_meeting(
+    meeting: Meeting,
+    *,
+    actor: Actor,
+    sub_meetingid: str | None = None,
+    source_ip: str | None = None,
+) -> Meeting:
     """Decide to cancel the whole meeting, or with `sub_meetingid` one occurrence of a
     recurring one (as get_info listed it). The worker carries it out like an edit; from now
     on the meeting (or that occurrence) can no longer be changed here."""
@@ -177,7 +207,7 @@ def cancel_meeting(meeting, *, actor, sub_meetingid=None, source_ip=None):
 
 @_refusal_recorded(Action.RETRY)
 @transaction.atomic
-def retry_sync(meeting, *, actor, source_ip=None):
+def retry_sync(meeting: Meeting, *, actor: Actor, source_ip: str | None = None) -> Meeting:
     """Send a meeting whose sync stopped (failed, or a conflict to check again) once more,
     with a fresh count of tries; or one waiting for its next try, now rather than then."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -199,7 +229,9 @@ CONFLICT_CHOICES = ("mine", "wecom")
 
 @_refusal_recorded(Action.RESOLVE_CONFLICT)
 @transaction.atomic
-def resolve_conflict(meeting, choices, *, actor, source_ip=None):
+def resolve_conflict(
+    meeting: Meeting, choices: Mapping[str, object], *, actor: Actor, source_ip: str | None = None
+) -> Meeting:
     """Settle conflicting fields: {field: "mine" | "wecom"}. WeCom's value of each settled
     field becomes the confirmed base, so the next sync sends "mine" as the only change, or
     finds nothing to send where WeCom's value was taken. Fields left unsettled stay in

@@ -5,8 +5,11 @@ Neither is a person's decision about the meeting, so neither makes a new desired
 import records WeCom's state as confirmed, a pull only asks the sync to read WeCom soon.
 """
 
+from __future__ import annotations
+
 import logging
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,12 +19,17 @@ from ..models import AuditEvent, Meeting, Status, SyncState
 from ..sync import endings
 from ..sync.plan import occurrences
 
+if TYPE_CHECKING:
+    from . import Actor
+
 Action = AuditEvent.Action
 logger = logging.getLogger("meetings.callbacks")
 
 
 @transaction.atomic
-def import_meeting(info, *, actor=None, source_ip=None):
+def import_meeting(
+    info: dict[str, Any], *, actor: Actor = None, source_ip: str | None = None
+) -> tuple[Meeting, bool]:
     """Bring a meeting in from a get_info answer, or refresh one this app already has.
 
     A meeting with an edit still waiting for WeCom is left to the sync to reconcile, so an
@@ -30,7 +38,7 @@ def import_meeting(info, *, actor=None, source_ip=None):
     meetingid = info["meetingid"]
     meeting = Meeting.objects.select_for_update().filter(meetingid=meetingid).first()
     created = meeting is None
-    if created:
+    if meeting is None:
         meeting = Meeting(meetingid=meetingid, version=0)
         before, status_before = {}, None
     elif meeting.version > meeting.synced_version:
@@ -68,7 +76,7 @@ def import_meeting(info, *, actor=None, source_ip=None):
 
 
 @transaction.atomic
-def request_pull(meetingid, change=""):
+def request_pull(meetingid: str, change: str = "") -> int | None:
     """WeCom says the meeting changed there (a callback): have the sync read it soon.
     Returns the meeting's pk, or None when nothing was asked (unknown meeting, one waiting
     for a person, one no longer to come). The request is no new desired version, so an edit
@@ -101,7 +109,7 @@ def request_pull(meetingid, change=""):
     return meeting.pk
 
 
-def _still_to_come(meeting):
+def _still_to_come(meeting: Meeting) -> bool:
     if meeting.status != Status.SCHEDULED:
         return False
     reminders = getattr(meeting, "reminders", None)
