@@ -71,7 +71,7 @@ class WeComClient:
         self.session.trust_env = False
         self.session.proxies = found["proxies"]
         self.session.verify = found["verify"]
-        self._observer = None
+        self._observer: Observer | None = None
         self.tokens = TokenCache(
             corp_id, agent_id, secret, self.gettoken, cache=cache,
             lock_ttl=math.ceil(connect_timeout + read_timeout) + 5,
@@ -247,8 +247,15 @@ class WeComClient:
     # --- app messages ------------------------------------------------------------------
 
     def message_send(
-        self, touser, msgtype, content, *, toparty=(), totag=(), duplicate_check_interval=None,
-    ) -> dict:
+        self,
+        touser: Iterable[str] | str,
+        msgtype: str,
+        content: dict[str, Any],
+        *,
+        toparty: Iterable[int | str] = (),
+        totag: Iterable[int | str] = (),
+        duplicate_check_interval: int | None = None,
+    ) -> dict[str, Any]:
         """An app message from this client's agent (message/send, 90236): `touser` a list of
         userids or "@all", `content` the object of `msgtype` (for "textcard": title,
         description, url, btntxt). With `duplicate_check_interval` (seconds, at most 4 hours)

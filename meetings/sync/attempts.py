@@ -2,15 +2,18 @@
 Attempt, which carries the answer or the error. Nothing is left behind on a shared object
 for a later step to read."""
 
+from __future__ import annotations
+
 import copy
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
-from wecom.client import get_client
+from wecom.client import Done, WeComClient, get_client
 from wecom.errors import WeComError
 
 from ..models import SyncAttempt
@@ -59,7 +62,7 @@ class CallFailed(Exception):
 
 
 # The calls a plan lists, (path, body), made with the client's typed method for each.
-_PLANNED = {
+_PLANNED: dict[str, Callable[[WeComClient, dict[str, Any]], dict[str, Any]]] = {
     UPDATE: lambda wecom, body: wecom.meeting_update(body),
     CANCEL: lambda wecom, body: wecom.meeting_cancel(body["meetingid"], body.get("sub_meetingid")),
     SET_INVITEES: lambda wecom, body: wecom.meeting_set_invitees(
@@ -73,24 +76,30 @@ class Caller:
     client's typed methods: `need(lambda wecom: wecom.meeting_get_info(meetingid))`. The
     client tells it of each request it sends (`WeComClient.observed`), which is recorded."""
 
-    def __init__(self, meeting_pk, version, event_id, client=None):
+    def __init__(
+        self,
+        meeting_pk: int,
+        version: int,
+        event_id: int | None,
+        client: WeComClient | None = None,
+    ) -> None:
         self.meeting_pk = meeting_pk
         self.version = version
         # The audit event the attempts carry (`audit.causing_events`), or None.
         self.event_id = event_id
         self.meetingid = ""
         self._client = client
-        self._observed = None
+        self._observed: WeComClient | None = None
         # The attempt of the request the client sent last.
-        self._last = None
+        self._last: Attempt | None = None
 
     @property
-    def client(self):
+    def client(self) -> WeComClient:
         if self._observed is None:
             self._observed = (self._client or get_client()).observed(self._record)
         return self._observed
 
-    def call(self, send):
+    def call(self, send: Callable[[WeComClient], dict[str, Any]]) -> Attempt:
         """One typed call, `send(client)`: its Attempt, with the answer or the WeComError."""
         self._last = None
         try:
@@ -100,30 +109,34 @@ class Caller:
                 raise
             self._last.error = error
             return self._last
+        # The client told _record of the request before it returned.
+        assert self._last is not None
         self._last.answer = answer
         return self._last
 
-    def need(self, send):
+    def need(self, send: Callable[[WeComClient], dict[str, Any]]) -> Attempt:
         """A call whose failure ends the run: its Attempt, or CallFailed."""
         attempt = self.call(send)
         if not attempt.ok:
             raise CallFailed(attempt)
         return attempt
 
-    def planned(self, path, body):
+    def planned(self, path: str, body: dict[str, Any]) -> Attempt:
         """A call as a plan lists it (`Plan.calls`), which must succeed."""
         return self.need(lambda wecom: _PLANNED[path](wecom, body))
 
-    def each(self, send):
+    def each(self, send: Callable[[WeComClient], Iterator[str]]) -> Iterator[str]:
         """The items of a paged typed call, `send(client)`, each page recorded; a page
         that fails raises CallFailed."""
         try:
             yield from send(self.client)
         except WeComError as error:
+            if self._last is None:
+                raise
             self._last.error = error
             raise CallFailed(self._last) from None
 
-    def _record(self, path, body):
+    def _record(self, path: str, body: dict[str, Any]) -> Done:
         """Told by the client before each request. A write's row is written before it is
         sent: should this worker die during the call, the next run still knows these values
         may have reached WeCom. The row ends as OK or FAILED; the run re-marks it when its
@@ -133,8 +146,9 @@ class Caller:
         if path in WRITES:
             row = self._row(path, body, started_at, outcome=Outcome.RETRY)
 
-        def done(answer, error):
+        def done(answer: dict[str, Any] | None, error: WeComError | None) -> None:
             nonlocal row
+            answer = answer or {}
             result = {
                 "duration_ms": round((time.monotonic() - started) * 1000),
                 "errcode": error.errcode if error else answer.get("errcode", 0),
@@ -166,7 +180,7 @@ class Caller:
 
 
 
-def unconfirmed_sends(meeting_pk, since_version):
+def unconfirmed_sends(meeting_pk: int, since_version: int) -> list[dict[str, Any]]:
     """The bodies of updates sent since the version WeCom last confirmed, answered or not (a
     read-back that failed leaves an accepted update unconfirmed), a list sent with
     set_invitees as the invitees of an update."""

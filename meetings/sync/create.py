@@ -9,12 +9,14 @@ title and start among the meetings this app does not know yet.
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
+from wecom.client import WeComClient
 from wecom.errors import WeComError
 
 from .. import payloads, problems, rules
@@ -60,7 +62,7 @@ def create(run: Run) -> Result | Created:
         return Result(BUSY, detail="lease lost")
     body, whole = create_body(meeting)
     attempt = run.calls.call(lambda wecom: wecom.meeting_create(body))
-    if not attempt.ok:
+    if attempt.error is not None:
         if attempt.error.errcode == DUPLICATE_CREATED:
             return created_elsewhere(run, [body, *lost], attempt)
         if attempt.error.errcode == CREATE_IN_FLIGHT:
@@ -135,9 +137,7 @@ def find_created(
         for meetingid in user_meetingids(run, admin, start):
             if Meeting.objects.filter(meetingid=meetingid).exists():
                 continue
-            read = run.calls.need(lambda wecom, meetingid=meetingid: wecom.meeting_get_info(
-                meetingid
-            ))
+            read = run.calls.need(partial(_get_info, meetingid=meetingid))
             info = read.answer
             match = (
                 info.get("admin_userid") == admin
@@ -173,3 +173,7 @@ def adopt(run: Run, meetingid: str, info: dict[str, Any]) -> Result:
     if not kept:
         return Result(BUSY, detail="lease lost")
     return run.ending.again()
+
+
+def _get_info(wecom: WeComClient, meetingid: str) -> dict[str, Any]:
+    return wecom.meeting_get_info(meetingid)

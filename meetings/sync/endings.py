@@ -81,7 +81,7 @@ def waiting(pk: int, **extra: Any) -> None:
     waiting_all([pk], **extra)
 
 
-def waiting_all(pks, **extra):
+def waiting_all(pks: Iterable[int], **extra: Any) -> None:
     """`waiting` for many meetings decided together (a batch change), in one UPDATE."""
     Meeting.objects.filter(pk__in=pks).update(
         sync_state=SyncState.PENDING, **_no_problem(), **extra

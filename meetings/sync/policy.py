@@ -37,7 +37,7 @@ class Decision:
     counted: bool = True
 
 
-def max_tries():
+def max_tries() -> int:
     return settings.SYNC_MAX_TRIES
 
 

@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from wecom.client import WeComClient
+
 from .. import audit, payloads, problems, rules
 from ..models import Meeting, Status, SyncState
 from ..payloads import as_wecom_holds
@@ -50,7 +52,9 @@ from .policy import backoff, decide, max_tries
 logger = logging.getLogger("meetings.sync")
 
 
-def reconcile(pk, *, owner=None, client=None):
+def reconcile(
+    pk: int, *, owner: str | None = None, client: WeComClient | None = None
+) -> Result:
     """Bring WeCom to the meeting's desired state, as far as a person need not decide."""
     owner = owner or new_owner()
     if not claim(pk, owner, timezone.now()):
@@ -64,8 +68,10 @@ def reconcile(pk, *, owner=None, client=None):
         if meeting is None:
             return Result(GONE)
         ending.version, ending.tries = meeting.version, meeting.sync_tries
-        run = Run(meeting, lease, Caller(pk, meeting.version, meeting.cause, client), ending)
-        run.calls.meetingid = meeting.meetingid
+        # `cause` is annotated by _load.
+        cause = meeting.cause  # type: ignore[attr-defined]
+        run = Run(meeting, lease, Caller(pk, meeting.version, cause, client), ending)
+        run.calls.meetingid = meeting.meetingid or ""
         try:
             return _go(run)
         except CallFailed as failure:
@@ -75,7 +81,7 @@ def reconcile(pk, *, owner=None, client=None):
         return ending.unexpected()
 
 
-def _load(pk):
+def _load(pk: int) -> Meeting | None:
     meeting = (
         Meeting.objects.select_related("settings", "reminders")
         # The event this run's attempts carry, in the same query.
@@ -162,7 +168,7 @@ def _update(run: Run, read: Attempt) -> Result:
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
     sent, excess_users = [], None
-    for path, body in the_plan.calls(meeting.meetingid):
+    for path, body in the_plan.calls(meeting.meetingid or ""):
         attempt = run.calls.planned(path, body)
         sent.append(attempt.pk)
         if path == UPDATE:
@@ -281,7 +287,8 @@ def _now_unix() -> int:
 def _cancel_whole(run: Run) -> Result:
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
-    cancel = run.calls.need(lambda wecom: wecom.meeting_cancel(run.meeting.meetingid))
+    meetingid = run.meeting.meetingid or ""
+    cancel = run.calls.need(lambda wecom: wecom.meeting_cancel(meetingid))
     return read_back(run, {}, [cancel.pk], status=Status.CANCELLED)
 
 
