@@ -54,7 +54,11 @@ PATH = "message/send"
 # Seconds within which WeCom does not deliver the same message again (90236: 1800 by
 # default, at most 4 hours).
 DUPLICATE_WINDOW = 1800
-STOPPED = (AuditEvent.Outcome.FAILED, AuditEvent.Outcome.CONFLICT)
+# A settlement's outcome -> the meeting's state while that news still holds.
+STOPPED = {
+    AuditEvent.Outcome.FAILED: SyncState.FAILED,
+    AuditEvent.Outcome.CONFLICT: SyncState.CONFLICT,
+}
 # 90236: all recipients invalid.
 NOBODY_REACHED = 81013
 # 90236: a textcard's title keeps 128 bytes, its description 512.
@@ -98,6 +102,7 @@ def _recorded(sender, instance, created, raw=False, **kwargs):
         state=Notice.State.PENDING,
         event__meeting_id=instance.meeting_id,
         event__outcome=instance.outcome,
+        event__settles__actor_id=actor_id,
     ).update(event=instance)
     if not joined:
         due = timezone.now() + timedelta(seconds=REQUEUE_AFTER)
@@ -132,8 +137,13 @@ def enqueue(notice_pk, countdown=None):
             retry=True,
             retry_policy=PUBLISH_RETRY_POLICY,
         )
-    except Exception:
-        logger.warning("notice %s: could not be queued; the sweep will queue it", notice_pk)
+    except Exception as exc:
+        # The error's kind only: a transport's text may carry the broker's URL and password.
+        logger.warning(
+            "notice %s: could not be queued (%s); the sweep will queue it",
+            notice_pk,
+            type(exc).__name__,
+        )
         Notice.objects.filter(pk=notice_pk, state=Notice.State.PENDING).update(due_at=now)
         return False
     return True
@@ -187,8 +197,9 @@ def deliver(notice_pk, client=None):
         _mark(notice, Notice.State.SKIPPED)
         return None
     meeting, actor = event.meeting, event.settles.actor
-    if meeting.sync_state not in (SyncState.FAILED, SyncState.CONFLICT):
-        # Retried, edited or settled since: the news is stale.
+    if meeting.sync_state != STOPPED[event.outcome]:
+        # Retried, edited or settled since (a conflict now a failure has its own notice):
+        # the news is stale.
         logger.info("notice %s: meeting %s no longer waits for a person", notice_pk, meeting.pk)
         _mark(notice, Notice.State.SKIPPED)
         return None

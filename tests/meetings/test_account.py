@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from meetings import actions
+from meetings.actions import account as account_actions
 from meetings.models import Account, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def wang(db):
     user = get_user_model().objects.create_user("wang", password="correct-horse-9")
-    actions.grant_role(user, "administrator")
+    account_actions.grant_role(user, "administrator")
     return user
 
 
