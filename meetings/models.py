@@ -469,7 +469,7 @@ class Notice(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("To send")
         SENT = "sent", _("Taken by WeCom")
-        FAILED = "failed", _("Refused by WeCom")
+        FAILED = "failed", _("Not delivered")
         SKIPPED = "skipped", _("No longer news, or nobody to tell")
 
     # The newest sync_result event that settled the person's action as failed or conflict.

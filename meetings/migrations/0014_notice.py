@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             name='Notice',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('pending', 'To send'), ('sent', 'Taken by WeCom'), ('failed', 'Refused by WeCom'), ('skipped', 'No longer news, or nobody to tell')], default='pending', max_length=16, verbose_name='state')),
+                ('state', models.CharField(choices=[('pending', 'To send'), ('sent', 'Taken by WeCom'), ('failed', 'Not delivered'), ('skipped', 'No longer news, or nobody to tell')], default='pending', max_length=16, verbose_name='state')),
                 ('tries', models.PositiveSmallIntegerField(default=0, verbose_name='tries')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
                 ('due_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='due')),
