@@ -460,6 +460,49 @@ class SyncAttempt(models.Model):
         return f"{self.meetingid} v{self.version} {self.path}: {self.outcome}"
 
 
+class Notice(models.Model):
+    """An app message an administrator must get (meetings.notify): written in the transaction
+    of the settlement that calls for it, so that a broker that is down or a worker that dies
+    loses nothing; the worker marks it from WeCom's answer, and the sweep queues again what
+    is still pending once it is due."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("To send")
+        SENT = "sent", _("Taken by WeCom")
+        FAILED = "failed", _("Not delivered")
+        SKIPPED = "skipped", _("No longer news, or nobody to tell")
+
+    # The newest sync_result event that settled the person's action as failed or conflict.
+    event = models.ForeignKey(
+        "AuditEvent", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        verbose_name=_("settlement"),
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    # Tries of message/send that reached WeCom, kept here so that a message queued again by
+    # the sweep goes on counting (meetings.sync.policy).
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # While pending: when the sweep is to queue it again, should no worker have answered.
+    due_at = models.DateTimeField(_("due"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("app message")
+        verbose_name_plural = _("app messages")
+        indexes = [models.Index(fields=["state", "due_at"], name="notice_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "sent", "failed", "skipped"]),
+                name="notice_state",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.state}"
+
+
 class AuditEventQuerySet(models.QuerySet):
     def with_outcome(self):
         """Each event with `effective_outcome`: that of its newest settlement (a sync_result

@@ -5,10 +5,13 @@ sync of their change fails for good or ends in a conflict.
 It reacts to the record rather than to the sync: the sync's endings append a sync_result
 event that settles each waiting action as failed or conflict (meetings.sync.endings), and the
 person to tell is that action's actor. Several actions settled by one ending (quick edits by
-the same person) make one message. The message goes out after the commit, from the worker,
-as a task: the call is recorded as a SyncAttempt of the meeting (path message/send) tied to
-the action, and retried as the sync retries its calls (meetings.sync.policy). Before it goes,
-WeCom's per-member limits are kept (WeComClient.message_send).
+the same person) make one message. What must be sent is a Notice, written in the
+settlement's transaction; it goes out after the commit, from the worker, as a task: the call
+is recorded as a SyncAttempt of the meeting (path message/send) tied to the action, retried as
+the sync retries its calls (meetings.sync.policy), and the Notice marked sent or failed from
+WeCom's answer. A Notice still pending past its time (the broker was down, a worker died) is
+queued again by the periodic sweep (meetings.tasks.sweep). Before it goes, WeCom's
+per-member limits are kept (WeComClient.message_send).
 
 WeCom's duplicate check is on, so the same message again within DUPLICATE_WINDOW (a failure
 retried and failing the same way) reaches the person once. A message is in the site's
@@ -20,12 +23,15 @@ WECOM_MESSAGES=false turns all of it off.
 """
 
 import logging
+import re
 import threading
 import time
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,7 +44,7 @@ from wecom.errors import WeComError
 
 from . import presenters
 from .actions import account as account_actions
-from .models import Account, AuditEvent, SyncAttempt, SyncState
+from .models import Account, AuditEvent, Notice, SyncAttempt, SyncState
 from .sync.policy import decide
 from .tasks import PUBLISH_RETRY_POLICY
 
@@ -48,15 +54,26 @@ PATH = "message/send"
 # Seconds within which WeCom does not deliver the same message again (90236: 1800 by
 # default, at most 4 hours).
 DUPLICATE_WINDOW = 1800
-STOPPED = (AuditEvent.Outcome.FAILED, AuditEvent.Outcome.CONFLICT)
+# A settlement's outcome -> the meeting's state while that news still holds.
+STOPPED = {
+    AuditEvent.Outcome.FAILED: SyncState.FAILED,
+    AuditEvent.Outcome.CONFLICT: SyncState.CONFLICT,
+}
 # 90236: all recipients invalid.
 NOBODY_REACHED = 81013
 # 90236: a textcard's title keeps 128 bytes, its description 512.
 TITLE_BYTES = 128
 DESCRIPTION_BYTES = 512
+# An entity whose end a cut took away.
+HALF_ENTITY = re.compile(r"&[#\w]*$")
 
-# The notices of the current transaction, per thread: (meeting, actor, outcome) -> the
-# newest settlement event. Each commit hands what is there to the worker (see _recorded).
+# Seconds a queued message may take to reach WeCom before the sweep queues it again (counted
+# from when it is due, a retry's countdown included). Well inside DUPLICATE_WINDOW, so that a
+# message that did go, but whose answer was lost with its worker, collapses with its repeat.
+REQUEUE_AFTER = 300
+
+# The messages of the current transaction, per thread: (meeting, actor, outcome) -> the
+# Notice's pk, so that actions settled together make one message (see _recorded).
 _pending = threading.local()
 
 
@@ -76,10 +93,22 @@ def _recorded(sender, instance, created, raw=False, **kwargs):
     if actor_id is None:
         # A command's or the system's action: nobody to tell.
         return
+    # Written in the settlement's transaction: what must be sent is in the database before
+    # anything is queued, and goes (or not) with the settlement.
     notices = _notices()
-    notices[(instance.meeting_id, actor_id, instance.outcome)] = instance.pk
-    # Every commit flushes whatever is pending; a rolled-back transaction's notices go with
-    # the next commit, and their events, never written, are found missing by the task.
+    key = (instance.meeting_id, actor_id, instance.outcome)
+    joined = key in notices and Notice.objects.filter(
+        pk=notices[key],
+        state=Notice.State.PENDING,
+        event__meeting_id=instance.meeting_id,
+        event__outcome=instance.outcome,
+        event__settles__actor_id=actor_id,
+    ).update(event=instance)
+    if not joined:
+        due = timezone.now() + timedelta(seconds=REQUEUE_AFTER)
+        notices[key] = Notice.objects.create(event=instance, due_at=due).pk
+    # Every commit queues whatever is noted; a rolled-back transaction's notices went with
+    # it, and the task finds them missing.
     transaction.on_commit(_flush)
 
 
@@ -91,58 +120,95 @@ def _notices():
 
 def _flush():
     notices, _pending.notices = _notices(), {}
-    for event_pk in notices.values():
-        enqueue(event_pk)
+    for notice_pk in notices.values():
+        enqueue(notice_pk)
 
 
-def enqueue(event_pk, tries=0, countdown=None):
-    """Queue the message about the settlement `event_pk`; False when the broker refused."""
+def enqueue(notice_pk, countdown=None):
+    """Queue the Notice `notice_pk`; False when the broker refused (the sweep queues it)."""
+    now = timezone.now()
+    Notice.objects.filter(pk=notice_pk, state=Notice.State.PENDING).update(
+        due_at=now + timedelta(seconds=(countdown or 0) + REQUEUE_AFTER)
+    )
     try:
         send_notice.apply_async(
-            (event_pk, tries),
+            (notice_pk,),
             countdown=countdown,
             retry=True,
             retry_policy=PUBLISH_RETRY_POLICY,
         )
-    except Exception:
-        logger.warning("notice %s: could not be queued", event_pk, exc_info=True)
+    except Exception as exc:
+        # The error's kind only: a transport's text may carry the broker's URL and password.
+        logger.warning(
+            "notice %s: could not be queued (%s); the sweep will queue it",
+            notice_pk,
+            type(exc).__name__,
+        )
+        Notice.objects.filter(pk=notice_pk, state=Notice.State.PENDING).update(due_at=now)
         return False
     return True
+
+
+def sweep(now=None):
+    """Queue again the messages still pending past their time: a broker that was down, a
+    worker that died before WeCom answered. Returns how many were queued."""
+    if not settings.WECOM_MESSAGES:
+        return 0
+    due = (
+        Notice.objects.filter(state=Notice.State.PENDING, due_at__lte=now or timezone.now())
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    queued = 0
+    for notice_pk in due:
+        if not enqueue(notice_pk):
+            # The broker is down: the others would fail the same way; the next sweep retries.
+            break
+        queued += 1
+    return queued
 
 
 # --- the worker's side ------------------------------------------------------------------------
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def send_notice(event_pk, tries=0):
-    again = deliver(event_pk, tries)
-    if again is not None:
-        delay, counted = again
-        enqueue(event_pk, tries + 1 if counted else tries, countdown=delay)
+def send_notice(notice_pk):
+    delay = deliver(notice_pk)
+    if delay is not None:
+        enqueue(notice_pk, countdown=delay)
 
 
-def deliver(event_pk, tries=0, client=None):
-    """Send the message about the settlement `event_pk`. (seconds, counted) when it is to be
-    tried again (counted: as one of its tries), None when done or given up."""
+def deliver(notice_pk, client=None):
+    """Send the Notice `notice_pk` and mark it from WeCom's answer. Seconds to wait before
+    trying again, None when it is done with (or not to be sent now)."""
     if not settings.WECOM_MESSAGES:
+        # Left pending: nothing is said about it.
         return None
-    event = (
-        AuditEvent.objects.select_related("meeting", "settles__actor")
-        .filter(pk=event_pk, action=AuditEvent.Action.SYNC_RESULT)
+    notice = (
+        Notice.objects.select_related("event__meeting", "event__settles__actor")
+        .filter(pk=notice_pk, state=Notice.State.PENDING)
         .first()
     )
-    if event is None or event.settles is None or event.meeting is None:
+    if notice is None:
+        # Sent, refused or given up by an earlier delivery (a message queued twice).
+        return None
+    event = notice.event
+    if event.settles is None or event.meeting is None:
+        _mark(notice, Notice.State.SKIPPED)
         return None
     meeting, actor = event.meeting, event.settles.actor
-    if meeting.sync_state not in (SyncState.FAILED, SyncState.CONFLICT):
-        # Retried, edited or settled since: the news is stale.
-        logger.info("notice %s: meeting %s no longer waits for a person", event_pk, meeting.pk)
+    if meeting.sync_state != STOPPED[event.outcome]:
+        # Retried, edited or settled since (a conflict now a failure has its own notice):
+        # the news is stale.
+        logger.info("notice %s: meeting %s no longer waits for a person", notice_pk, meeting.pk)
+        _mark(notice, Notice.State.SKIPPED)
         return None
     account = None
     if actor is not None and actor.is_active:
         account = Account.objects.filter(user=actor).exclude(wecom_userid="").first()
     if account is None:
-        logger.info("notice %s: nobody with a WeCom userid to tell", event_pk)
+        logger.info("notice %s: nobody with a WeCom userid to tell", notice_pk)
+        _mark(notice, Notice.State.SKIPPED)
         return None
     userid = account.wecom_userid
     card = textcard(meeting, event.outcome)
@@ -159,7 +225,8 @@ def deliver(event_pk, tries=0, client=None):
         .first()
     )
     # Written before the call, as the sync writes its writes: should the worker die during
-    # it, the record still says that a message may have gone.
+    # it, the record still says that a message may have gone (and the notice, still
+    # pending, is queued again by the sweep; WeCom's duplicate check keeps it to one).
     row = SyncAttempt.objects.create(
         meeting=meeting,
         meetingid=meeting.meetingid or "",
@@ -177,7 +244,7 @@ def deliver(event_pk, tries=0, client=None):
             [userid], "textcard", card, duplicate_check_interval=DUPLICATE_WINDOW
         )
     except WeComError as err:
-        decision = decide(err, tries=tries, last_errcode=last)
+        decision = decide(err, tries=notice.tries, last_errcode=last)
         if decision.retry:
             outcome = SyncAttempt.Outcome.RETRY if decision.counted else SyncAttempt.Outcome.NOTHING
         else:
@@ -186,14 +253,29 @@ def deliver(event_pk, tries=0, client=None):
         if err.errcode == NOBODY_REACHED:
             account_actions.note_answer(actor.pk, userid, Account.Refusal.INVALID)
         if decision.retry:
-            return decision.delay, decision.counted
-        logger.warning("notice %s: not sent: %s", event_pk, err)
+            if decision.counted:
+                Notice.objects.filter(pk=notice.pk).update(tries=F("tries") + 1)
+            return decision.delay
+        logger.warning("notice %s: not sent: %s", notice_pk, err)
+        _mark(notice, Notice.State.FAILED)
         return None
+    # errcode 0 says the call was taken, not that the person was reached: WeCom names in the
+    # answer the recipients it did not deliver to.
+    refused = refusal(answer, userid)
     _answered(
-        row, started, answer.get("errcode", 0), answer.get("errmsg", ""), SyncAttempt.Outcome.OK
+        row,
+        started,
+        answer.get("errcode", 0),
+        answer.get("errmsg", ""),
+        SyncAttempt.Outcome.FAILED if refused else SyncAttempt.Outcome.OK,
     )
-    account_actions.note_answer(actor.pk, userid, refusal(answer, userid))
+    account_actions.note_answer(actor.pk, userid, refused)
+    _mark(notice, Notice.State.FAILED if refused else Notice.State.SENT)
     return None
+
+
+def _mark(notice, state):
+    Notice.objects.filter(pk=notice.pk, state=Notice.State.PENDING).update(state=state)
 
 
 def _answered(row, started, errcode, errmsg, outcome):
@@ -240,7 +322,7 @@ def textcard(meeting, outcome):
         )
         # Cut before it is wrapped, so that the markup stays whole.
         room = DESCRIPTION_BYTES - len(head.encode("utf-8")) - len('<div class="normal"></div>')
-        description = f'{head}<div class="normal">{cut(escape(what), room)}</div>'
+        description = f'{head}<div class="normal">{cut_markup(escape(what), room)}</div>'
         button = pgettext("app message button", "Open")
     return {
         "title": cut(meeting.title, TITLE_BYTES),
@@ -253,6 +335,12 @@ def textcard(meeting, outcome):
 def cut(text, most):
     """At most `most` bytes of UTF-8, never half a character: WeCom cuts by bytes."""
     return text.encode("utf-8")[:most].decode("utf-8", errors="ignore")
+
+
+def cut_markup(text, most):
+    """cut() of escaped text, never half an entity ("&am" of "&amp;")."""
+    kept = cut(text, most)
+    return kept if len(kept) == len(text) else HALF_ENTITY.sub("", kept)
 
 
 def connect():

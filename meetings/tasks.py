@@ -46,6 +46,11 @@ def sweep():
             break
     if due:
         logger.info("sweep: %d meetings queued for sync", len(due))
+    # Imported here: meetings.notify imports this module for its publish policy.
+    from . import notify
+
+    if messages := notify.sweep():
+        logger.info("sweep: %d app messages queued again", messages)
 
 
 def enqueue(meeting_pk, countdown=None):

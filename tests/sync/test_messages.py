@@ -2,21 +2,24 @@
 by the real worker to the sandbox, once within WeCom's duplicate window."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
-from meetings import payloads, presenters
+from meetings import notify, payloads, presenters, sync, tasks
 from meetings.actions import meeting as meeting_actions
-from meetings.models import Account, AuditEvent, Meeting, SyncAttempt, SyncState
+from meetings.models import Account, AuditEvent, Meeting, Notice, SyncAttempt, SyncState
 from wecom.client import get_client
 from wecom.limits import RateLimited
 
-from .conftest import import_new, in_site_language, wait_for, wait_settled
+from .conftest import _no_active_tasks, import_new, in_site_language, wait_for, wait_settled
+from .test_worker import BrokerDown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +63,9 @@ def test_a_failure_reaches_the_administrator_once_within_the_duplicate_window(
     (message,) = wait_for(lambda: received(sandbox, "lisi"), message="the message")
     card = message["textcard"]
     assert card["title"] == "产品评审"
-    assert in_site_language(presenters.problem_words(meeting.sync_problem)) in (card["description"])
+    # Words rendered as they are made: in the site's language, as the worker renders them.
+    with translation.override(settings.LANGUAGE_CODE):
+        assert presenters.problem_words(meeting.sync_problem) in card["description"]
     assert card["url"] == settings.SITE_URL + reverse("meetings:detail", args=[meeting.pk])
     assert sent(sandbox)[0]["body"]["enable_duplicate_check"] == 1
 
@@ -146,6 +151,11 @@ def test_it_shows_a_member_without_a_licence_on_the_account_page(sandbox, worker
 
     wait_for(lambda: Account.objects.get(user=administrator).wecom_refusal, message="refusal")
     assert received(sandbox, "lisi") == []
+    # WeCom took the call but reached nobody: the record does not say the message went.
+    assert sent(sandbox)[0]["errcode"] == 0
+    (attempt,) = SyncAttempt.objects.filter(path="message/send")
+    assert attempt.outcome == "failed"
+    assert Notice.objects.get().state == "failed"
     client = Client()
     client.force_login(administrator)
     page = client.get(reverse("meetings:account")).content.decode()
@@ -204,3 +214,71 @@ def test_it_waits_when_the_member_has_had_what_wecom_lets_an_app_send(
     assert outcomes[0] == "nothing"
     assert outcomes[-1] == "ok"
     assert len(sent(sandbox)) == 1
+
+
+def settle_failed_while_the_broker_is_down(sandbox, administrator):
+    """A change of the administrator's that fails for good while the broker is unreachable:
+    the sync runs here, as the worker would have, and the message cannot be queued."""
+    meeting = import_new(sandbox)
+    sandbox.fault(path="meeting/update", kind="errcode", value=BAD_PASSWORD)
+    with BrokerDown():
+        meeting = edit_as(administrator, meeting, title="产品评审")
+        sync.reconcile(meeting.pk)
+    assert Meeting.objects.get(pk=meeting.pk).sync_state == SyncState.FAILED
+    return meeting
+
+
+def test_a_message_the_broker_could_not_take_goes_with_the_next_sweep(
+    sandbox, worker, administrator
+):
+    settle_failed_while_the_broker_is_down(sandbox, administrator)
+    time.sleep(0.5)
+    assert sent(sandbox) == []
+
+    tasks.sweep()
+
+    (message,) = wait_for(lambda: received(sandbox, "lisi"), message="the message")
+    assert message["textcard"]["title"] == "产品评审"
+    wait_for(lambda: Notice.objects.get().state == "sent", message="the message marked sent")
+    # Sent, it is not queued again.
+    tasks.sweep()
+    time.sleep(0.5)
+    wait_for(_no_active_tasks, message="the worker to go idle")
+    assert len(sent(sandbox)) == 1
+    assert len(received(sandbox, "lisi")) == 1
+
+
+def test_a_message_whose_answer_was_lost_reaches_the_person_once(sandbox, worker, administrator):
+    settle_failed_while_the_broker_is_down(sandbox, administrator)
+    tasks.sweep()
+    wait_for(lambda: Notice.objects.get().state == "sent", message="the message marked sent")
+
+    # What a worker leaves when it dies after WeCom took the message and before it wrote
+    # that down: the message still pending, and the sweep finds it due.
+    Notice.objects.update(state="pending", due_at=Notice.objects.get().created_at)
+    tasks.sweep()
+
+    wait_for(lambda: len(sent(sandbox)) == 2, message="the message sent again")
+    wait_for(lambda: Notice.objects.get().state == "sent", message="the message marked sent")
+    assert len(received(sandbox, "lisi")) == 1
+
+
+def test_the_sweep_leaves_a_message_that_is_on_its_way(sandbox, worker, administrator):
+    settle_failed_while_the_broker_is_down(sandbox, administrator)
+    # Queued just now (and not yet sent): not due for the sweep.
+    notice = Notice.objects.get()
+    Notice.objects.filter(pk=notice.pk).update(
+        due_at=notice.created_at + timedelta(seconds=notify.REQUEUE_AFTER)
+    )
+
+    tasks.sweep()
+
+    time.sleep(1)
+    assert sent(sandbox) == []
+    assert Notice.objects.get().state == "pending"
+
+
+def test_a_description_cut_to_wecom_s_bytes_keeps_its_entities_whole():
+    # "&" escaped is "&amp;": cut inside it, the card would show "&am".
+    assert notify.cut_markup(escape("说明" * 3 + "&b"), 20) == escape("说明" * 3)
+    assert notify.cut_markup(escape("a&b"), 100) == "a&amp;b"

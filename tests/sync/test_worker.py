@@ -132,15 +132,17 @@ class BrokerDown:
     """Point the app at a broker that does not answer (a closed port), as if it were down."""
 
     def __enter__(self):
-        self.url = app.conf.broker_url
+        # Tasks are published to broker_write_url. broker_url itself cannot be overridden
+        # while CELERY_BROKER_URL is in the environment (celery reads that first).
+        self.url = app.conf.get("broker_write_url")
         self.options = app.conf.broker_transport_options
-        app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
+        app.conf.broker_write_url = f"redis://127.0.0.1:{closed_port()}/0"
         app.conf.broker_transport_options = {"socket_connect_timeout": 1}
         self._forget_connections()
         return self
 
     def __exit__(self, *exc):
-        app.conf.broker_url = self.url
+        app.conf.broker_write_url = self.url
         app.conf.broker_transport_options = self.options
         self._forget_connections()
 
