@@ -46,7 +46,6 @@ from . import presenters
 from .actions import account as account_actions
 from .models import Account, AuditEvent, Notice, SyncAttempt, SyncState
 from .sync.policy import decide
-from .tasks import PUBLISH_RETRY_POLICY
 
 logger = logging.getLogger("meetings.notify")
 
@@ -135,7 +134,6 @@ def enqueue(notice_pk, countdown=None):
             (notice_pk,),
             countdown=countdown,
             retry=True,
-            retry_policy=PUBLISH_RETRY_POLICY,
         )
     except Exception as exc:
         # The error's kind only: a transport's text may carry the broker's URL and password.

@@ -10,18 +10,9 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from . import settle, sync
+from . import notify, settle, sync
 
 logger = logging.getLogger("meetings.tasks")
-
-# A save publishes its task after the commit, in the request. A broker that is down must
-# cost the administrator a moment, not a hung page: one quick retry, then the sweep's turn.
-PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 0.5,
-}
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -46,9 +37,6 @@ def sweep():
             break
     if due:
         logger.info("sweep: %d meetings queued for sync", len(due))
-    # Imported here: meetings.notify imports this module for its publish policy.
-    from . import notify
-
     if messages := notify.sweep():
         logger.info("sweep: %d app messages queued again", messages)
 
@@ -56,9 +44,8 @@ def sweep():
 def enqueue(meeting_pk, countdown=None):
     """Queue a sync of the meeting; False (and a log line) when the broker cannot take it."""
     try:
-        sync_meeting.apply_async(
-            (meeting_pk,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY
-        )
+        # Retried as CELERY_TASK_PUBLISH_RETRY_POLICY says: once, quickly.
+        sync_meeting.apply_async((meeting_pk,), countdown=countdown, retry=True)
     except Exception:
         # Whatever the transport raised, the meeting's row still says it needs a sync.
         logger.warning(
