@@ -557,10 +557,21 @@ class MeetingEditor:
             if name != NON_FIELD_ERRORS
         }
         # A message about a person names them: "李四 (lisi) is a host but is not invited".
-        named = presenters.person_labels(
-            (p.message.params["userid"] for p in problems if "userid" in p.message.params),
-            self.directory,
-        )
+        mentioned = [p.message.params["userid"] for p in problems if "userid" in p.message.params]
+        if mentioned:
+            # Such a message is about a list of people, and the page then draws that list's
+            # section, names beside each person: one query reads them all.
+            self.directory.read(
+                [
+                    *mentioned,
+                    *(
+                        userid
+                        for path in fields.USERID_LISTS
+                        for userid in people.split_userids(self.data.get(fields.html_name(path)))
+                    ),
+                ]
+            )
+        named = presenters.person_labels(mentioned, self.directory)
         for problem in problems:
             # The form requires both halves of the time, so a missing one already has its
             # own message.
