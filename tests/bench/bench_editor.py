@@ -9,7 +9,8 @@ and change page over the same rows, one htmx fieldset redraw at 10 and at 300 in
 beside its goal (10 ms) and beside the admin's change page of the same meeting, and a
 200-occurrence recurrence preview. Run it on SQLite and again with DATABASE_URL set to a
 PostgreSQL database. Requests of a pair run
-interleaved, so that both see the same machine.
+interleaved, so that both see the same machine. Connections are kept or closed after each
+request as a server does, by DB_CONN_MAX_AGE (the run prints it): set it as in production.
 """
 
 import argparse
