@@ -25,12 +25,13 @@ from django.db.models import BooleanField, Field, Q
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wecom.recurrence import REPEAT_WEEKLY, UNTIL_COUNT
 
-from . import fields, live, payloads, presenters, rules, search
+from . import fields, live, payloads, people, presenters, rules, search
 from .fields import FIELDS
 from .models import Meeting, MeetingSettings, Reminders, Status, SyncState
 from .presenters import weekday_name
@@ -123,6 +124,16 @@ class ImportForm(forms.Form):
         return list(dict.fromkeys(found))
 
 
+class CalendarField(forms.ChoiceField):
+    """The meeting's calendar. The saved one is always among the choices (MeetingForm), so
+    keeping it is valid without reading the others."""
+
+    saved = ""
+
+    def valid_value(self, value):
+        return value == self.saved or super().valid_value(value)
+
+
 class MultilineField(forms.CharField):
     """Text over several lines, as typed: a browser sends a textarea's line breaks as CRLF,
     where WeCom (and the saved meeting) has LF, and an untouched text must not read as
@@ -152,7 +163,7 @@ def _form_field(declared):
     if kind == "minutes":
         return forms.IntegerField(label=label, widget=forms.NumberInput(attrs={"step": 1}))
     if kind == "calendar":
-        return forms.ChoiceField(label=label, required=False)
+        return CalendarField(label=label, required=False)
     if kind == "organiser":
         return OrganiserField(label=label, help_text=help_text)
     if kind == "userids":
@@ -230,12 +241,19 @@ class MeetingForm(forms.Form):
         if creating:
             # Only a new meeting asks for it: the edit page never changes the organiser.
             self.fields["admin_userid"] = _form_field(FIELDS["admin_userid"])
-        choices = [("", _("No calendar"))] + [(c.cal_id, c.summary) for c in calendars]
-        if current_cal_id and current_cal_id not in {c.cal_id for c in calendars}:
-            # Kept selectable so that saving another field does not drop the meeting's calendar.
-            unknown = _("%(cal_id)s (not a calendar of this app)") % {"cal_id": current_cal_id}
-            choices.append((current_cal_id, unknown))
+
+        def choices():
+            listed = [("", _("No calendar"))] + [(c.cal_id, c.summary) for c in calendars]
+            if current_cal_id and current_cal_id not in {c.cal_id for c in calendars}:
+                # Kept selectable so that saving another field does not drop the calendar.
+                unknown = _("%(cal_id)s (not a calendar of this app)") % {"cal_id": current_cal_id}
+                listed.append((current_cal_id, unknown))
+            return listed
+
         self.fields["cal_id"] = field = _form_field(FIELDS["cal_id"])
+        field.saved = current_cal_id
+        # A callable: the calendars (a query) are read when the list is drawn or another one is
+        # chosen, not for a redraw of another fieldset.
         field.choices = choices
 
 
@@ -363,7 +381,12 @@ class MeetingEditor:
     def __init__(self, meeting, data=None, *, calendars=()):
         self.meeting = meeting
         self.creating = meeting.pk is None
-        self.calendars = {calendar.cal_id: calendar.summary for calendar in calendars}
+        # Read only if a calendar is named (the changes, a conflict): most redraws name none.
+        # `calendars` may be a query not run yet.
+        self.calendars = SimpleLazyObject(lambda: {c.cal_id: c.summary for c in calendars})
+        # The people this request has looked up: the messages, the pickers and the changes
+        # panel name the same people, read once.
+        self.directory = people.Directory()
         saved = saved_data(meeting)
         if data is None:
             self.data = saved
@@ -467,7 +490,7 @@ class MeetingEditor:
             return invitees
         self.notes["invitees"] = _(
             "%(userid)s was added: the organiser is always among the invitees."
-        ) % {"userid": presenters.person_labels([organiser])[organiser]}
+        ) % {"userid": presenters.person_labels([organiser], self.directory)[organiser]}
         return [organiser, *invitees]
 
     # The page shows minutes and dates while WeCom keeps seconds: a value shown as saved is
@@ -534,9 +557,21 @@ class MeetingEditor:
             if name != NON_FIELD_ERRORS
         }
         # A message about a person names them: "李四 (lisi) is a host but is not invited".
-        named = presenters.person_labels(
-            p.message.params["userid"] for p in problems if "userid" in p.message.params
-        )
+        mentioned = [p.message.params["userid"] for p in problems if "userid" in p.message.params]
+        if mentioned:
+            # Such a message is about a list of people, and the page then draws that list's
+            # section, names beside each person: one query reads them all.
+            self.directory.read(
+                [
+                    *mentioned,
+                    *(
+                        userid
+                        for path in fields.USERID_LISTS
+                        for userid in people.split_userids(self.data.get(fields.html_name(path)))
+                    ),
+                ]
+            )
+        named = presenters.person_labels(mentioned, self.directory)
         for problem in problems:
             # The form requires both halves of the time, so a missing one already has its
             # own message.

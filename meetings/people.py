@@ -52,25 +52,62 @@ def split_userids(text):
 def entries(userids):
     """Each userid with its directory entry; one not in the directory is flagged, and one that
     is not a userid at all is marked so (the rules refuse it on save)."""
-    userids = list(dict.fromkeys(userids))
-    # Only a userid can be in the directory; anything else (a NUL, which PostgreSQL refuses
-    # in a query, among them) is not looked up.
-    wanted = [userid for userid in userids if rules.is_userid(userid)]
-    # Plain values, not Person objects: a list may hold hundreds.
-    found = {
-        userid: (name, department)
+    return Directory().entries(userids)
+
+
+class Directory:
+    """The directory as one request reads it: each userid looked up once, whoever asks (the
+    edit page's pickers, the names in its messages and in its changes panel)."""
+
+    def __init__(self):
+        # The userids asked about, each as typed and in lower case: names are found whatever
+        # the case typed (WeCom's userids ignore it), entries only as the directory spells them.
+        self._asked = set()
+        # userid -> (name, department), as the directory spells the userid.
+        self._found = {}
+        # lower-case userid -> name.
+        self._names = {}
+
+    def read(self, userids):
+        """Look up, in one query, those of these userids not looked up yet."""
+        asked = self._asked
+        wanted = {
+            variant
+            for userid in userids
+            # Only a userid can be in the directory; anything else (a NUL, which PostgreSQL
+            # refuses in a query, among them) is not looked up.
+            if userid not in asked and isinstance(userid, str) and rules.is_userid(userid)
+            for variant in (userid, userid.lower())
+        } - asked
+        if not wanted:
+            return
+        self._asked |= wanted
+        # Plain values, not Person objects: a list may hold hundreds.
         for userid, name, department in Person.objects.filter(userid__in=wanted).values_list(
             "userid", "name", "department"
-        )
-    }
-    result = []
-    for userid in userids:
-        person = found.get(userid)
-        if person is not None:
-            result.append(Entry(userid, *person, known=True))
-        else:
-            result.append(Entry(userid, known=False, well_formed=rules.is_userid(userid)))
-    return result
+        ):
+            self._found[userid] = (name, department)
+            if name:
+                self._names[userid.lower()] = name
+
+    def entries(self, userids):
+        """An Entry for each userid, in order, without repeats."""
+        userids = list(dict.fromkeys(userids))
+        self.read(userids)
+        result = []
+        for userid in userids:
+            person = self._found.get(userid)
+            if person is not None:
+                result.append(Entry(userid, *person, known=True))
+            else:
+                result.append(Entry(userid, known=False, well_formed=rules.is_userid(userid)))
+        return result
+
+    def names(self, userids):
+        """{userid: name} of every userid given ("" for one without a name)."""
+        userids = [u for u in dict.fromkeys(userids) if isinstance(u, str) and u]
+        self.read(userids)
+        return {userid: self._names.get(userid.lower(), "") for userid in userids}
 
 
 def search(query, limit=SEARCH_LIMIT):

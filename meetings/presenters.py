@@ -30,9 +30,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from meetings import audit, fields, problems
+from meetings import audit, fields, people, problems
 from meetings.fields import FIELDS, SECRETS, USERID_LISTS
-from meetings.models import Meeting, MeetingSettings, Person, Reminders, Status
+from meetings.models import Meeting, MeetingSettings, Reminders, Status
 from wecom.errors import WeComError
 from wecom.recurrence import REPEAT_DAILY, REPEAT_MONTHLY, REPEAT_WEEKLY, UNTIL_COUNT
 
@@ -505,24 +505,12 @@ class PersonLabel:
         return person_html(self)
 
 
-def person_labels(userids):
-    """{userid: PersonLabel} for every userid given, in one query. WeCom's userids ignore
-    letter case, so a userid typed in another case still finds its name."""
-    userids = [u for u in dict.fromkeys(userids) if isinstance(u, str) and u]
-    if not userids:
-        return {}
-    names = {}
-    for userid, name in Person.objects.filter(userid__in=_case_variants(userids)).values_list(
-        "userid", "name"
-    ):
-        if name:
-            names[userid.lower()] = name
-    return {u: PersonLabel(u, names.get(u.lower(), "")) for u in userids}
-
-
-def _case_variants(userids):
-    # An index-friendly IN (…) rather than a case-insensitive scan of the directory.
-    return {v for u in userids for v in (u, u.lower())}
+def person_labels(userids, directory=None):
+    """{userid: PersonLabel} for every userid given, in one query (none for those
+    `directory`, a people.Directory, has read already). WeCom's userids ignore letter case,
+    so a userid typed in another case still finds its name."""
+    names = (directory or people.Directory()).names(userids)
+    return {userid: PersonLabel(userid, name) for userid, name in names.items()}
 
 
 def label_people(userids, labels):

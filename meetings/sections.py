@@ -186,19 +186,10 @@ class EditPage:
     def __init__(self, editor):
         self.editor = editor
         self._rows = {}
-        # people.Entry by userid, of the lists of people shown so far.
-        self._people = {}
 
     def look_up(self, userids):
         """Read the directory's entries of these userids, those not read yet, in one query."""
-        wanted = [userid for userid in dict.fromkeys(userids) if userid not in self._people]
-        if wanted:
-            self._people.update((entry.userid, entry) for entry in people.entries(wanted))
-
-    def _entries(self, userids):
-        userids = list(dict.fromkeys(userids))
-        self.look_up(userids)
-        return [self._people[userid] for userid in userids]
+        self.editor.directory.read(userids)
 
     @cached_property
     def sections(self):
@@ -217,7 +208,7 @@ class EditPage:
         bound = self.editor.field(name)
         listed = None
         if declared.kind in PEOPLE_KINDS:
-            listed = self._entries(people.split_userids(bound.value()))
+            listed = self.editor.directory.entries(people.split_userids(bound.value()))
         conflict = self.editor.conflicts.get(declared.path)
         return Row(
             bound,
@@ -252,7 +243,8 @@ class EditPage:
 
     @cached_property
     def changes(self):
-        return changes(self.editor.meeting, self.editor.body, self.editor.calendars)
+        editor = self.editor
+        return changes(editor.meeting, editor.body, editor.calendars, editor.directory)
 
     @cached_property
     def preview(self):
@@ -270,16 +262,20 @@ class EditPage:
             return None
 
 
-def changes(meeting, body, calendars):
-    """Each field `body` changes of the saved meeting, old and new in words, secrets masked."""
+def changes(meeting, body, calendars, directory=None):
+    """Each field `body` changes of the saved meeting, old and new in words, secrets masked;
+    the people named are read through `directory` (a people.Directory) when given."""
     saved = payloads.desired_body(meeting)
     # The same notion of "changed" as the save and the sync (payloads.same).
     changed = list(payloads.changes(saved, body, meeting.admin_userid))
     named = presenters.person_labels(
-        userid
-        for path, old, new in changed
-        if path in USERID_LISTS
-        for userid in (*_userid_list(old), *_userid_list(new))
+        (
+            userid
+            for path, old, new in changed
+            if path in USERID_LISTS
+            for userid in (*_userid_list(old), *_userid_list(new))
+        ),
+        directory,
     )
     rows = []
     for path, old, new in changed:

@@ -135,7 +135,8 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not meeting.is_editable:
         messages.error(request, readonly_reason(meeting))
         return _redirect(request, detail)
-    calendars = list(Calendar.objects.all())
+    # Run only if the page draws or checks the calendars (MeetingEditor).
+    calendars = Calendar.objects.all()
     if request.method == "GET":
         return _edit_page(request, MeetingEditor(meeting, calendars=calendars))
 
@@ -173,7 +174,8 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HtmxHttpRequest) -> HttpResponse:
     """The edit page over a blank meeting; saving hands it to the worker to create in WeCom."""
-    calendars = list(Calendar.objects.all())
+    # Run only if the page draws or checks the calendars (MeetingEditor).
+    calendars = Calendar.objects.all()
     if request.method == "GET":
         return _edit_page(request, MeetingEditor(new_meeting(), calendars=calendars))
 
@@ -287,21 +289,19 @@ def _partial(request, editor, part):
     left = request.POST.get("_left", "")
     touched = {*request.POST.get("_touched", "").split(), left}
     context["touched"] = sorted(name for name in touched if editor.shows(name))
-    late = render_to_string(
-        "meetings/edit.html#touched", {**context, "oob": True}, request=request
-    )
     if part == "changes":
         html = render_to_string("meetings/edit.html#changes", context, request=request)
+        html += render_to_string(
+            "meetings/edit.html#touched", {**context, "oob": True}, request=request
+        )
         row = page.row(left)
         if row is not None:
-            late += sections.row_html(row, touched=context["touched"], oob=True)
-        return HttpResponse(html + late)
+            html += sections.row_html(row, touched=context["touched"], oob=True)
+        return HttpResponse(html)
+    # The fieldset, the fields left and the changes panel, which follows every redraw out of
+    # band so that it never lags behind: one rendering (its context is made once).
     context["section"] = page.sections[part]
-    html = render_to_string("meetings/edit.html#section", context, request=request)
-    html += late
-    # The changes panel follows every redraw, out of band, so it never lags behind.
-    context["oob"] = True
-    html += render_to_string("meetings/edit.html#changes", context, request=request)
+    html = render_to_string("meetings/edit.html#redraw", context, request=request)
     # The form's one listener aims at the changes panel; a fieldset redraw goes elsewhere.
     return reswap(retarget(HttpResponse(html), f"#fs-{part}"), "outerHTML")
 

@@ -9,7 +9,8 @@ and change page over the same rows, one htmx fieldset redraw at 10 and at 300 in
 beside its goal (10 ms) and beside the admin's change page of the same meeting, and a
 200-occurrence recurrence preview. Run it on SQLite and again with DATABASE_URL set to a
 PostgreSQL database. Requests of a pair run
-interleaved, so that both see the same machine.
+interleaved, so that both see the same machine. Connections are kept or closed after each
+request as a server does, by DB_CONN_MAX_AGE (the run prints it): set it as in production.
 """
 
 import argparse
@@ -85,12 +86,16 @@ def fill(count):
 def timed(request):
     """Wall and CPU milliseconds of one request, and its queries. The CPU time is this
     thread's: on a busy machine it shows what the code costs when the wall time cannot."""
-    from django.db import connection
+    from django.db import close_old_connections, connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         began, began_cpu = time.perf_counter(), time.thread_time()
+        # What a server does around each request and the test client leaves out: the
+        # connection is kept or closed as DB_CONN_MAX_AGE says, and checked before reuse.
+        close_old_connections()
         response = request()
+        close_old_connections()
         elapsed, cpu = time.perf_counter() - began, time.thread_time() - began_cpu
     status = getattr(response, "status_code", 200)
     if status >= 400:
@@ -126,7 +131,7 @@ def line(label, figures, *references):
     )
     for reference, reference_label in references:
         text += f"  {median / reference:5.2f}× {reference_label}"
-    print(text)
+    print(text, flush=True)
 
 
 def compare(label, runs, ours, theirs, their_label):
@@ -162,6 +167,7 @@ def main():
           f"{time.perf_counter() - began:.1f} s")
     # Wall times mean little on a machine busy with other work: the load says how busy it is.
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(f"connections kept {connection.settings_dict['CONN_MAX_AGE']} s (DB_CONN_MAX_AGE)")
 
     User = get_user_model()
     user = User.objects.filter(username="bench").first() or User.objects.create_superuser(

@@ -104,6 +104,26 @@ def test_it_offers_the_apps_calendars_no_calendar_and_an_unknown_current_one(edi
     assert '<option value="wcSOMEONEELSE" selected>' in select
 
 
+def test_it_keeps_a_calendar_that_is_not_the_apps_and_refuses_one_made_up(editor):
+    Calendar.objects.create(cal_id="wcKNOWN", summary="Team calendar")
+    meeting = make_meeting(cal_id="wcSOMEONEELSE", title="Old title")
+    # Saving another field keeps the calendar the meeting has, though the app lists it not.
+    kept = save(editor, meeting, title="New title")
+    assert kept.status_code == 302
+    assert reload(meeting).cal_id == "wcSOMEONEELSE"
+    made_up = save(editor, reload(meeting), cal_id="wcMADEUP")
+    assert made_up.status_code == 200
+    assert "Select a valid choice" in field_html(made_up, "cal_id")
+    assert reload(meeting).cal_id == "wcSOMEONEELSE"
+
+
+def test_it_names_the_calendars_in_the_changes(editor):
+    Calendar.objects.create(cal_id="wcKNOWN", summary="Team calendar")
+    meeting = make_meeting()
+    panel = redraw(editor, meeting, "changes", cal_id="wcKNOWN").content.decode()
+    assert "<ins>Team calendar</ins>" in panel
+
+
 # --- fields shown and hidden -----------------------------------------------------------
 
 
