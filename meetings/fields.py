@@ -94,7 +94,7 @@ class Field:
     path: str
     section: str
     kind: str
-    label: object
+    label: "StrOrPromise"
     choices: tuple = ()
     when: dict = field(default_factory=dict)
     default: object = None

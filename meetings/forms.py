@@ -15,8 +15,9 @@ more field: the organiser (`admin_userid`), who WeCom requires to be among the i
 import copy
 import re
 import time as clock
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -176,7 +177,7 @@ def _form_field(declared):
     if kind in ("flag", "yes_no"):
         return forms.BooleanField(label=label, required=False)
     if kind == "choice":
-        coerce = type(declared.values[0])
+        coerce: Callable[[Any], Any] = type(declared.values[0])
         return forms.TypedChoiceField(label=label, choices=declared.choices, coerce=coerce)
     if kind == "days":
         return forms.TypedMultipleChoiceField(

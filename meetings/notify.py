@@ -54,7 +54,7 @@ PATH = "message/send"
 # default, at most 4 hours).
 DUPLICATE_WINDOW = 1800
 # A settlement's outcome -> the meeting's state while that news still holds.
-STOPPED = {
+STOPPED: dict[str, str] = {
     AuditEvent.Outcome.FAILED: SyncState.FAILED,
     AuditEvent.Outcome.CONFLICT: SyncState.CONFLICT,
 }
@@ -249,7 +249,7 @@ def deliver(notice_pk, client=None):
             outcome = SyncAttempt.Outcome.FAILED
         _answered(row, started, err.errcode, str(err), outcome)
         if err.errcode == NOBODY_REACHED:
-            account_actions.note_answer(actor.pk, userid, Account.Refusal.INVALID)
+            account_actions.note_answer(account.user_id, userid, Account.Refusal.INVALID)
         if decision.retry:
             if decision.counted:
                 Notice.objects.filter(pk=notice.pk).update(tries=F("tries") + 1)
@@ -267,7 +267,7 @@ def deliver(notice_pk, client=None):
         answer.get("errmsg", ""),
         SyncAttempt.Outcome.FAILED if refused else SyncAttempt.Outcome.OK,
     )
-    account_actions.note_answer(actor.pk, userid, refused)
+    account_actions.note_answer(account.user_id, userid, refused)
     _mark(notice, Notice.State.FAILED if refused else Notice.State.SENT)
     return None
 

@@ -98,7 +98,8 @@ class Directory:
         for userid in userids:
             person = self._found.get(userid)
             if person is not None:
-                result.append(Entry(userid, *person, known=True))
+                name, department = person
+                result.append(Entry(userid, name, department, known=True))
             else:
                 result.append(Entry(userid, known=False, well_formed=rules.is_userid(userid)))
         return result

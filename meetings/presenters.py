@@ -146,10 +146,10 @@ def describe(path, value, calendars=None):
         return NOTHING
     if kind == "userids":
         return listing(value)
-    if kind == "choice":
+    if kind == "choice" and declared is not None:
         named = declared.choice_label(value)
         return str(value) if named is None else str(named)
-    if kind == "days":
+    if kind == "days" and declared is not None:
         return listing(declared.choice_label(item) or item for item in value)
     if kind == "moment":
         return local_datetime(value)

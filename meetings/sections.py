@@ -7,8 +7,11 @@ them. A redraw of one fieldset asks for one section only: nothing here computes 
 looks up the names of a list of people) before the page asks for it.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.urls import reverse
@@ -20,6 +23,9 @@ from django.utils.translation import gettext as _
 from . import fields, payloads, people, presenters, recurrence
 from .fields import MASK, SECRETS, USERID_LISTS
 from .presenters import describe, label
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The preview and the start's own weekday or day depend on the start besides the recurrence.
 RECURRENCE_INPUTS = frozenset(("meeting_start",))
@@ -139,8 +145,8 @@ def _people_picker(html_name, entries):
 @dataclass
 class Section:
     key: str
-    legend: str
-    page: "EditPage"
+    legend: StrOrPromise
+    page: EditPage
 
     @cached_property
     def rows(self):
