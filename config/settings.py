@@ -267,8 +267,7 @@ WECOM_CALLBACK_AES_KEY = envstr(
 )
 if not re.fullmatch(r"[A-Za-z0-9+/]{43}", WECOM_CALLBACK_AES_KEY):
     raise ImproperlyConfigured(
-        "WECOM_CALLBACK_AES_KEY: expected the 43 characters of base64 WeCom shows as "
-        "EncodingAESKey"
+        "WECOM_CALLBACK_AES_KEY: expected the 43 characters of base64 WeCom shows as EncodingAESKey"
     )
 
 # The app messages (message/send) that tell an administrator in WeCom when a change of

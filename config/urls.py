@@ -12,7 +12,8 @@ accounts = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
-        "password_change/done/", auth_views.PasswordChangeDoneView.as_view(),
+        "password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
 ]
@@ -22,15 +23,18 @@ if settings.PASSWORD_RESET:
     accounts += [
         path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
         path(
-            "password_reset/done/", auth_views.PasswordResetDoneView.as_view(),
+            "password_reset/done/",
+            auth_views.PasswordResetDoneView.as_view(),
             name="password_reset_done",
         ),
         path(
-            "reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+            "reset/<uidb64>/<token>/",
+            auth_views.PasswordResetConfirmView.as_view(),
             name="password_reset_confirm",
         ),
         path(
-            "reset/done/", auth_views.PasswordResetCompleteView.as_view(),
+            "reset/done/",
+            auth_views.PasswordResetCompleteView.as_view(),
             name="password_reset_complete",
         ),
     ]

@@ -70,7 +70,11 @@ def changes_table(changes, names=None):
     return format_html(
         '<table class="audit-changes"><thead><tr><th>{}</th><th>{}</th><th></th><th>{}</th>'
         "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
-        _("Field"), _("Old"), _("New"), _("As stored"), rows,
+        _("Field"),
+        _("Old"),
+        _("New"),
+        _("As stored"),
+        rows,
     )
 
 
@@ -148,10 +152,13 @@ def export_columns():
         (_("WeCom errcode"), lambda e, n: presenters.raw_value(e.answer_errcode)),
         (_("WeCom errmsg"), lambda e, n: e.answer_errmsg or ""),
         (_("source address"), lambda e, n: e.source_ip or ""),
-        (_("changes"), lambda e, n: "; ".join(
-            f"{label}: {old} → {new}"
-            for label, old, new, *_raw in presenters.change_lines(e.changes, n)
-        )),
+        (
+            _("changes"),
+            lambda e, n: "; ".join(
+                f"{label}: {old} → {new}"
+                for label, old, new, *_raw in presenters.change_lines(e.changes, n)
+            ),
+        ),
         (_("changes (as stored)"), lambda e, n: json.dumps(e.changes, ensure_ascii=False)),
         (_("detail"), lambda e, n: presenters.detail_words(e.detail)),
         (_("detail (as stored)"), lambda e, n: e.detail),
@@ -180,7 +187,11 @@ def event_meetingid(event):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = (
-        "at_column", "actor_username", "action_column", "meeting_column", "outcome_column",
+        "at_column",
+        "actor_username",
+        "action_column",
+        "meeting_column",
+        "outcome_column",
         "source_ip",
     )
     list_filter = (
@@ -199,9 +210,20 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_select_related = ("meeting",)
     list_per_page = 50
     fields = (
-        "at_column", "actor_username", "action_column", "meeting_column", "version",
-        "outcome_column", "source_ip", "changes_table", "detail_column", "settles_column",
-        "attempts_list", "batch_column", "hash", "prev_hash",
+        "at_column",
+        "actor_username",
+        "action_column",
+        "meeting_column",
+        "version",
+        "outcome_column",
+        "source_ip",
+        "changes_table",
+        "detail_column",
+        "settles_column",
+        "attempts_list",
+        "batch_column",
+        "hash",
+        "prev_hash",
     )
     readonly_fields = fields
 
@@ -222,14 +244,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
         if event.meeting is None and not meetingid:
             return "—"
         title = event.title or (event.meeting.title if event.meeting else "")
-        shown = format_html(
-            "{} ({})", title, meetingid or _("not yet created in WeCom")
-        ) if title else meetingid
+        shown = (
+            format_html("{} ({})", title, meetingid or _("not yet created in WeCom"))
+            if title
+            else meetingid
+        )
         if event.meeting is None:
             return shown
         return format_html(
             '<a href="{}">{}</a>',
-            reverse("admin:meetings_meeting_change", args=[event.meeting_id]), shown,
+            reverse("admin:meetings_meeting_change", args=[event.meeting_id]),
+            shown,
         )
 
     @admin.display(description=_("outcome"), ordering="effective_outcome")
@@ -239,7 +264,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
         if not settled_by:
             return words
         return format_html(
-            '{} (<a href="{}">{}</a>)', words,
+            '{} (<a href="{}">{}</a>)',
+            words,
             reverse("admin:meetings_auditevent_change", args=[settled_by]),
             _("settled by event %(pk)s") % {"pk": settled_by},
         )
@@ -272,7 +298,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
         url = reverse("admin:meetings_auditevent_changelist")
         return format_html(
             '<a href="{}?batch__id__exact={}">{}</a>',
-            url, event.batch_id, batch_words(event.batch),
+            url,
+            event.batch_id,
+            batch_words(event.batch),
         )
 
     @admin.display(description=_("sync attempts it caused"))
@@ -286,8 +314,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
             (
                 (
                     reverse("admin:meetings_syncattempt_change", args=[a.pk]),
-                    presenters.zoned(a.started_at), a.path, a.get_outcome_display(),
-                    presenters.raw_value(a.errcode), a.errmsg,
+                    presenters.zoned(a.started_at),
+                    a.path,
+                    a.get_outcome_display(),
+                    presenters.raw_value(a.errcode),
+                    a.errmsg,
                 )
                 for a in attempts
             ),
@@ -309,8 +340,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         try:
             changelist = self.get_changelist_instance(request)
-            events = changelist.get_queryset(request).select_related("meeting").iterator(
-                chunk_size=1000
+            events = (
+                changelist.get_queryset(request).select_related("meeting").iterator(chunk_size=1000)
             )
         except IncorrectLookupParameters:
             # A filter no field takes: answered as the change list answers it.
@@ -334,7 +365,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(SyncAttempt)
 class SyncAttemptAdmin(ReadOnlyAdmin):
     list_display = (
-        "started_column", "meetingid", "version", "path", "outcome", "errcode", "duration_ms",
+        "started_column",
+        "meetingid",
+        "version",
+        "path",
+        "outcome",
+        "errcode",
+        "duration_ms",
         "event_column",
     )
     list_filter = ("outcome", "path", "started_at")
@@ -343,8 +380,16 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ("event",)
     list_per_page = 50
     fields = (
-        "started_column", "meetingid", "version", "path", "outcome", "errcode", "errmsg",
-        "duration_ms", "event_column", "request_json",
+        "started_column",
+        "meetingid",
+        "version",
+        "path",
+        "outcome",
+        "errcode",
+        "errmsg",
+        "duration_ms",
+        "event_column",
+        "request_json",
     )
     readonly_fields = fields
 
@@ -360,7 +405,9 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">{} · {} · {}</a>',
             reverse("admin:meetings_auditevent_change", args=[event.pk]),
-            event.get_action_display(), event.actor_username, presenters.zoned(event.at),
+            event.get_action_display(),
+            event.actor_username,
+            presenters.zoned(event.at),
         )
 
     @admin.display(description=_("request"))
@@ -445,7 +492,6 @@ def _json_block(value):
     if not value:
         return "—"
     return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
-
 
 
 class UserChangeForm(auth_forms.UserChangeForm):

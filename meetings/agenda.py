@@ -69,11 +69,16 @@ def occurrences_between(first, last):
     for meeting in meetings:
         listed = meeting.sub_meetings if meeting.reminders.is_repeat else []
         spans = [
-            (_local(sub["start"]), _local(sub["end"]), _occurrence_status(meeting, sub),
-             str(sub["sub_meetingid"]))
+            (
+                _local(sub["start"]),
+                _local(sub["end"]),
+                _occurrence_status(meeting, sub),
+                str(sub["sub_meetingid"]),
+            )
             for sub in listed
-        ] or [(timezone.localtime(meeting.start), timezone.localtime(meeting.end),
-               meeting.status, "")]
+        ] or [
+            (timezone.localtime(meeting.start), timezone.localtime(meeting.end), meeting.status, "")
+        ]
         found += [
             Occurrence(meeting, start, end, status, sub_meetingid)
             for start, end, status, sub_meetingid in spans

@@ -115,8 +115,19 @@ def record_all(events):
         return AuditEvent.objects.using(using).bulk_create(events)
 
 
-def build(action, *, actor=None, meeting=None, changes=(), source_ip=None,
-          outcome=AuditEvent.Outcome.OK, detail="", username=None, settles=None, batch=None):
+def build(
+    action,
+    *,
+    actor=None,
+    meeting=None,
+    changes=(),
+    source_ip=None,
+    outcome=AuditEvent.Outcome.OK,
+    detail="",
+    username=None,
+    settles=None,
+    batch=None,
+):
     """An event, not yet written: who, what, on which meeting, how it ended."""
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if username is None:

@@ -33,19 +33,25 @@ def as_typed(name, value):
 class CalendarForm(forms.Form):
     summary = forms.CharField(label=_("Name"), max_length=SUMMARY_MAX)
     color = forms.CharField(
-        label=_("Colour"), initial="#0055FF",
+        label=_("Colour"),
+        initial="#0055FF",
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     description = MultilineField(
-        label=_("Description"), required=False, max_length=DESCRIPTION_MAX,
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     admins = forms.CharField(
-        label=_("Administrators"), required=False,
+        label=_("Administrators"),
+        required=False,
         help_text=_("Up to 3 WeCom userids, separated by commas or spaces."),
     )
     shares = MultilineField(
-        label=_("Shared with"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Shared with"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             "One member per line: the userid, then 1 to let them see the events or 3 to let "
             "them see only when the calendar is busy. Without a number, 1."
@@ -107,12 +113,15 @@ class CalendarForm(forms.Form):
                 continue
             userid, rest = words[0], words[1:]
             if not rules.is_userid(userid):
-                problems.append(_("Line %(line)d: %(userid)s is not a WeCom userid.")
-                                % {"line": number, "userid": userid})
+                problems.append(
+                    _("Line %(line)d: %(userid)s is not a WeCom userid.")
+                    % {"line": number, "userid": userid}
+                )
                 continue
             if len(rest) > 1 or (rest and rest[0] not in [str(p) for p in PERMISSIONS]):
-                problems.append(_("Line %(line)d: the permission must be 1 or 3.")
-                                % {"line": number})
+                problems.append(
+                    _("Line %(line)d: the permission must be 1 or 3.") % {"line": number}
+                )
                 continue
             # WeCom keeps one share per member; a repeat would only confuse what it stores.
             if userid.lower() in seen:

@@ -70,7 +70,10 @@ def calendar_edit(request: HttpRequest, cal_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = calendar_actions.update_calendar(
-                calendar, form.calendar, loaded=form.loaded_fingerprint, actor=request.user,
+                calendar,
+                form.calendar,
+                loaded=form.loaded_fingerprint,
+                actor=request.user,
                 source_ip=audit.client_ip(request),
             )
         except ChangedInWeCom as changed:
@@ -135,8 +138,11 @@ def calendar_refresh(request: HttpRequest) -> HttpResponse:
     if refreshed.missing:
         messages.warning(
             request,
-            _("WeCom no longer gives this app these calendars: %(names)s. They are kept here; "
-              "delete them if they are gone.") % {"names": ", ".join(refreshed.missing)},
+            _(
+                "WeCom no longer gives this app these calendars: %(names)s. They are kept here; "
+                "delete them if they are gone."
+            )
+            % {"names": ", ".join(refreshed.missing)},
         )
     return redirect("meetings:calendars")
 

@@ -60,8 +60,10 @@ def wecom_callback(request):
     except Replayed:
         # A copy of a request already taken in (WeCom's own retry, or someone replaying a
         # captured one): answered as WeCom expects, counted once.
-        logger.info("WeCom callback: msg_signature=%.64s received before, ignored",
-                    query.get("msg_signature", ""))
+        logger.info(
+            "WeCom callback: msg_signature=%.64s received before, ignored",
+            query.get("msg_signature", ""),
+        )
         return _text("success")
     except (SignatureError, StaleTimestamp) as exc:
         # Only what identifies the attempt: never the body or echostr, which an attacker may
@@ -70,17 +72,26 @@ def wecom_callback(request):
         response: HttpResponse = HttpResponseForbidden("invalid signature")
         log_response(
             "WeCom callback refused (%s): %s msg_signature=%.64s timestamp=%.20s from %s",
-            type(exc).__name__, exc, query.get("msg_signature", ""),
-            query.get("timestamp", ""), request.META.get("REMOTE_ADDR", ""),
-            response=response, request=request, logger=logger,
+            type(exc).__name__,
+            exc,
+            query.get("msg_signature", ""),
+            query.get("timestamp", ""),
+            request.META.get("REMOTE_ADDR", ""),
+            response=response,
+            request=request,
+            logger=logger,
         )
         return response
     except MalformedCallback as exc:
         response = HttpResponseBadRequest("bad callback")
         log_response(
             "WeCom callback not readable: %s msg_signature=%.64s timestamp=%.20s",
-            exc, query.get("msg_signature", ""), query.get("timestamp", ""),
-            response=response, request=request, logger=logger,
+            exc,
+            query.get("msg_signature", ""),
+            query.get("timestamp", ""),
+            response=response,
+            request=request,
+            logger=logger,
         )
         return response
 
@@ -92,9 +103,7 @@ def wecom_callback(request):
         else:
             logger.info("WeCom callback: meeting_change %r ignored", change)
     else:
-        logger.info(
-            "WeCom callback: %s/%s ignored", message.get("MsgType"), message.get("Event")
-        )
+        logger.info("WeCom callback: %s/%s ignored", message.get("MsgType"), message.get("Event"))
     # WeCom retries a callback that is not answered within five seconds: answer first, the
     # worker does the rest.
     return _text("success")

@@ -116,30 +116,55 @@ def verify_chain(events):
     for event in events:
         expected_prev = previous.hash if previous else GENESIS
         if not event.hash:
-            return ChainReport(len(order), expected_prev, ChainBreak(
-                event.pk, f"event {event.pk} has no hash: it was inserted behind the "
-                          f"application's back"))
+            return ChainReport(
+                len(order),
+                expected_prev,
+                ChainBreak(
+                    event.pk,
+                    f"event {event.pk} has no hash: it was inserted behind the application's back",
+                ),
+            )
         if event.hash != chain_hash(event):
-            return ChainReport(len(order), expected_prev, ChainBreak(
-                event.pk, f"event {event.pk} no longer matches its hash: it was changed "
-                          f"after it was written"))
+            return ChainReport(
+                len(order),
+                expected_prev,
+                ChainBreak(
+                    event.pk,
+                    f"event {event.pk} no longer matches its hash: it was changed "
+                    f"after it was written",
+                ),
+            )
         if event.prev_hash != expected_prev:
             if event.prev_hash in positions:
                 inserted = order[positions[event.prev_hash] + 1]
-                return ChainReport(len(order), expected_prev, ChainBreak(
-                    inserted, f"event {inserted} was inserted: event {event.pk} follows "
-                              f"event {order[positions[event.prev_hash]]}, not it"))
+                return ChainReport(
+                    len(order),
+                    expected_prev,
+                    ChainBreak(
+                        inserted,
+                        f"event {inserted} was inserted: event {event.pk} follows "
+                        f"event {order[positions[event.prev_hash]]}, not it",
+                    ),
+                )
             if previous is None:
                 words = f"an event is missing before event {event.pk} (the first ones)"
             else:
                 # Or the event before was rewritten together with a fresh hash of its own.
-                words = (f"an event is missing before event {event.pk} (after event "
-                         f"{previous.pk}), or event {previous.pk} was rewritten")
+                words = (
+                    f"an event is missing before event {event.pk} (after event "
+                    f"{previous.pk}), or event {previous.pk} was rewritten"
+                )
             return ChainReport(len(order), expected_prev, ChainBreak(event.pk, words))
         if previous is not None and event.at < previous.at:
-            return ChainReport(len(order), expected_prev, ChainBreak(
-                event.pk, f"event {event.pk} is dated before event {previous.pk}, which it "
-                          f"follows: it was inserted"))
+            return ChainReport(
+                len(order),
+                expected_prev,
+                ChainBreak(
+                    event.pk,
+                    f"event {event.pk} is dated before event {previous.pk}, which it "
+                    f"follows: it was inserted",
+                ),
+            )
         positions[event.hash] = len(order)
         order.append(event.pk)
         previous = event

@@ -405,8 +405,11 @@ class MeetingEditor:
     def _forms(self, data, calendars):
         return {
             "": MeetingForm(
-                data, calendars=calendars, current_cal_id=self.meeting.cal_id,
-                creating=self.creating, label_suffix="",
+                data,
+                calendars=calendars,
+                current_cal_id=self.meeting.cal_id,
+                creating=self.creating,
+                label_suffix="",
             ),
             "settings": SettingsForm(data, prefix="settings", label_suffix=""),
             "reminders": RemindersForm(data, prefix="reminders", label_suffix=""),

@@ -93,5 +93,12 @@ def import_one(job, index, source_ip=None):
         state = NOT_FOUND if refused.errcode in NOT_FOUND_ERRCODES else REFUSED
         _put(job, index, meetingid=meetingid, state=state, tries=tries, errcode=refused.errcode)
     else:
-        _put(job, index, meetingid=meetingid, state=IMPORTED, tries=tries, pk=meeting.pk,
-             title=meeting.title)
+        _put(
+            job,
+            index,
+            meetingid=meetingid,
+            state=IMPORTED,
+            tries=tries,
+            pk=meeting.pk,
+            title=meeting.title,
+        )

@@ -23,6 +23,4 @@ def in_flight(meeting):
 def announce(response, meeting):
     """Tell the page (an htmx event on its body) that the meeting's sync settled, so that the
     navigation's count follows, or started again, so that the regions showing it poll."""
-    return trigger_client_event(
-        response, "sync-started" if in_flight(meeting) else "sync-settled"
-    )
+    return trigger_client_event(response, "sync-started" if in_flight(meeting) else "sync-settled")

@@ -116,9 +116,7 @@ class Meeting(models.Model):
     # A cancellation decided here, of the whole meeting or of some occurrences (their WeCom
     # sub_meetingids): part of the desired state, carried out by the worker like an edit.
     cancel_requested = models.BooleanField(_("cancellation requested"), default=False)
-    cancel_sub_meetingids = models.JSONField(
-        _("occurrences to cancel"), default=list, blank=True
-    )
+    cancel_sub_meetingids = models.JSONField(_("occurrences to cancel"), default=list, blank=True)
     # The occurrences of a recurring meeting as get_info last listed them (at import, after
     # every write and every pull): [{"sub_meetingid": …, "start": unix, "end": unix,
     # "deleted": bool}]. WeCom names an occurrence by its start, so a series that moves
@@ -138,7 +136,10 @@ class Meeting(models.Model):
     synced_version = models.PositiveIntegerField(_("synced version"), default=0)
     synced_state = models.JSONField(_("state confirmed by WeCom"), null=True, blank=True)
     sync_state = models.CharField(
-        _("sync state"), max_length=16, choices=SyncState.choices, default=SyncState.PENDING,
+        _("sync state"),
+        max_length=16,
+        choices=SyncState.choices,
+        default=SyncState.PENDING,
         db_index=True,
     )
     synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
@@ -315,7 +316,9 @@ class MeetingSettings(models.Model):
         _("watermark style"), choices=choices("settings.watermark_type"), default=0
     )
     auto_record_type = models.CharField(
-        _("automatic recording"), max_length=8, choices=choices("settings.auto_record_type"),
+        _("automatic recording"),
+        max_length=8,
+        choices=choices("settings.auto_record_type"),
         default="none",
     )
     attendee_join_auto_record = models.BooleanField(
@@ -329,7 +332,8 @@ class MeetingSettings(models.Model):
     host_key = models.CharField(_("host key value"), max_length=6, blank=True)
     remind_scope = models.PositiveSmallIntegerField(
         pgettext_lazy("ring reminder", "ring at start"),
-        choices=choices("settings.remind_scope"), default=2,
+        choices=choices("settings.remind_scope"),
+        default=2,
     )
 
     class Meta:
@@ -447,8 +451,13 @@ class SyncAttempt(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
     # The person's action whose version this call carried (see audit.causing_event).
     event = models.ForeignKey(
-        "AuditEvent", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
-        related_name="attempts", verbose_name=_("caused by"),
+        "AuditEvent",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="attempts",
+        verbose_name=_("caused by"),
     )
 
     class Meta:
@@ -474,7 +483,10 @@ class Notice(models.Model):
 
     # The newest sync_result event that settled the person's action as failed or conflict.
     event = models.ForeignKey(
-        "AuditEvent", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+        "AuditEvent",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
         verbose_name=_("settlement"),
     )
     state = models.CharField(
@@ -548,16 +560,26 @@ class AuditEvent(models.Model):
         CONFLICT = "conflict", _("Conflict")
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
-        blank=True, related_name="+", verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     # Copied, so the record still names the person after their account is gone; "system"
     # for a command or the worker.
     actor_username = models.CharField(_("actor"), max_length=150, db_index=True)
     action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
-        related_name="events", verbose_name=_("meeting"),
+        Meeting,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("meeting"),
     )
     meetingid = models.CharField(_("meeting ID"), max_length=64, blank=True, db_index=True)
     title = models.CharField(_("title"), max_length=255, blank=True)
@@ -574,8 +596,13 @@ class AuditEvent(models.Model):
     # The record is append-only, so a pending action is never rewritten: its outcome is that
     # of the newest sync_result event pointing at it here.
     settles = models.ForeignKey(
-        "self", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
-        related_name="settlements", verbose_name=_("settles"),
+        "self",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="settlements",
+        verbose_name=_("settles"),
     )
     # The hash chain (meetings.chain): each event's hash covers its content and
     # the hash of the event before it, so a row changed, removed or slipped in by someone who
@@ -590,8 +617,13 @@ class AuditEvent(models.Model):
     # The batch change this action was part of (None for a single edit); part of the hash
     # only when set, so the events chained before it keep theirs.
     batch = models.ForeignKey(
-        "Batch", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
-        related_name="events", verbose_name=_("batch change"),
+        "Batch",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("batch change"),
     )
 
     objects = AuditEventQuerySet.as_manager()
@@ -605,8 +637,10 @@ class AuditEvent(models.Model):
     def __str__(self):
         # The page title of an event in the admin: in the zone every other time is shown in.
         local = timezone.localtime(self.at)
-        return (f"{local:%Y-%m-%d %H:%M:%S} {timezone.get_current_timezone_name()} "
-                f"{self.actor_username} {self.get_action_display()} {self.meetingid}").rstrip()
+        return (
+            f"{local:%Y-%m-%d %H:%M:%S} {timezone.get_current_timezone_name()} "
+            f"{self.actor_username} {self.get_action_display()} {self.meetingid}"
+        ).rstrip()
 
     def save(self, *args, **kwargs):
         # Every new event joins the hash chain, however it is written (the actions, the
@@ -669,15 +703,18 @@ class Batch(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
-        blank=True, related_name="+", verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     actor_username = models.CharField(_("actor"), max_length=150)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
-    state = models.CharField(
-        _("state"), max_length=16, choices=State.choices, default=State.DRAFT
-    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
     kind = models.CharField(_("change"), max_length=16, choices=Kind.choices, blank=True)
     # The change's parameters: {"field": "settings.enable_waiting_room", "value": true},
     # {"role": "invitee", "userid": "lisi"}, {"cal_id": "…"}, or {} for a cancel.
@@ -708,38 +745,53 @@ class Batch(models.Model):
         return len(self.meetings)
 
 
-
 class Account(models.Model):
     """What this app knows of a person beyond their login: where WeCom reaches them. The
     worker sends them an app message when a change of theirs stops in the sync (failed, or a
     conflict), and keeps here what WeCom answered about their userid."""
 
     class Refusal(models.TextChoices):
-        INVALID = "invalid", _(
-            "WeCom does not know this userid, or the app may not send to this member."
+        INVALID = (
+            "invalid",
+            _("WeCom does not know this userid, or the app may not send to this member."),
         )
-        UNLICENSED = "unlicensed", _(
-            "This member has no WeCom interface licence, so the app's messages do not reach "
-            "them."
+        UNLICENSED = (
+            "unlicensed",
+            _(
+                "This member has no WeCom interface licence, so the app's messages do not reach "
+                "them."
+            ),
         )
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-        related_name="account", verbose_name=_("user"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="account",
+        verbose_name=_("user"),
     )
     wecom_userid = models.CharField(
-        _("WeCom userid"), max_length=64, blank=True,
-        validators=[RegexValidator(
-            USERID_REGEX,
-            _("A WeCom userid is 1 to 64 letters, digits and _ - @ ."),
-        )],
-        help_text=_("The member this person is in WeCom (通讯录 → 账号): the app's messages "
-                    "about their changes go there."),
+        _("WeCom userid"),
+        max_length=64,
+        blank=True,
+        validators=[
+            RegexValidator(
+                USERID_REGEX,
+                _("A WeCom userid is 1 to 64 letters, digits and _ - @ ."),
+            )
+        ],
+        help_text=_(
+            "The member this person is in WeCom (通讯录 → 账号): the app's messages "
+            "about their changes go there."
+        ),
     )
     # What WeCom last answered about wecom_userid when a message was sent to it: "" when it
     # was delivered (or nothing was sent yet).
     wecom_refusal = models.CharField(
-        _("WeCom's answer"), max_length=16, choices=Refusal.choices, blank=True,
+        _("WeCom's answer"),
+        max_length=16,
+        choices=Refusal.choices,
+        blank=True,
     )
     wecom_refused_at = models.DateTimeField(_("refused at"), null=True, blank=True)
 

@@ -130,8 +130,10 @@ def search_invited_first(query, invitees, limit=SEARCH_LIMIT):
         entry
         for entry in entries(invitees)
         if entry.well_formed
-        and (not query or any(query in text.lower()
-                              for text in (entry.userid, entry.name, entry.department)))
+        and (
+            not query
+            or any(query in text.lower() for text in (entry.userid, entry.name, entry.department))
+        )
     ][:limit]
     for entry in invited:
         entry.invited = True
@@ -204,9 +206,7 @@ def _columns(header):
 def read_export(raw):
     """The people of a member export (bytes of a CSV), or ExportError saying why not."""
     rows = list(csv.reader(io.StringIO(decode_export(raw))))
-    headers = [
-        (start, _columns(header)) for start, header in enumerate(rows[:HEADER_SEARCH_ROWS])
-    ]
+    headers = [(start, _columns(header)) for start, header in enumerate(rows[:HEADER_SEARCH_ROWS])]
     start, found = next(((i, f) for i, f in headers if f["userid"] is not None), (0, None))
     if found is None:
         raise ExportError("no userid column (账号 or userid) in the first rows of the file")

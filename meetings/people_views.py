@@ -43,7 +43,10 @@ def people_search(request: HttpRequest) -> HttpResponse:
     listed = {m.userid.lower() for m in matches}
     addable = query if valid and rules.is_userid(query) and query.lower() not in listed else ""
     context = {
-        "matches": matches, "query": query, "target": target, "addable": addable,
+        "matches": matches,
+        "query": query,
+        "target": target,
+        "addable": addable,
         "errors": form["q"].errors,
     }
     return render(request, "meetings/_people_results.html", context)

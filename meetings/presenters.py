@@ -127,8 +127,9 @@ def local_datetime(moment):
 def local_span(start, end):
     """From start to end (datetimes or unix seconds) in local time, the end's date said
     only when it is another day: "2025-06-02 10:00 (Monday) – 11:00"."""
-    start, end = (local_moment(m) if isinstance(m, int) else timezone.localtime(m)
-                  for m in (start, end))
+    start, end = (
+        local_moment(m) if isinstance(m, int) else timezone.localtime(m) for m in (start, end)
+    )
     until = date_format(end, "H:i") if end.date() == start.date() else local_datetime(end)
     return _("%(start)s – %(end)s") % {"start": local_datetime(start), "end": until}
 
@@ -383,7 +384,7 @@ def _userids(value):
 
 
 def permission_words(codename):
-    """"meetings.view_auditevent" as "view audit events"."""
+    """ "meetings.view_auditevent" as "view audit events"."""
     from django.apps import apps
 
     app_label, _dot, code = str(codename).partition(".")
@@ -445,8 +446,10 @@ def change_lines(changes, names=None):
     names = names or NameBook()
     names.load(
         userid
-        for row in changes or [] if row.get("field") in AUDIT_USERIDS
-        for side in ("old", "new") if row.get(side)
+        for row in changes or []
+        if row.get("field") in AUDIT_USERIDS
+        for side in ("old", "new")
+        if row.get(side)
         for userid in _userids(row[side])
     )
     lines = []
@@ -454,8 +457,16 @@ def change_lines(changes, names=None):
         field, secret = row.get("field", ""), bool(row.get("secret"))
         old = audit_value(field, row.get("old"), names, secret)
         new = _("changed") if secret else audit_value(field, row.get("new"), names)
-        lines.append((audit_label(field), old, new,
-                      raw_value(row.get("old")), raw_value(row.get("new")), field))
+        lines.append(
+            (
+                audit_label(field),
+                old,
+                new,
+                raw_value(row.get("old")),
+                raw_value(row.get("new")),
+                field,
+            )
+        )
     return lines
 
 

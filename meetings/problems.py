@@ -17,8 +17,7 @@ MESSAGES = {
         "Ask an operator to check the WeCom app settings."
     ),
     "gave_up": _(
-        "The change did not reach WeCom after {tries} tries ({reason}). "
-        "Use Retry to send it again."
+        "The change did not reach WeCom after {tries} tries ({reason}). Use Retry to send it again."
     ),
     "unexpected": _("An unexpected problem interrupted the sync. It will be tried again."),
     "started": _("The meeting started before the change reached WeCom."),

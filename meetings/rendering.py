@@ -85,8 +85,18 @@ WRITERS = {
     **{
         f"{WIDGETS}{name}.html": _widget(_input)
         for name in (
-            "input", "text", "number", "email", "url", "password", "hidden", "checkbox",
-            "date", "datetime", "time", "search",
+            "input",
+            "text",
+            "number",
+            "email",
+            "url",
+            "password",
+            "hidden",
+            "checkbox",
+            "date",
+            "datetime",
+            "time",
+            "search",
         )
     },
     f"{WIDGETS}checkbox_option.html": _widget(_input_option),

@@ -39,8 +39,11 @@ def wait(meeting_pk):
         return 0.0
     saved_at, unsynced_since, now = row
     return delay(
-        now, saved_at, unsynced_since,
-        window=settings.SYNC_SETTLE_SECONDS, ceiling=settings.SYNC_SETTLE_MAX_SECONDS,
+        now,
+        saved_at,
+        unsynced_since,
+        window=settings.SYNC_SETTLE_SECONDS,
+        ceiling=settings.SYNC_SETTLE_MAX_SECONDS,
     )
 
 
@@ -51,11 +54,11 @@ def on_save():
         "saved_at": Now(),
         # The first save WeCom does not have yet starts the ceiling; later ones keep it.
         "unsynced_since": Case(
-            When(synced_version__lt=F("version"), unsynced_since__isnull=False,
-                 then=F("unsynced_since")),
+            When(
+                synced_version__lt=F("version"),
+                unsynced_since__isnull=False,
+                then=F("unsynced_since"),
+            ),
             default=Now(),
         ),
     }
-
-
-

@@ -34,8 +34,9 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     # Django has already replaced the password in `credentials` by stars; only the name
     # tried is kept.
-    username = str(credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username")
-                   or "")
+    username = str(
+        credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username") or ""
+    )
     account_actions.record_login_failed(username, source_ip=audit.client_ip(request))
 
 
@@ -66,8 +67,10 @@ def _rows(field, added=(), removed=()):
 
 def _user_before_save(sender, instance, update_fields=None, raw=False, **kwargs):
     watched = {*FLAGS, "password"}
-    if raw or instance.pk is None or (
-        update_fields is not None and not watched & set(update_fields)
+    if (
+        raw
+        or instance.pk is None
+        or (update_fields is not None and not watched & set(update_fields))
     ):
         instance._audit_before = None
         return
@@ -81,8 +84,10 @@ def _user_saved(sender, instance, created, raw=False, **kwargs):
         return
     name = instance.get_username()
     if created:
-        _record(USER_CREATED % {"user": name},
-                [{"field": flag, "old": "", "new": getattr(instance, flag)} for flag in FLAGS])
+        _record(
+            USER_CREATED % {"user": name},
+            [{"field": flag, "old": "", "new": getattr(instance, flag)} for flag in FLAGS],
+        )
         return
     before = getattr(instance, "_audit_before", None)
     instance._audit_before = None
@@ -107,8 +112,10 @@ def _user_saved(sender, instance, created, raw=False, **kwargs):
 def _user_before_delete(sender, instance, **kwargs):
     rows = [{"field": flag, "old": getattr(instance, flag), "new": ""} for flag in FLAGS]
     rows += _rows("group", removed=instance.groups.values_list("name", flat=True))
-    rows += _rows("permission", removed=_permission_names(
-        instance.user_permissions.values_list("pk", flat=True)))
+    rows += _rows(
+        "permission",
+        removed=_permission_names(instance.user_permissions.values_list("pk", flat=True)),
+    )
     # Written before the row goes, in the same transaction: a delete that fails leaves none.
     _record(USER_DELETED % {"user": instance.get_username()}, rows)
 
@@ -129,9 +136,14 @@ def _user_m2m(field, name_of):
             )
             names = [name_of(instance)]
             for user in users:
-                _record(USER % {"user": user.get_username()}, _rows(
-                    field, added=names if action == "post_add" else (),
-                    removed=names if action != "post_add" else ()))
+                _record(
+                    USER % {"user": user.get_username()},
+                    _rows(
+                        field,
+                        added=names if action == "post_add" else (),
+                        removed=names if action != "post_add" else (),
+                    ),
+                )
             return
         related = getattr(instance, "groups" if field == "group" else "user_permissions")
         model = related.model
@@ -141,9 +153,14 @@ def _user_m2m(field, name_of):
         else:
             objects = model.objects.filter(pk__in=pk_set or ())
         names = sorted(name_of(obj) for obj in objects)
-        _record(USER % {"user": instance.get_username()}, _rows(
-            field, added=names if action == "post_add" else (),
-            removed=names if action == "post_remove" else ()))
+        _record(
+            USER % {"user": instance.get_username()},
+            _rows(
+                field,
+                added=names if action == "post_add" else (),
+                removed=names if action == "post_remove" else (),
+            ),
+        )
 
     return changed
 
@@ -153,7 +170,8 @@ def _user_m2m(field, name_of):
 
 def _group_before_save(sender, instance, raw=False, **kwargs):
     instance._audit_name = (
-        None if raw or instance.pk is None
+        None
+        if raw or instance.pk is None
         else sender.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
     )
 
@@ -162,11 +180,15 @@ def _group_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
     if created:
-        _record(GROUP_CREATED % {"group": instance.name},
-                [{"field": "name", "old": "", "new": instance.name}])
+        _record(
+            GROUP_CREATED % {"group": instance.name},
+            [{"field": "name", "old": "", "new": instance.name}],
+        )
     elif getattr(instance, "_audit_name", None) not in (None, instance.name):
-        _record(GROUP % {"group": instance.name},
-                [{"field": "name", "old": instance._audit_name, "new": instance.name}])
+        _record(
+            GROUP % {"group": instance.name},
+            [{"field": "name", "old": instance._audit_name, "new": instance.name}],
+        )
 
 
 def _group_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
@@ -174,30 +196,50 @@ def _group_permissions_changed(sender, instance, action, reverse, pk_set, **kwar
         return
     if reverse:
         # permission.group_set.add(group…)
-        groups = (Group.objects.filter(pk__in=pk_set or ()) if action != "pre_clear"
-                  else instance.group_set.all())
+        groups = (
+            Group.objects.filter(pk__in=pk_set or ())
+            if action != "pre_clear"
+            else instance.group_set.all()
+        )
         names = [permission_name(instance)]
         for group in groups:
-            _record(GROUP % {"group": group.name}, _rows(
-                "permission", added=names if action == "post_add" else (),
-                removed=names if action != "post_add" else ()))
+            _record(
+                GROUP % {"group": group.name},
+                _rows(
+                    "permission",
+                    added=names if action == "post_add" else (),
+                    removed=names if action != "post_add" else (),
+                ),
+            )
         return
     if action == "pre_clear":
-        names, action = _permission_names(instance.permissions.values_list("pk", flat=True)), \
-            "post_remove"
+        names, action = (
+            _permission_names(instance.permissions.values_list("pk", flat=True)),
+            "post_remove",
+        )
     else:
         names = _permission_names(pk_set or ())
-    _record(GROUP % {"group": instance.name}, _rows(
-        "permission", added=names if action == "post_add" else (),
-        removed=names if action == "post_remove" else ()))
+    _record(
+        GROUP % {"group": instance.name},
+        _rows(
+            "permission",
+            added=names if action == "post_add" else (),
+            removed=names if action == "post_remove" else (),
+        ),
+    )
 
 
 def _group_before_delete(sender, instance, **kwargs):
     # Deleting a group takes it from its members without any m2m signal: say who lost it.
-    rows = _rows("member", removed=instance.user_set.order_by("pk").values_list(
-        get_user_model().USERNAME_FIELD, flat=True))
-    rows += _rows("permission", removed=_permission_names(
-        instance.permissions.values_list("pk", flat=True)))
+    rows = _rows(
+        "member",
+        removed=instance.user_set.order_by("pk").values_list(
+            get_user_model().USERNAME_FIELD, flat=True
+        ),
+    )
+    rows += _rows(
+        "permission", removed=_permission_names(instance.permissions.values_list("pk", flat=True))
+    )
     rows.insert(0, {"field": "name", "old": instance.name, "new": ""})
     _record(GROUP_DELETED % {"group": instance.name}, rows)
 
@@ -237,21 +279,24 @@ def connect():
     post_save.connect(_user_saved, sender=User, dispatch_uid=uid + "user_saved")
     pre_delete.connect(_user_before_delete, sender=User, dispatch_uid=uid + "user_delete")
     m2m_changed.connect(
-        _user_m2m("group", lambda group: group.name), sender=User.groups.through,
-        dispatch_uid=uid + "user_groups", weak=False,
+        _user_m2m("group", lambda group: group.name),
+        sender=User.groups.through,
+        dispatch_uid=uid + "user_groups",
+        weak=False,
     )
     m2m_changed.connect(
-        _user_m2m("permission", permission_name), sender=User.user_permissions.through,
-        dispatch_uid=uid + "user_permissions", weak=False,
+        _user_m2m("permission", permission_name),
+        sender=User.user_permissions.through,
+        dispatch_uid=uid + "user_permissions",
+        weak=False,
     )
     pre_save.connect(_group_before_save, sender=Group, dispatch_uid=uid + "group_before_save")
     post_save.connect(_group_saved, sender=Group, dispatch_uid=uid + "group_saved")
     m2m_changed.connect(
-        _group_permissions_changed, sender=Group.permissions.through,
+        _group_permissions_changed,
+        sender=Group.permissions.through,
         dispatch_uid=uid + "group_permissions",
     )
     pre_delete.connect(_group_before_delete, sender=Group, dispatch_uid=uid + "group_delete")
-    pre_save.connect(
-        _account_before_save, sender=Account, dispatch_uid=uid + "account_before_save"
-    )
+    pre_save.connect(_account_before_save, sender=Account, dispatch_uid=uid + "account_before_save")
     post_save.connect(_account_saved, sender=Account, dispatch_uid=uid + "account_saved")

@@ -92,7 +92,7 @@ def sync_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     `choice:<field>` values, several at once."""
     meeting = _meeting(pk)
     choices = {
-        name[len("choice:"):]: value
+        name[len("choice:") :]: value
         for name, value in request.POST.items()
         if name.startswith("choice:")
     }

@@ -49,7 +49,8 @@ def enqueue(meeting_pk, countdown=None):
     except Exception:
         # Whatever the transport raised, the meeting's row still says it needs a sync.
         logger.warning(
-            "meeting %s: the sync could not be queued; the sweep will queue it", meeting_pk,
+            "meeting %s: the sync could not be queued; the sweep will queue it",
+            meeting_pk,
             exc_info=True,
         )
         return False

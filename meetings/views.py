@@ -69,7 +69,8 @@ def meeting_import(request: HtmxHttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         job = import_jobs.start(
-            form.cleaned_data["meetingids"], actor=request.user,
+            form.cleaned_data["meetingids"],
+            actor=request.user,
             source_ip=audit.client_ip(request),
         )
         return redirect("meetings:import_progress", job)
@@ -147,7 +148,10 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _edit_page(request, editor, show_errors=True)
     try:
         result = meeting_actions.edit_meeting(
-            meeting, editor.body, actor=request.user, loaded_version=editor.loaded_version,
+            meeting,
+            editor.body,
+            actor=request.user,
+            loaded_version=editor.loaded_version,
             source_ip=audit.client_ip(request),
         )
     except StaleVersion as stale:
@@ -185,7 +189,9 @@ def meeting_new(request: HtmxHttpRequest) -> HttpResponse:
     if not editor.is_valid():
         return _edit_page(request, editor, show_errors=True)
     meeting = meeting_actions.create_meeting(
-        editor.body, admin_userid=editor.admin_userid, actor=request.user,
+        editor.body,
+        admin_userid=editor.admin_userid,
+        actor=request.user,
         source_ip=audit.client_ip(request),
     )
     messages.success(request, _("Saved. WeCom will create the meeting shortly."))
@@ -230,7 +236,9 @@ def meeting_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _cancel(request, meeting, sub_meetingid, occurrence, detail):
     try:
         meeting_actions.cancel_meeting(
-            meeting, actor=request.user, sub_meetingid=sub_meetingid,
+            meeting,
+            actor=request.user,
+            sub_meetingid=sub_meetingid,
             source_ip=audit.client_ip(request),
         )
     except NotEditable:

@@ -56,7 +56,7 @@ def circle(edges):
         state[node] = "open"
         for target in sorted(edges.get(node, ())):
             if state.get(target) == "open":
-                return trail[trail.index(target):] + [target]
+                return trail[trail.index(target) :] + [target]
             if target not in state:
                 found = visit(target, trail + [target])
                 if found:
@@ -94,5 +94,10 @@ def test_the_field_declarations_import_nothing_of_the_app():
 
 def test_wecom_knows_nothing_of_meetings():
     edges = graph()
-    assert not [(n, t) for n, ts in edges.items() if n.startswith("wecom") for t in ts
-                if t.startswith("meetings")]
+    assert not [
+        (n, t)
+        for n, ts in edges.items()
+        if n.startswith("wecom")
+        for t in ts
+        if t.startswith("meetings")
+    ]

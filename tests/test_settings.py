@@ -69,12 +69,12 @@ def settings_variables():
         first, func = node.args[0], node.func
         helper = isinstance(func, ast.Name) and func.id.startswith("env")
         environ = (
-            isinstance(func, ast.Attribute) and func.attr == "get"
-            and isinstance(func.value, ast.Attribute) and func.value.attr == "environ"
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "environ"
         )
-        if (helper or environ) and isinstance(first, ast.Constant) and isinstance(
-            first.value, str
-        ):
+        if (helper or environ) and isinstance(first, ast.Constant) and isinstance(first.value, str):
             names.add(first.value)
     return names
 
@@ -110,9 +110,12 @@ def second_defaults():
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if (
-                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "getattr" and len(node.args) == 3
-                    and isinstance(node.args[0], ast.Name) and node.args[0].id == "settings"
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "getattr"
+                    and len(node.args) == 3
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id == "settings"
                     and isinstance(node.args[1], ast.Constant)
                 ):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.args[1].value}")

@@ -77,8 +77,13 @@ def pages(client):
     meeting = make_meeting(
         title="周会",
         settings={"remind_scope": 4, "ring_users": ["lisi"], "password": "1234"},
-        reminders={"is_repeat": 1, "repeat_type": 1, "is_custom_repeat": 1,
-                   "repeat_interval": 2, "repeat_day_of_week": [1]},
+        reminders={
+            "is_repeat": 1,
+            "repeat_type": 1,
+            "is_custom_repeat": 1,
+            "repeat_interval": 2,
+            "repeat_day_of_week": [1],
+        },
     )
     started = make_meeting(title="已开始", status=Status.IN_PROGRESS)
     edit = reverse("meetings:edit", args=[meeting.pk])

@@ -113,13 +113,13 @@ def decrypt(encrypted, encoding_aes_key):
     plain = plain[:-pad]
     if len(plain) < RANDOM_BYTES + 4:
         raise MalformedCallback("the plaintext is too short")
-    (length,) = struct.unpack(">I", plain[RANDOM_BYTES:RANDOM_BYTES + 4])
+    (length,) = struct.unpack(">I", plain[RANDOM_BYTES : RANDOM_BYTES + 4])
     start = RANDOM_BYTES + 4
     if start + length > len(plain):
         raise MalformedCallback("the message length runs past the plaintext")
     try:
-        message = plain[start:start + length].decode("utf-8")
-        receiveid = plain[start + length:].decode("utf-8")
+        message = plain[start : start + length].decode("utf-8")
+        receiveid = plain[start + length :].decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedCallback("the plaintext is not UTF-8") from None
     return message, receiveid
@@ -242,19 +242,29 @@ def meeting_change_xml(corp_id, meetingid, change_type, changed_by, create_time=
     FromUserName is the member who made the change, a userid: these events come from a
     person editing the meeting, not from the system ("sys" is for events such as the
     directory's)."""
-    return message_xml({
-        "ToUserName": corp_id,
-        "FromUserName": changed_by,
-        "CreateTime": int(time.time()) if create_time is None else create_time,
-        "MsgType": "event",
-        "Event": "meeting_change",
-        "ChangeType": change_type,
-        "MeetingId": meetingid,
-    })
+    return message_xml(
+        {
+            "ToUserName": corp_id,
+            "FromUserName": changed_by,
+            "CreateTime": int(time.time()) if create_time is None else create_time,
+            "MsgType": "event",
+            "Event": "meeting_change",
+            "ChangeType": change_type,
+            "MeetingId": meetingid,
+        }
+    )
 
 
 __all__ = [
-    "CallbackCrypto", "CallbackError", "MalformedCallback", "Replayed", "SignatureError",
+    "CallbackCrypto",
+    "CallbackError",
+    "MalformedCallback",
+    "Replayed",
+    "SignatureError",
     "StaleTimestamp",
-    "decrypt", "encrypt", "is_encoding_aes_key", "meeting_change_xml", "signature",
+    "decrypt",
+    "encrypt",
+    "is_encoding_aes_key",
+    "meeting_change_xml",
+    "signature",
 ]

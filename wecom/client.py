@@ -73,7 +73,11 @@ class WeComClient:
         self.session.verify = found["verify"]
         self._observer: Observer | None = None
         self.tokens = TokenCache(
-            corp_id, agent_id, secret, self.gettoken, cache=cache,
+            corp_id,
+            agent_id,
+            secret,
+            self.gettoken,
+            cache=cache,
             lock_ttl=math.ceil(connect_timeout + read_timeout) + 5,
         )
         # Every process keeps WeCom's per-API limits together (wecom/limits.py).
@@ -115,7 +119,10 @@ class WeComClient:
         token = self.tokens.get(found.get(self.tokens.key))
         try:
             return self._send(
-                "POST", path, {"access_token": token}, payload,
+                "POST",
+                path,
+                {"access_token": token},
+                payload,
                 paused_until=found.get(pause_key),
             )
         except TokenError:
@@ -142,9 +149,7 @@ class WeComClient:
     def meeting_update(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("meeting/update", body)
 
-    def meeting_cancel(
-        self, meetingid: str, sub_meetingid: str | None = None
-    ) -> dict[str, Any]:
+    def meeting_cancel(self, meetingid: str, sub_meetingid: str | None = None) -> dict[str, Any]:
         """Cancel a meeting; without sub_meetingid, every occurrence of a recurring one."""
         return self._call(
             "meeting/cancel", _present(meetingid=meetingid, sub_meetingid=sub_meetingid)
@@ -236,7 +241,7 @@ class WeComClient:
         cal_ids = list(cal_ids)
         calendars: list[dict[str, Any]] = []
         for start in range(0, len(cal_ids), CALENDAR_GET_LIMIT):
-            chunk = cal_ids[start:start + CALENDAR_GET_LIMIT]
+            chunk = cal_ids[start : start + CALENDAR_GET_LIMIT]
             answer = self._call("oa/calendar/get", {"cal_id_list": chunk})
             calendars.extend(answer.get("calendar_list") or [])
         return calendars
@@ -301,7 +306,10 @@ class WeComClient:
         failure = None
         try:
             response = self.session.request(
-                method, f"{self.base_url}/cgi-bin/{path}", params=params, json=payload,
+                method,
+                f"{self.base_url}/cgi-bin/{path}",
+                params=params,
+                json=payload,
                 timeout=self.timeout,
             )
         # The exceptions of requests quote the URL, query string and credentials included,
@@ -389,12 +397,25 @@ def get_client() -> WeComClient:
     )
     with _current_guard:
         if _current is None or _current[0] != config:
-            (base_url, corp_id, secret, agent_id, connect_timeout, read_timeout, per_minute,
-             per_hour) = config
+            (
+                base_url,
+                corp_id,
+                secret,
+                agent_id,
+                connect_timeout,
+                read_timeout,
+                per_minute,
+                per_hour,
+            ) = config
             client = WeComClient(
-                base_url, corp_id, secret, agent_id,
-                connect_timeout=connect_timeout, read_timeout=read_timeout,
-                per_minute=per_minute, per_hour=per_hour,
+                base_url,
+                corp_id,
+                secret,
+                agent_id,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                per_minute=per_minute,
+                per_hour=per_hour,
             )
             _current = (config, client)
         return _current[1]

@@ -58,15 +58,16 @@ class RateLimited(TransientError):
 
     @property
     def message(self):
-        return _("WeCom's call limit for this kind of change is reached. "
-                 "The change will be sent again shortly.")
+        return _(
+            "WeCom's call limit for this kind of change is reached. "
+            "The change will be sent again shortly."
+        )
 
 
 class Limits:
     """The shared budget and pauses of one corp's APIs, in `cache` (Django's)."""
 
-    def __init__(self, corp_id, cache, per_minute=PER_MINUTE, per_hour=PER_HOUR,
-                 clock=time.time):
+    def __init__(self, corp_id, cache, per_minute=PER_MINUTE, per_hour=PER_HOUR, clock=time.time):
         self.prefix = f"wecom:limits:{corp_id}"
         self.cache = cache
         self.clock = clock

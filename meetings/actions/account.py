@@ -40,7 +40,9 @@ def record_login_failed(username: str | None, *, source_ip: str | None = None) -
     """A refused log-in: the name that was tried (which may belong to nobody), never the
     password."""
     return audit.record(
-        Action.LOGIN_FAILED, username=username or "?", source_ip=source_ip,
+        Action.LOGIN_FAILED,
+        username=username or "?",
+        source_ip=source_ip,
         outcome=AuditEvent.Outcome.FAILED,
     )
 
@@ -52,7 +54,11 @@ def record_account_change(detail: str, rows: list[dict[str, Any]]) -> AuditEvent
     block names."""
     actor, source_ip = audit.current_actor()
     return audit.record(
-        Action.ROLE_CHANGE, actor=actor, changes=rows, source_ip=source_ip, detail=detail,
+        Action.ROLE_CHANGE,
+        actor=actor,
+        changes=rows,
+        source_ip=source_ip,
+        detail=detail,
     )
 
 
@@ -90,7 +96,8 @@ def grant_role(
             flags = {"is_staff": not remove} if staff else {}
         changed = [
             (name, getattr(user, name), value)
-            for name, value in flags.items() if getattr(user, name) != value
+            for name, value in flags.items()
+            if getattr(user, name) != value
         ]
         if changed:
             # Recorded by meetings.signals, as every flag change is.

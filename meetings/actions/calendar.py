@@ -177,9 +177,15 @@ def _read(
             return current
     missing = WeComError("oa/calendar/get", description="the calendar is not in the answer")
     raise _refused(
-        calendar.cal_id, body, missing, actor, source_ip,
-        reason=_("WeCom no longer gives this app this calendar; it may have been deleted "
-                 "there. Nothing was saved; delete it here if it is gone."),
+        calendar.cal_id,
+        body,
+        missing,
+        actor,
+        source_ip,
+        reason=_(
+            "WeCom no longer gives this app this calendar; it may have been deleted "
+            "there. Nothing was saved; delete it here if it is gone."
+        ),
     )
 
 
@@ -264,7 +270,10 @@ def _store(
         setattr(row, name, value)
     row.save()
     audit.record(
-        Action.CALENDAR, actor=actor, changes=_rows(before, after), source_ip=source_ip,
+        Action.CALENDAR,
+        actor=actor,
+        changes=_rows(before, after),
+        source_ip=source_ip,
         detail=_detail("added" if created else "updated", cal_id, row.summary),
     )
     return Saved(row, sorted(userid for userid in unshared if userid))
@@ -275,7 +284,10 @@ def _forget(calendar: Calendar, *, actor: Actor, source_ip: str | None) -> None:
     before = _kept(calendar)
     Calendar.objects.filter(pk=calendar.pk).delete()
     audit.record(
-        Action.CALENDAR, actor=actor, changes=_rows(before, {}), source_ip=source_ip,
+        Action.CALENDAR,
+        actor=actor,
+        changes=_rows(before, {}),
+        source_ip=source_ip,
         detail=_detail("deleted", calendar.cal_id, calendar.summary),
     )
 
@@ -298,7 +310,10 @@ def _take_in(
             setattr(row, name, value)
         row.save()
         audit.record(
-            Action.CALENDAR, actor=actor, changes=rows, source_ip=source_ip,
+            Action.CALENDAR,
+            actor=actor,
+            changes=rows,
+            source_ip=source_ip,
             detail=_detail("refreshed from WeCom", row.cal_id, row.summary),
         )
         changed.append(row)
@@ -322,7 +337,9 @@ def _record_refused(
     # configuration) says nothing about the calendar itself.
     refused = error.kind == "permanent"
     return audit.record(
-        Action.CALENDAR, actor=actor, source_ip=source_ip,
+        Action.CALENDAR,
+        actor=actor,
+        source_ip=source_ip,
         changes=_rows(before, tried) if body else [],
         outcome=AuditEvent.Outcome.REFUSED if refused else AuditEvent.Outcome.FAILED,
         detail=_detail(f"not saved: {error}", cal_id or "(new)", tried.get("summary")),

@@ -52,8 +52,11 @@ def _refusal_recorded(action: str) -> Callable[[Fn], Fn]:
             except ActionError as refusal:
                 with transaction.atomic():
                     audit.record(
-                        action, actor=actor, meeting=Meeting.objects.filter(pk=meeting.pk).first(),
-                        source_ip=source_ip, outcome=AuditEvent.Outcome.REFUSED,
+                        action,
+                        actor=actor,
+                        meeting=Meeting.objects.filter(pk=meeting.pk).first(),
+                        source_ip=source_ip,
+                        outcome=AuditEvent.Outcome.REFUSED,
                         detail=_refusal_words(refusal),
                     )
                 raise
@@ -65,8 +68,10 @@ def _refusal_recorded(action: str) -> Callable[[Fn], Fn]:
 
 def _refusal_words(refusal: ActionError) -> str:
     if isinstance(refusal, StaleVersion):
-        return (f"saved by someone else since version {refusal.loaded_version} was loaded "
-                f"(now {refusal.meeting.version})")
+        return (
+            f"saved by someone else since version {refusal.loaded_version} was loaded "
+            f"(now {refusal.meeting.version})"
+        )
     return str(refusal)
 
 
@@ -129,8 +134,12 @@ def edit_meeting(
     _decided(meeting.pk)
     meeting.refresh_from_db()
     audit.record(
-        Action.EDIT, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
-        source_ip=source_ip, outcome=PENDING,
+        Action.EDIT,
+        actor=actor,
+        meeting=meeting,
+        changes=audit.change_rows(rows),
+        source_ip=source_ip,
+        outcome=PENDING,
     )
     return EditResult(meeting, rows)
 
@@ -145,7 +154,10 @@ def create_meeting(
     invitees including `admin_userid`. Until WeCom answers, the meeting has no meetingid."""
     body = rules.prune(body)
     meeting = Meeting(
-        admin_userid=admin_userid, status=Status.SCHEDULED, version=1, synced_version=0,
+        admin_userid=admin_userid,
+        status=Status.SCHEDULED,
+        version=1,
+        synced_version=0,
         sync_state=SyncState.PENDING,
     )
     payloads.apply_body(meeting, body)
@@ -155,8 +167,12 @@ def create_meeting(
     rows = [("admin_userid", None, admin_userid)]
     rows += payloads.changes({}, payloads.desired_body(meeting))
     audit.record(
-        Action.CREATE, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
-        source_ip=source_ip, outcome=PENDING,
+        Action.CREATE,
+        actor=actor,
+        meeting=meeting,
+        changes=audit.change_rows(rows),
+        source_ip=source_ip,
+        outcome=PENDING,
     )
     return meeting
 
@@ -185,10 +201,12 @@ def cancel_meeting(
         if occurrence is None:
             # Chosen from a list WeCom has renamed since (the series moved): the page shows
             # the current one.
-            raise ActionError(_(
-                "WeCom no longer lists this occurrence (the series may have moved). "
-                "Choose it again from the occurrences listed now."
-            ))
+            raise ActionError(
+                _(
+                    "WeCom no longer lists this occurrence (the series may have moved). "
+                    "Choose it again from the occurrences listed now."
+                )
+            )
         if not meeting.can_cancel(occurrence):
             raise ActionError(_("Only an occurrence still to come can be cancelled."))
         Meeting.objects.filter(pk=meeting.pk).update(
@@ -199,8 +217,13 @@ def cancel_meeting(
     _decided(meeting.pk)
     meeting.refresh_from_db()
     audit.record(
-        Action.CANCEL, actor=actor, meeting=meeting, changes=rows, source_ip=source_ip,
-        detail=detail, outcome=PENDING,
+        Action.CANCEL,
+        actor=actor,
+        meeting=meeting,
+        changes=rows,
+        source_ip=source_ip,
+        detail=detail,
+        outcome=PENDING,
     )
     return meeting
 
@@ -218,8 +241,12 @@ def retry_sync(meeting: Meeting, *, actor: Actor, source_ip: str | None = None) 
     transaction.on_commit(partial(tasks.enqueue, meeting.pk))
     meeting.refresh_from_db()
     audit.record(
-        Action.RETRY, actor=actor, meeting=meeting, source_ip=source_ip,
-        detail=stopped, outcome=PENDING,
+        Action.RETRY,
+        actor=actor,
+        meeting=meeting,
+        source_ip=source_ip,
+        detail=stopped,
+        outcome=PENDING,
     )
     return meeting
 
@@ -244,8 +271,9 @@ def resolve_conflict(
         raise ActionError(_("The choice does not match the conflicting fields."))
     settled = [
         {
-            **audit.change_rows([(name, meeting.conflict[name]["mine"],
-                                  meeting.conflict[name][choice])])[0],
+            **audit.change_rows(
+                [(name, meeting.conflict[name]["mine"], meeting.conflict[name][choice])]
+            )[0],
             "choice": choice,
         }
         for name, choice in choices.items()
@@ -267,14 +295,19 @@ def resolve_conflict(
         payloads.apply_body(meeting, groups_of(body, taken))
     remaining = {name: v for name, v in meeting.conflict.items() if name not in choices}
     endings.settled_conflict(
-        meeting.pk, synced_state=rules.prune(body_from_leaves(base)), remaining=remaining,
+        meeting.pk,
+        synced_state=rules.prune(body_from_leaves(base)),
+        remaining=remaining,
         version_up=bool(taken),
     )
     if not remaining:
         transaction.on_commit(partial(tasks.enqueue, meeting.pk))
     meeting.refresh_from_db()
     audit.record(
-        Action.RESOLVE_CONFLICT, actor=actor, meeting=meeting, changes=settled,
+        Action.RESOLVE_CONFLICT,
+        actor=actor,
+        meeting=meeting,
+        changes=settled,
         source_ip=source_ip,
         detail=f"still in conflict: {', '.join(sorted(remaining))}" if remaining else "",
         outcome=AuditEvent.Outcome.OK if remaining else PENDING,

@@ -61,16 +61,18 @@ def import_meeting(
     meeting.sync_state = SyncState.SYNCED
     meeting.save()
     # Everyone the meeting names joins the directory, nameless until an export names them.
-    people.note_seen(
-        [meeting.admin_userid, *meeting.participants.values_list("userid", flat=True)]
-    )
+    people.note_seen([meeting.admin_userid, *meeting.participants.values_list("userid", flat=True)])
     rows = payloads.changes(before, meeting.synced_state)
     if status_before != meeting.status:
         rows.insert(0, ("status", status_before, meeting.status))
     if created or rows:
         audit.record(
-            Action.IMPORT, actor=actor, meeting=meeting, changes=audit.change_rows(rows),
-            source_ip=source_ip, detail="new" if created else "refreshed from WeCom",
+            Action.IMPORT,
+            actor=actor,
+            meeting=meeting,
+            changes=audit.change_rows(rows),
+            source_ip=source_ip,
+            detail="new" if created else "refreshed from WeCom",
         )
     return meeting, created
 
@@ -94,14 +96,19 @@ def request_pull(meetingid: str, change: str = "") -> int | None:
     if meeting.sync_state in (SyncState.FAILED, SyncState.CONFLICT):
         # A meeting waiting for a person keeps waiting: their Retry or choice reads WeCom
         # anew anyway.
-        logger.info("WeCom callback: %s for meeting %s left to a person (%s)",
-                    change, meetingid, meeting.sync_state)
+        logger.info(
+            "WeCom callback: %s for meeting %s left to a person (%s)",
+            change,
+            meetingid,
+            meeting.sync_state,
+        )
         return None
     if not _still_to_come(meeting):
         # The sync only works on meetings still to come; on others it would record a
         # failure for a change nobody made here.
-        logger.info("WeCom callback: %s for meeting %s ignored, no longer scheduled here",
-                    change, meetingid)
+        logger.info(
+            "WeCom callback: %s for meeting %s ignored, no longer scheduled here", change, meetingid
+        )
         return None
     endings.pull_requested(meeting.pk)
     transaction.on_commit(partial(tasks.enqueue, meeting.pk))

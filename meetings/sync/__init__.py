@@ -30,7 +30,25 @@ from .merge import TIME, body_from_leaves, groups_of, leaves, merge, same, to_se
 from .run import reconcile
 
 __all__ = [
-    "AGAIN", "BUSY", "CONFLICT", "FAILED", "GONE", "NOTHING", "RETRY", "SYNCED", "TAKEN_IN",
-    "Result", "TIME", "body_from_leaves", "claim", "groups_of", "leaves", "merge", "reconcile",
-    "redact", "same", "sweep", "to_send",
+    "AGAIN",
+    "BUSY",
+    "CONFLICT",
+    "FAILED",
+    "GONE",
+    "NOTHING",
+    "RETRY",
+    "SYNCED",
+    "TAKEN_IN",
+    "Result",
+    "TIME",
+    "body_from_leaves",
+    "claim",
+    "groups_of",
+    "leaves",
+    "merge",
+    "reconcile",
+    "redact",
+    "same",
+    "sweep",
+    "to_send",
 ]

@@ -179,20 +179,19 @@ class Caller:
         )
 
 
-
 def unconfirmed_sends(meeting_pk: int, since_version: int) -> list[dict[str, Any]]:
     """The bodies of updates sent since the version WeCom last confirmed, answered or not (a
     read-back that failed leaves an accepted update unconfirmed), a list sent with
     set_invitees as the invitees of an update."""
-    rows = (
-        SyncAttempt.objects.filter(
-            meeting_id=meeting_pk, path__in=(UPDATE, SET_INVITEES), version__gt=since_version,
-        )
-        .values_list("path", "request")
-    )
+    rows = SyncAttempt.objects.filter(
+        meeting_id=meeting_pk,
+        path__in=(UPDATE, SET_INVITEES),
+        version__gt=since_version,
+    ).values_list("path", "request")
     return [
         {"invitees": {"userid": [i.get("userid") for i in request.get("invitees") or []]}}
-        if path == SET_INVITEES else request
+        if path == SET_INVITEES
+        else request
         for path, request in rows
     ]
 

@@ -73,7 +73,8 @@ def create(run: Run) -> Result | Created:
         raise CallFailed(attempt)
     answer = attempt.answer
     if not run.ending.took_id(
-        meetingid=answer["meetingid"], meeting_code=answer.get("meeting_code") or "",
+        meetingid=answer["meetingid"],
+        meeting_code=answer.get("meeting_code") or "",
         meeting_link=answer.get("meeting_link") or "",
         excess_users=answer.get("excess_users") or [],
     ):
@@ -99,7 +100,8 @@ def create_body(meeting: Meeting) -> tuple[dict[str, Any], bool]:
         return body, True
     del body["invitees"]
     body["settings"] = {
-        name: value for name, value in body["settings"].items()
+        name: value
+        for name, value in body["settings"].items()
         if name not in payloads.SETTINGS_LISTS
     }
     return body, False
@@ -126,9 +128,7 @@ def wait_for_create(run: Run, err: WeComError) -> Result:
     return run.ending.retry(delay + random.uniform(0, delay / 10), problems.wecom(err))
 
 
-def find_created(
-    run: Run, bodies: list[dict[str, Any]]
-) -> tuple[str, dict[str, Any]] | None:
+def find_created(run: Run, bodies: list[dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
     """(meetingid, get_info answer) of a meeting WeCom holds that one of these create bodies
     made: the organiser's, with that title and start, not yet known here."""
     wanted = {(b["title"], int(b["meeting_start"])) for b in bodies if b.get("title")}
@@ -165,8 +165,10 @@ def adopt(run: Run, meetingid: str, info: dict[str, Any]) -> Result:
     None), so the next run sends whatever was decided here since."""
     try:
         kept = run.ending.took_id(
-            meetingid=meetingid, meeting_code=info.get("meeting_code") or "",
-            meeting_link=info.get("meeting_link") or "", adopted=True,
+            meetingid=meetingid,
+            meeting_code=info.get("meeting_code") or "",
+            meeting_link=info.get("meeting_link") or "",
+            adopted=True,
         )
     except IntegrityError:
         return run.ending.failed(problems.Problem("already_here"), counted=False)

@@ -51,8 +51,12 @@ class Result:
 
 def _no_problem() -> dict[str, Any]:
     return {
-        "sync_error": "", "sync_error_field": "", "sync_errcode": None, "sync_problem": None,
-        "sync_tries": 0, "next_attempt_at": None,
+        "sync_error": "",
+        "sync_error_field": "",
+        "sync_errcode": None,
+        "sync_problem": None,
+        "sync_tries": 0,
+        "next_attempt_at": None,
     }
 
 
@@ -66,8 +70,10 @@ def words(problem: problems.Problem) -> str:
 def _problem_fields(problem: problems.Problem, field_name: str = "") -> dict[str, Any]:
     words_now = words(problem)
     return {
-        "sync_error": words_now, "sync_error_field": field_name or "",
-        "sync_errcode": problem.errcode, "sync_problem": problem.stored(),
+        "sync_error": words_now,
+        "sync_error_field": field_name or "",
+        "sync_errcode": problem.errcode,
+        "sync_problem": problem.stored(),
     }
 
 
@@ -94,17 +100,20 @@ def settled_conflict(
     """A person chose between their value and WeCom's: the chosen WeCom values are the base
     now, and once no conflict is left the meeting waits for a run."""
     Meeting.objects.filter(pk=pk).update(
-        synced_state=synced_state, conflict=remaining,
+        synced_state=synced_state,
+        conflict=remaining,
         sync_state=SyncState.CONFLICT if remaining else SyncState.PENDING,
         version=F("version") + 1 if version_up else F("version"),
-        sync_tries=0, next_attempt_at=None,
+        sync_tries=0,
+        next_attempt_at=None,
     )
 
 
 def pull_requested(pk: int) -> None:
     """A read of WeCom is asked for; an edit on its way reads WeCom anyway."""
     Meeting.objects.filter(pk=pk).update(
-        pull_requested=True, next_attempt_at=None,
+        pull_requested=True,
+        next_attempt_at=None,
         sync_state=Case(
             When(synced_version__gte=F("version"), then=Value(SyncState.PENDING)),
             default=F("sync_state"),
@@ -135,16 +144,22 @@ class Ending:
         (problems.Problem each, with the occurrence's start): the rest is done, and the
         meeting shows the first of them as failed."""
         fields = {
-            "synced_state": state, "synced_version": self.version, "synced_at": timezone.now(),
-            "conflict": {}, "pull_requested": False, **_no_problem(), **(extra or {}),
+            "synced_state": state,
+            "synced_version": self.version,
+            "synced_at": timezone.now(),
+            "conflict": {},
+            "pull_requested": False,
+            **_no_problem(),
+            **(extra or {}),
         }
         current = {**fields, "sync_state": SyncState.SYNCED}
         if lost:
             current.update(sync_state=SyncState.FAILED, **_problem_fields(lost[0]))
         stored = self.lease.release(
-            self.version, current, {**fields, "sync_state": SyncState.PENDING},
-            then=lambda _stored: self._settle(AuditEvent.Outcome.OK, attempts=attempts,
-                                              lost=lost),
+            self.version,
+            current,
+            {**fields, "sync_state": SyncState.PENDING},
+            then=lambda _stored: self._settle(AuditEvent.Outcome.OK, attempts=attempts, lost=lost),
         )
         if stored is None:
             return Result(BUSY, detail="lease lost")
@@ -164,7 +179,8 @@ class Ending:
     def already_synced(self) -> Result:
         self.lease.release(
             self.version,
-            {"sync_state": SyncState.SYNCED, "pull_requested": False, **_no_problem()}, {},
+            {"sync_state": SyncState.SYNCED, "pull_requested": False, **_no_problem()},
+            {},
         )
         return Result(NOTHING, detail="already synced")
 
@@ -176,16 +192,21 @@ class Ending:
         """Stop: a person must act (Retry, a new edit, another time). The record's pending
         actions of this version fail with the same reason."""
         fields = {
-            "sync_state": SyncState.FAILED, "next_attempt_at": None, "pull_requested": False,
+            "sync_state": SyncState.FAILED,
+            "next_attempt_at": None,
+            "pull_requested": False,
             "sync_tries": F("sync_tries") + 1 if counted else F("sync_tries"),
             **_problem_fields(problem, field_name),
         }
+
         def settle(stored: int) -> None:
             if stored == self.version:
                 self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
 
         stored = self.lease.release(
-            self.version, fields, {"sync_state": SyncState.PENDING, "next_attempt_at": None},
+            self.version,
+            fields,
+            {"sync_state": SyncState.PENDING, "next_attempt_at": None},
             then=settle,
         )
         if stored is not None and stored != self.version:
@@ -216,8 +237,12 @@ class Ending:
 
         stored = self.lease.release(
             self.version,
-            {"sync_state": SyncState.CONFLICT, "conflict": conflicts, "pull_requested": False,
-             **_no_problem()},
+            {
+                "sync_state": SyncState.CONFLICT,
+                "conflict": conflicts,
+                "pull_requested": False,
+                **_no_problem(),
+            },
             {"sync_state": SyncState.PENDING},
             then=settle,
         )
@@ -256,8 +281,11 @@ class Ending:
         created again. A meeting found in WeCom and taken over (`adopted`) has WeCom's state
         as its base (synced_state None), so the next run sends what was decided here since.
         False when the lease was lost."""
-        fields: dict[str, Any] = {"meetingid": meetingid, "meeting_code": meeting_code,
-                  "meeting_link": meeting_link}
+        fields: dict[str, Any] = {
+            "meetingid": meetingid,
+            "meeting_code": meeting_code,
+            "meeting_link": meeting_link,
+        }
         if excess_users is not None:
             fields["excess_users"] = excess_users
         if adopted:
@@ -297,10 +325,10 @@ class Ending:
             # Nobody here made this change, but the record must show it: who changed what is
             # the auditors' question, and "someone in WeCom" is part of the answer.
             audit.record(
-                AuditEvent.Action.IMPORT, meeting=meeting, detail=TAKEN_IN,
-                changes=audit.change_rows(
-                    payloads.changes(before, payloads.desired_body(meeting))
-                ),
+                AuditEvent.Action.IMPORT,
+                meeting=meeting,
+                detail=TAKEN_IN,
+                changes=audit.change_rows(payloads.changes(before, payloads.desired_body(meeting))),
             )
         self.version += 1
         logger.info("meeting %s: took in %s from WeCom", self.pk, ", ".join(merged.taken))
@@ -311,8 +339,10 @@ class Ending:
         with transaction.atomic():
             if self.lease.keep(status=new) and old != new:
                 audit.record(
-                    AuditEvent.Action.IMPORT, meeting=Meeting.objects.get(pk=self.pk),
-                    detail=TAKEN_IN, changes=[{"field": "status", "old": old, "new": new}],
+                    AuditEvent.Action.IMPORT,
+                    meeting=Meeting.objects.get(pk=self.pk),
+                    detail=TAKEN_IN,
+                    changes=[{"field": "status", "old": old, "new": new}],
                 )
 
     # --- the record ---
@@ -332,8 +362,7 @@ class Ending:
         lost_dates = {p.params.get("date"): p for p in lost}
         events = (
             AuditEvent.objects.with_outcome()
-            .filter(meeting_id=self.pk, action__in=audit.CAUSES_SYNC,
-                    version__lte=self.version)
+            .filter(meeting_id=self.pk, action__in=audit.CAUSES_SYNC, version__lte=self.version)
             .exclude(outcome=AuditEvent.Outcome.REFUSED)
             # The meeting as it stands now, for the events appended, in the same query.
             .select_related("meeting")
@@ -358,8 +387,11 @@ class Ending:
             if this_outcome == event.effective_outcome:
                 continue
             audit.record(
-                AuditEvent.Action.SYNC_RESULT, meeting=meeting, outcome=this_outcome,
-                detail=this_detail, settles=event,
+                AuditEvent.Action.SYNC_RESULT,
+                meeting=meeting,
+                outcome=this_outcome,
+                detail=this_detail,
+                settles=event,
             )
 
 

@@ -119,9 +119,7 @@ def sweep(now: datetime | None = None) -> list[int]:
     )
     Meeting.objects.filter(expired).update(lease_owner="", lease_expires=None)
     if recovered:
-        logger.warning(
-            "sweep: %d meetings were left by a worker that stopped", recovered
-        )
+        logger.warning("sweep: %d meetings were left by a worker that stopped", recovered)
     due = (
         Meeting.objects.filter(Q(version__gt=F("synced_version")) | Q(pull_requested=True))
         .exclude(sync_state__in=(SyncState.FAILED, SyncState.CONFLICT))

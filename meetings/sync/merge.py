@@ -78,7 +78,8 @@ def differing(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
     """The leaves in which two bodies differ, as WeCom would tell them apart."""
     first, second = leaves(a), leaves(b)
     return sorted(
-        key for key in {*first, *second}
+        key
+        for key in {*first, *second}
         if not same(first.get(key, ABSENT), second.get(key, ABSENT))
     )
 

@@ -57,9 +57,9 @@ def wanted(
     body = payloads.as_wecom_holds(desired, admin_userid)
     mine, held_leaves = leaves(body), leaves(theirs)
     filled = {
-        key: held_leaves[key] for key in FILLED_BY_WECOM
-        if mine.get(key) in (ABSENT, None, "") and key in held_leaves
-        and _applies(key, mine)
+        key: held_leaves[key]
+        for key in FILLED_BY_WECOM
+        if mine.get(key) in (ABSENT, None, "") and key in held_leaves and _applies(key, mine)
     }
     if not filled:
         return body
@@ -287,8 +287,7 @@ def verify(intended: dict[str, Any], theirs: dict[str, Any]) -> Verdict:
     be contradicted, and is taken as held."""
     want, have = leaves(intended), leaves(theirs)
     missing = {
-        key: have[key] for key, value in want.items()
-        if key in have and not same(value, have[key])
+        key: have[key] for key, value in want.items() if key in have and not same(value, have[key])
     }
     confirmed = {**{k: v for k, v in want.items() if k not in have}, **have}
     return Verdict(missing, rules.prune(body_from_leaves(confirmed)))

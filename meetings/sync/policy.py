@@ -62,9 +62,14 @@ def decide(err: WeComError, *, tries: int, last_errcode: int | None) -> Decision
         return Decision(False, problem=problems.Problem("token_refused", errcode=err.errcode))
     if isinstance(err, TransientError | TokenError):
         if tries + 1 >= max_tries():
-            return Decision(False, problem=problems.Problem(
-                "gave_up", {"tries": tries + 1, "reason": _short_reason(err)}, err.errcode,
-            ))
+            return Decision(
+                False,
+                problem=problems.Problem(
+                    "gave_up",
+                    {"tries": tries + 1, "reason": _short_reason(err)},
+                    err.errcode,
+                ),
+            )
         delay = backoff(tries + 1)
         if err.retry_after:
             # WeCom said how long the block lasts: wait it out, spread a little so the
@@ -83,4 +88,3 @@ def _short_reason(err: WeComError) -> str:
     if err.errcode is None:
         return err.description
     return f"errcode {err.errcode}"
-

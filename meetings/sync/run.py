@@ -52,9 +52,7 @@ from .policy import backoff, decide, max_tries
 logger = logging.getLogger("meetings.sync")
 
 
-def reconcile(
-    pk: int, *, owner: str | None = None, client: WeComClient | None = None
-) -> Result:
+def reconcile(pk: int, *, owner: str | None = None, client: WeComClient | None = None) -> Result:
     """Bring WeCom to the meeting's desired state, as far as a person need not decide."""
     owner = owner or new_owner()
     if not claim(pk, owner, timezone.now()):
@@ -125,8 +123,12 @@ def _guard(run: Run) -> Result | None:
         return ending.failed(
             problems.Problem("not_scheduled", {"status": meeting.status}), counted=False
         )
-    if _owes(meeting) and not meeting.cancel_requested and not meeting.reminders.is_repeat \
-            and meeting.start <= timezone.now():
+    if (
+        _owes(meeting)
+        and not meeting.cancel_requested
+        and not meeting.reminders.is_repeat
+        and meeting.start <= timezone.now()
+    ):
         return ending.failed(problems.Problem("started"), counted=False)
     return None
 
@@ -159,7 +161,8 @@ def _update(run: Run, read: Attempt) -> Result:
     if the_plan.empty:
         read.mark(Outcome.NOTHING)
         return run.ending.synced(
-            verify(the_plan.intended, theirs).confirmed, lost=run.lost,
+            verify(the_plan.intended, theirs).confirmed,
+            lost=run.lost,
             attempts=[read.pk],
         )
     start = the_plan.update.get("meeting_start")
@@ -183,7 +186,8 @@ def _plan(run: Run, theirs: dict[str, Any]) -> Plan:
         meeting.sub_meetings, meeting.cancel_sub_meetingids, _now_unix()
     )
     arguments: dict[str, Any] = {
-        "admin_userid": meeting.admin_userid, "cancels": cancels,
+        "admin_userid": meeting.admin_userid,
+        "cancels": cancels,
         "invitee_cap": rules.configured_invitee_cap(),
     }
     the_plan = make_plan(desired, meeting.synced_state, theirs, **arguments)
@@ -191,9 +195,7 @@ def _plan(run: Run, theirs: dict[str, Any]) -> Plan:
         # Only now is it worth asking whether those were our own unconfirmed sends.
         sent = unconfirmed_sends(meeting.pk, meeting.synced_version)
         if sent:
-            the_plan = make_plan(
-                desired, meeting.synced_state, theirs, sent=sent, **arguments
-            )
+            the_plan = make_plan(desired, meeting.synced_state, theirs, sent=sent, **arguments)
     return the_plan
 
 
@@ -254,16 +256,23 @@ def refresh_occurrences(run: Run, info: dict[str, Any]) -> None:
         if row is None:
             return
         followed = follow_cancels(
-            row["sub_meetings"], fresh, row["cancel_sub_meetingids"],
+            row["sub_meetings"],
+            fresh,
+            row["cancel_sub_meetingids"],
             timezone.get_current_timezone(),
         )
         _send, started = pending_cancels(fresh, followed.ids, _now_unix())
         ids = [i for i in followed.ids if i not in {o["sub_meetingid"] for o in started}]
         run.lost += [_gone(o, fresh) for o in followed.lost]
         run.lost += [
-            problems.Problem("occurrence_started", {
-                "when": o["start"], "date": local_date(o["start"]),
-            }) for o in started
+            problems.Problem(
+                "occurrence_started",
+                {
+                    "when": o["start"],
+                    "date": local_date(o["start"]),
+                },
+            )
+            for o in started
         ]
         Meeting.objects.filter(pk=run.meeting.pk).update(
             sub_meetings=fresh, cancel_sub_meetingids=ids
@@ -273,11 +282,14 @@ def refresh_occurrences(run: Run, info: dict[str, Any]) -> None:
 
 def _gone(occurrence: dict[str, Any], fresh: list[dict[str, Any]]) -> Problem:
     moved = nearest(fresh, occurrence["start"])
-    return problems.Problem("occurrence_gone", {
-        "when": occurrence["start"],
-        "moved": moved["start"] if moved else occurrence["start"],
-        "date": local_date(occurrence["start"]),
-    })
+    return problems.Problem(
+        "occurrence_gone",
+        {
+            "when": occurrence["start"],
+            "moved": moved["start"] if moved else occurrence["start"],
+            "date": local_date(occurrence["start"]),
+        },
+    )
 
 
 def _now_unix() -> int:
@@ -310,9 +322,7 @@ def failed_call(run: Run, attempt: Attempt) -> Result:
     """Decide by the error's class (policy); record the try with that decision."""
     # CallFailed carries only attempts that failed.
     assert attempt.error is not None
-    decision = decide(
-        attempt.error, tries=run.ending.tries, last_errcode=run.meeting.sync_errcode
-    )
+    decision = decide(attempt.error, tries=run.ending.tries, last_errcode=run.meeting.sync_errcode)
     if decision.retry:
         attempt.mark(Outcome.RETRY if decision.counted else Outcome.NOTHING)
         return run.ending.retry(decision.delay, decision.problem, counted=decision.counted)

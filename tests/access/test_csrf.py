@@ -9,16 +9,12 @@ from tests.meetings.factories import form_data, make_meeting
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(
-    "name", ["meetings:edit", "meetings:sync_retry", "meetings:sync_resolve"]
-)
+@pytest.mark.parametrize("name", ["meetings:edit", "meetings:sync_retry", "meetings:sync_resolve"])
 def test_it_refuses_a_change_posted_without_the_csrf_token(name, client_for):
     meeting = make_meeting(title="周会")
     client = client_for("administrator", enforce_csrf_checks=True)
 
-    response = client.post(
-        reverse(name, args=[meeting.pk]), form_data(meeting, title="被改")
-    )
+    response = client.post(reverse(name, args=[meeting.pk]), form_data(meeting, title="被改"))
 
     assert response.status_code == 403
     meeting.refresh_from_db()

@@ -18,8 +18,10 @@ def _limit(settings):
 
 def log_in(client, username, password, address="10.0.0.1"):
     return client.post(
-        reverse("login"), {"username": username, "password": password},
-        REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en",
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
 

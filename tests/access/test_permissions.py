@@ -20,8 +20,13 @@ def meeting(people):
     meeting = make_meeting(title="周会")
     event = account_actions.record_login(people["administrator"])
     SyncAttempt.objects.create(
-        meeting=meeting, meetingid=meeting.meetingid, version=1, path="meeting/get_info",
-        started_at=meeting.created_at, duration_ms=5, outcome=SyncAttempt.Outcome.OK,
+        meeting=meeting,
+        meetingid=meeting.meetingid,
+        version=1,
+        path="meeting/get_info",
+        started_at=meeting.created_at,
+        duration_ms=5,
+        outcome=SyncAttempt.Outcome.OK,
         event=event,
     )
     return meeting
@@ -55,8 +60,10 @@ def pages(meeting):
         ("export", "get", reverse("admin:meetings_auditevent_export"), audit),
         ("attempts", "get", reverse("admin:meetings_syncattempt_changelist"), audit),
         (
-            "attempt", "get",
-            reverse("admin:meetings_syncattempt_change", args=[attempt.pk]), audit,
+            "attempt",
+            "get",
+            reverse("admin:meetings_syncattempt_change", args=[attempt.pk]),
+            audit,
         ),
         ("meetings", "get", reverse("admin:meetings_meeting_changelist"), audit),
         ("meeting", "get", reverse("admin:meetings_meeting_change", args=[meeting.pk]), audit),

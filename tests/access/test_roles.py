@@ -16,7 +16,10 @@ def test_it_gives_each_group_only_its_permissions():
 
     assert codenames("会议管理员") == {"view_meeting", "edit_meeting"}
     assert codenames("审计员") == {
-        "view_meeting", "view_meetingsettings", "view_reminders", "view_auditevent",
+        "view_meeting",
+        "view_meetingsettings",
+        "view_reminders",
+        "view_auditevent",
         "view_syncattempt",
     }
 

@@ -40,15 +40,15 @@ def test_it_offers_a_superuser_no_way_to_add_change_or_delete(client_for, edited
     assert reverse("admin:meetings_auditevent_add") not in page
     assert 'name="action"' not in page
     assert client.get(reverse("admin:meetings_auditevent_add")).status_code == 403
-    assert client.get(
-        reverse("admin:meetings_auditevent_delete", args=[event.pk])
-    ).status_code == 403
+    assert (
+        client.get(reverse("admin:meetings_auditevent_delete", args=[event.pk])).status_code == 403
+    )
     detail = reverse("admin:meetings_auditevent_change", args=[event.pk])
     response = client.post(detail, {"actor_username": "someone", "outcome": "failed"})
     assert response.status_code == 403
-    response = client.post(changelist, {"action": "delete_selected", "_selected_action": [
-        event.pk
-    ]})
+    response = client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [event.pk]}
+    )
     assert AuditEvent.objects.get(pk=event.pk).actor_username == "wang.admin"
     for name in ("syncattempt", "meeting"):
         assert client.get(reverse(f"admin:meetings_{name}_add")).status_code == 403
@@ -57,9 +57,11 @@ def test_it_offers_a_superuser_no_way_to_add_change_or_delete(client_for, edited
 def test_it_shows_the_changes_as_an_old_to_new_table(client_for, edited):
     event = AuditEvent.objects.get(action="edit")
 
-    page = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en").get(
-        reverse("admin:meetings_auditevent_change", args=[event.pk])
-    ).content.decode()
+    page = (
+        client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
+        .get(reverse("admin:meetings_auditevent_change", args=[event.pk]))
+        .content.decode()
+    )
 
     assert '<table class="audit-changes">' in page
     assert "<td>周会</td><td>例会</td>" in page.replace("<td>→</td>", "")
@@ -111,9 +113,11 @@ def test_it_exports_the_filtered_list_as_csv(client_for, edited, people):
 
 
 def test_it_links_the_export_from_the_list(client_for, edited):
-    page = client_for("auditor").get(
-        reverse("admin:meetings_auditevent_changelist"), {"action__exact": "edit"}
-    ).content.decode()
+    page = (
+        client_for("auditor")
+        .get(reverse("admin:meetings_auditevent_changelist"), {"action__exact": "edit"})
+        .content.decode()
+    )
 
     assert reverse("admin:meetings_auditevent_export") + "?action__exact=edit" in page
 
@@ -122,9 +126,11 @@ def test_it_shows_a_meeting_with_its_events_and_without_its_secrets(client_for, 
     meeting = make_meeting(title="周会", settings={"password": "482913"})
     edit(meeting, people, title="例会")
 
-    page = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en").get(
-        reverse("admin:meetings_meeting_change", args=[meeting.pk])
-    ).content.decode()
+    page = (
+        client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
+        .get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
+        .content.decode()
+    )
 
     assert "wang.admin" in page and "例会" in page
     assert "482913" not in page
@@ -133,13 +139,23 @@ def test_it_shows_a_meeting_with_its_events_and_without_its_secrets(client_for, 
 def test_it_shows_an_attempt_with_the_event_that_caused_it(client_for, edited):
     event = AuditEvent.objects.get(action="edit")
     attempt = SyncAttempt.objects.create(
-        meeting=edited, meetingid=edited.meetingid, version=2, path="meeting/update",
-        started_at=event.at, duration_ms=40, errcode=0, errmsg="ok",
-        outcome=SyncAttempt.Outcome.OK, request={"title": "例会"}, event=event,
+        meeting=edited,
+        meetingid=edited.meetingid,
+        version=2,
+        path="meeting/update",
+        started_at=event.at,
+        duration_ms=40,
+        errcode=0,
+        errmsg="ok",
+        outcome=SyncAttempt.Outcome.OK,
+        request={"title": "例会"},
+        event=event,
     )
 
-    page = client_for("auditor").get(
-        reverse("admin:meetings_syncattempt_change", args=[attempt.pk])
-    ).content.decode()
+    page = (
+        client_for("auditor")
+        .get(reverse("admin:meetings_syncattempt_change", args=[attempt.pk]))
+        .content.decode()
+    )
 
     assert reverse("admin:meetings_auditevent_change", args=[event.pk]) in page

@@ -54,8 +54,7 @@ def shown(html):
 def record(people, sandbox):
     """One event of every kind the record holds."""
     admin = people["administrator"]
-    meeting = make_meeting(title="周会", meetingid="hywords01",
-                           settings={"password": "1234"})
+    meeting = make_meeting(title="周会", meetingid="hywords01", settings={"password": "1234"})
     body = payloads.desired_body(meeting)
     body["settings"]["auto_record_type"] = "cloud"
     body["settings"]["password"] = "5678"
@@ -63,26 +62,57 @@ def record(people, sandbox):
     meeting_actions.edit_meeting(meeting, body, actor=admin, loaded_version=meeting.version)
     meeting_actions.create_meeting(payloads.desired_body(meeting), admin_userid="lisi", actor=admin)
     meeting_actions.cancel_meeting(make_meeting(title="取消的会"), actor=admin)
-    audit.record(Action.IMPORT, meeting=meeting, detail=sync.TAKEN_IN,
-                 changes=[{"field": "status", "old": Status.SCHEDULED, "new": Status.ENDED}])
+    audit.record(
+        Action.IMPORT,
+        meeting=meeting,
+        detail=sync.TAKEN_IN,
+        changes=[{"field": "status", "old": Status.SCHEDULED, "new": Status.ENDED}],
+    )
     audit.record(Action.IMPORT, meeting=meeting, detail="new")
-    audit.record(Action.CANCEL, actor=admin, meeting=meeting, detail="occurrence 1796796000",
-                 changes=[{"field": "occurrence", "old": "1796796000", "new": "cancelled"}])
+    audit.record(
+        Action.CANCEL,
+        actor=admin,
+        meeting=meeting,
+        detail="occurrence 1796796000",
+        changes=[{"field": "occurrence", "old": "1796796000", "new": "cancelled"}],
+    )
     audit.record(Action.RETRY, actor=admin, meeting=meeting, detail="failed: timeout")
-    audit.record(Action.RESOLVE_CONFLICT, actor=admin, meeting=meeting, outcome=Outcome.PENDING,
-                 changes=[{"field": "title", "old": "周会", "new": "例会"}])
+    audit.record(
+        Action.RESOLVE_CONFLICT,
+        actor=admin,
+        meeting=meeting,
+        outcome=Outcome.PENDING,
+        changes=[{"field": "title", "old": "周会", "new": "例会"}],
+    )
     pending = audit.record(Action.EDIT, actor=admin, meeting=meeting, outcome=Outcome.PENDING)
     SyncAttempt.objects.create(
-        meeting=meeting, meetingid=meeting.meetingid, version=meeting.version,
-        path="meeting/update", started_at=timezone.now(), duration_ms=12, errcode=400031,
-        errmsg="meeting not exist", outcome=SyncAttempt.Outcome.FAILED, request={},
+        meeting=meeting,
+        meetingid=meeting.meetingid,
+        version=meeting.version,
+        path="meeting/update",
+        started_at=timezone.now(),
+        duration_ms=12,
+        errcode=400031,
+        errmsg="meeting not exist",
+        outcome=SyncAttempt.Outcome.FAILED,
+        request={},
         event=pending,
     )
-    audit.record(Action.SYNC_RESULT, meeting=meeting, settles=pending, outcome=Outcome.FAILED,
-                 detail="failed: meeting not exist")
+    audit.record(
+        Action.SYNC_RESULT,
+        meeting=meeting,
+        settles=pending,
+        outcome=Outcome.FAILED,
+        detail="failed: meeting not exist",
+    )
     calendar_actions.add_calendar(
-        {"summary": "部门日历", "color": "#0000FF", "description": "", "admins": ["lisi"],
-         "shares": [{"userid": "lisi", "permission": 1}]},
+        {
+            "summary": "部门日历",
+            "color": "#0000FF",
+            "description": "",
+            "admins": ["lisi"],
+            "shares": [{"userid": "lisi", "permission": 1}],
+        },
         actor=admin,
     )
     account_actions.record_login(admin)
@@ -101,12 +131,13 @@ def admin_pages(client, meeting):
     yield "events", client.get(events)
     yield "events by outcome", client.get(events, {"outcome": "failed"})
     for event in AuditEvent.objects.all():
-        yield f"event {event.action} {event.detail}", client.get(
-            reverse("admin:meetings_auditevent_change", args=[event.pk]))
+        yield (
+            f"event {event.action} {event.detail}",
+            client.get(reverse("admin:meetings_auditevent_change", args=[event.pk])),
+        )
     yield "attempts", client.get(reverse("admin:meetings_syncattempt_changelist"))
     for attempt in SyncAttempt.objects.all():
-        yield "attempt", client.get(
-            reverse("admin:meetings_syncattempt_change", args=[attempt.pk]))
+        yield "attempt", client.get(reverse("admin:meetings_syncattempt_change", args=[attempt.pk]))
     yield "meetings", client.get(reverse("admin:meetings_meeting_changelist"))
     yield "meeting", client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
 
@@ -116,8 +147,11 @@ def stored_codes():
     codes = {value for value in Action.values if "_" in value}
     fields = {row["field"] for e in AuditEvent.objects.all() for row in e.changes}
     fields |= {"settings.", "reminders.", "meeting_start", "meeting_duration"}
-    details = {e.detail for e in AuditEvent.objects.exclude(detail="")
-               if presenters.detail_words(e.detail) != e.detail}
+    details = {
+        e.detail
+        for e in AuditEvent.objects.exclude(detail="")
+        if presenters.detail_words(e.detail) != e.detail
+    }
     return codes, fields, details
 
 
@@ -132,14 +166,19 @@ def leaks(texts, codes, fields):
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_admin_page_speaks_the_readers_language(
-    client_for, record, catalogue, language  # noqa: F811
+    client_for,
+    record,
+    catalogue,  # noqa: F811 - the fixture imported above
+    language,
 ):
     client = client_for("auditor", HTTP_ACCEPT_LANGUAGE=language)
     codes, fields, details = stored_codes()
     english = {e.msgid for e in catalogue if e.translated() and e.msgstr != e.msgid}
     # The role groups' names are data (the groups are called so), not our words.
     chinese = {e.msgstr for e in catalogue if e.translated() and e.msgstr != e.msgid} - {
-        "会议管理员", "审计员"}
+        "会议管理员",
+        "审计员",
+    }
     pages = 0
     for name, response in admin_pages(client, record):
         assert response.status_code == 200, name
@@ -157,6 +196,7 @@ def test_every_admin_page_speaks_the_readers_language(
 def test_the_csv_headings_speak_the_readers_language(client_for, record):
     for language, heading in (("zh-hans", "操作（存储值）"), ("en", "action (as stored)")):
         response = client_for("auditor", HTTP_ACCEPT_LANGUAGE=language).get(
-            reverse("admin:meetings_auditevent_export"))
+            reverse("admin:meetings_auditevent_export")
+        )
         header = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[0]
         assert heading in header.split(",")

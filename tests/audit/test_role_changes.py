@@ -28,10 +28,15 @@ def rows_of(events):
 
 def change_form(user, **overrides):
     data = {
-        "username": user.username, "first_name": "", "last_name": "", "email": "",
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": "",
         "groups": list(user.groups.values_list("pk", flat=True)),
         "user_permissions": list(user.user_permissions.values_list("pk", flat=True)),
-        "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
         "date_joined_1": "09:00:00",
     }
     for flag in ("is_active", "is_staff", "is_superuser"):
@@ -53,15 +58,24 @@ def root(client_for):
 def test_a_user_created_in_the_admin(root):
     since = last_pk()
 
-    response = root.post(reverse("admin:auth_user_add"), {
-        "username": "sun", "password1": "Nine-lives-42x", "password2": "Nine-lives-42x",
-        "usable_password": "true",
-    }, **IP)
+    response = root.post(
+        reverse("admin:auth_user_add"),
+        {
+            "username": "sun",
+            "password1": "Nine-lives-42x",
+            "password2": "Nine-lives-42x",
+            "usable_password": "true",
+        },
+        **IP,
+    )
 
     assert response.status_code == 302
     [event] = new_events(since)
     assert (event.actor_username, event.source_ip, event.detail) == (
-        "root", "10.4.4.4", "user sun created")
+        "root",
+        "10.4.4.4",
+        "user sun created",
+    )
     assert {"field": "is_active", "old": "", "new": True} in event.changes
     assert {"field": "is_superuser", "old": "", "new": False} in event.changes
     assert "pbkdf2" not in str(event.changes)
@@ -89,7 +103,8 @@ def test_a_flag_flipped_in_the_admin(root, people, flag):
 
     response = root.post(
         reverse("admin:auth_user_change", args=[user.pk]),
-        change_form(user, **{flag: None if before else "on"}), **IP,
+        change_form(user, **{flag: None if before else "on"}),
+        **IP,
     )
 
     assert response.status_code == 302
@@ -103,8 +118,11 @@ def test_a_users_own_permissions_changed_in_the_admin(root, people):
     permission = Permission.objects.get(codename="view_auditevent")
     since = last_pk()
 
-    root.post(reverse("admin:auth_user_change", args=[user.pk]),
-              change_form(user, user_permissions=[permission.pk]), **IP)
+    root.post(
+        reverse("admin:auth_user_change", args=[user.pk]),
+        change_form(user, user_permissions=[permission.pk]),
+        **IP,
+    )
 
     assert rows_of(new_events(since)) == [
         {"field": "permission", "old": "", "new": "meetings.view_auditevent"}
@@ -115,9 +133,15 @@ def test_a_password_set_by_an_administrator_is_recorded_but_never_shown(root, pe
     user = people["administrator"]
     since = last_pk()
 
-    response = root.post(reverse("admin:auth_user_password_change", args=[user.pk]), {
-        "password1": "Brand-new-77q", "password2": "Brand-new-77q", "usable_password": "true",
-    }, **IP)
+    response = root.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {
+            "password1": "Brand-new-77q",
+            "password2": "Brand-new-77q",
+            "usable_password": "true",
+        },
+        **IP,
+    )
 
     assert response.status_code == 302
     [event] = new_events(since)
@@ -135,8 +159,11 @@ def test_a_group_created_and_its_permissions_changed_in_the_admin(root):
 
     root.post(reverse("admin:auth_group_add"), {"name": "值班", "permissions": [view.pk]}, **IP)
     group = Group.objects.get(name="值班")
-    root.post(reverse("admin:auth_group_change", args=[group.pk]),
-              {"name": "值班", "permissions": [edit.pk]}, **IP)
+    root.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": "值班", "permissions": [edit.pk]},
+        **IP,
+    )
 
     events = new_events(since)
     assert [e.detail for e in events][:2] == ["group 值班 created", "group 值班"]
@@ -153,8 +180,11 @@ def test_the_permissions_of_a_role_group_changed_in_the_admin(root):
     extra = Permission.objects.get(codename="edit_meeting")
     since = last_pk()
 
-    root.post(reverse("admin:auth_group_change", args=[group.pk]),
-              {"name": "审计员", "permissions": [*kept, extra.pk]}, **IP)
+    root.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": "审计员", "permissions": [*kept, extra.pk]},
+        **IP,
+    )
 
     [event] = new_events(since)
     assert event.changes == [{"field": "permission", "old": "", "new": "meetings.edit_meeting"}]
@@ -165,8 +195,7 @@ def test_a_group_deleted_in_the_admin_names_who_lost_it(root, people):
     group = Group.objects.get(name="会议管理员")
     since = last_pk()
 
-    response = root.post(reverse("admin:auth_group_delete", args=[group.pk]), {"post": "yes"},
-                         **IP)
+    response = root.post(reverse("admin:auth_group_delete", args=[group.pk]), {"post": "yes"}, **IP)
 
     assert response.status_code == 302
     [event] = new_events(since)
@@ -179,9 +208,14 @@ def test_a_group_renamed_in_the_admin(root):
     group = Group.objects.get(name="审计员")
     since = last_pk()
 
-    root.post(reverse("admin:auth_group_change", args=[group.pk]), {
-        "name": "审计", "permissions": list(group.permissions.values_list("pk", flat=True)),
-    }, **IP)
+    root.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {
+            "name": "审计",
+            "permissions": list(group.permissions.values_list("pk", flat=True)),
+        },
+        **IP,
+    )
 
     assert rows_of(new_events(since)) == [{"field": "name", "old": "审计员", "new": "审计"}]
 
@@ -198,8 +232,10 @@ def test_changes_made_from_the_other_side_or_a_shell_are_recorded_too(people):
 
     events = new_events(since)
     assert [(e.detail, e.actor_username) for e in events] == [
-        ("user wang.admin", "system"), ("user wang.admin", "system"),
-        ("group 审计员", "system"), ("user root deleted", "system"),
+        ("user wang.admin", "system"),
+        ("user wang.admin", "system"),
+        ("group 审计员", "system"),
+        ("user root deleted", "system"),
     ]
     assert events[1].changes == [
         {"field": "group", "old": "会议管理员", "new": ""},

@@ -28,12 +28,17 @@ def test_it_keeps_every_secret_out_of_the_record_logs_and_pages(
     edit_url = reverse("meetings:edit", args=[meeting.pk])
     for password, host_key in zip(PASSWORDS, HOST_KEYS, strict=True):
         meeting.refresh_from_db()
-        response = client.post(edit_url, form_data(
-            meeting, **{
-                "settings-password": password, "settings-enable_host_key": "on",
-                "settings-host_key": host_key,
-            },
-        ))
+        response = client.post(
+            edit_url,
+            form_data(
+                meeting,
+                **{
+                    "settings-password": password,
+                    "settings-enable_host_key": "on",
+                    "settings-host_key": host_key,
+                },
+            ),
+        )
         assert response.status_code == 302
         sync.reconcile(meeting.pk)
     meeting.refresh_from_db()
@@ -50,22 +55,24 @@ def test_it_keeps_every_secret_out_of_the_record_logs_and_pages(
     assert error.status_code == 500
 
     auditor = client_for("superuser")
-    admin_pages = [
-        auditor.get(reverse("admin:meetings_auditevent_change", args=[e.pk]))
-        for e in AuditEvent.objects.all()
-    ] + [
-        auditor.get(reverse("admin:meetings_syncattempt_change", args=[a.pk]))
-        for a in SyncAttempt.objects.all()
-    ] + [
-        auditor.get(reverse("admin:meetings_meeting_change", args=[meeting.pk])),
-        auditor.get(reverse("admin:meetings_auditevent_changelist")),
-        auditor.get(reverse("admin:meetings_auditevent_export")),
-    ]
+    admin_pages = (
+        [
+            auditor.get(reverse("admin:meetings_auditevent_change", args=[e.pk]))
+            for e in AuditEvent.objects.all()
+        ]
+        + [
+            auditor.get(reverse("admin:meetings_syncattempt_change", args=[a.pk]))
+            for a in SyncAttempt.objects.all()
+        ]
+        + [
+            auditor.get(reverse("admin:meetings_meeting_change", args=[meeting.pk])),
+            auditor.get(reverse("admin:meetings_auditevent_changelist")),
+            auditor.get(reverse("admin:meetings_auditevent_export")),
+        ]
+    )
     places = {
-        "events": json.dumps(list(AuditEvent.objects.values()), default=str,
-                             ensure_ascii=False),
-        "attempts": json.dumps(list(SyncAttempt.objects.values()), default=str,
-                               ensure_ascii=False),
+        "events": json.dumps(list(AuditEvent.objects.values()), default=str, ensure_ascii=False),
+        "attempts": json.dumps(list(SyncAttempt.objects.values()), default=str, ensure_ascii=False),
         "logs": caplog.text,
         "error page": error.content.decode(),
         "admin": "".join(
@@ -76,8 +83,7 @@ def test_it_keeps_every_secret_out_of_the_record_logs_and_pages(
     assert AuditEvent.objects.filter(action="edit", meeting=meeting).count() == 2
     assert SyncAttempt.objects.filter(meetingid=meeting.meetingid, path="meeting/update").count()
     leaks = {
-        (place, secret) for place, text in places.items() for secret in secrets
-        if secret in text
+        (place, secret) for place, text in places.items() for secret in secrets if secret in text
     }
     assert leaks == set()
     assert Meeting.objects.get(pk=meeting.pk).settings.password == PASSWORDS[-1]

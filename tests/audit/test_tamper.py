@@ -82,23 +82,26 @@ def test_verify_audit_checks_an_earlier_head_is_still_in_the_chain(events):
 
 @postgres_only
 @pytest.mark.django_db
-@pytest.mark.parametrize("sql", [
-    f"UPDATE {TABLE} SET detail = 'x'",
-    f"DELETE FROM {TABLE}",
-    f"TRUNCATE {TABLE}",
-    f"ALTER TABLE {TABLE} DISABLE TRIGGER USER",
-    f"ALTER TABLE {TABLE} DISABLE TRIGGER meetings_auditevent_append_only",
-    f"DROP TRIGGER meetings_auditevent_append_only ON {TABLE}",
-    f"ALTER TABLE {TABLE} ADD COLUMN note text",
-    f"DROP TABLE {TABLE}",
-    "SET session_replication_role = replica",
-    "ALTER FUNCTION meetings_append_only() RENAME TO gone",
-    "CREATE OR REPLACE FUNCTION meetings_append_only() RETURNS trigger LANGUAGE plpgsql "
-    "AS $$ BEGIN RETURN NEW; END $$",
-    "UPDATE meetings_syncattempt SET request = '{}'",
-    "DELETE FROM meetings_syncattempt",
-    "TRUNCATE meetings_syncattempt",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"UPDATE {TABLE} SET detail = 'x'",
+        f"DELETE FROM {TABLE}",
+        f"TRUNCATE {TABLE}",
+        f"ALTER TABLE {TABLE} DISABLE TRIGGER USER",
+        f"ALTER TABLE {TABLE} DISABLE TRIGGER meetings_auditevent_append_only",
+        f"DROP TRIGGER meetings_auditevent_append_only ON {TABLE}",
+        f"ALTER TABLE {TABLE} ADD COLUMN note text",
+        f"DROP TABLE {TABLE}",
+        "SET session_replication_role = replica",
+        "ALTER FUNCTION meetings_append_only() RENAME TO gone",
+        "CREATE OR REPLACE FUNCTION meetings_append_only() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN RETURN NEW; END $$",
+        "UPDATE meetings_syncattempt SET request = '{}'",
+        "DELETE FROM meetings_syncattempt",
+        "TRUNCATE meetings_syncattempt",
+    ],
+)
 def test_the_app_role_is_refused_each_way_of_rewriting_the_record(events, sql):
     assert connection.settings_dict["USER"] != OWNER["USER"]  # the tests run as the app role
     before = AuditEvent.objects.count()
@@ -110,11 +113,14 @@ def test_the_app_role_is_refused_each_way_of_rewriting_the_record(events, sql):
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("sql", [
-    f"UPDATE {TABLE} SET detail = 'x'",
-    f"DELETE FROM {TABLE}",
-    f"TRUNCATE {TABLE}",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"UPDATE {TABLE} SET detail = 'x'",
+        f"DELETE FROM {TABLE}",
+        f"TRUNCATE {TABLE}",
+    ],
+)
 def test_the_triggers_refuse_the_owner_too_and_the_old_flush_switch_is_gone(events, sql):
     before = AuditEvent.objects.count()
     with as_owner(connection):
@@ -127,11 +133,15 @@ def test_the_triggers_refuse_the_owner_too_and_the_old_flush_switch_is_gone(even
 @pytest.mark.django_db(transaction=True)
 def test_the_triggers_survive_every_migration():
     if connection.vendor == "postgresql":
-        sql = ("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled = 'O' "
-               "AND tgrelid IN ('meetings_auditevent'::regclass, 'meetings_syncattempt'::regclass)")
+        sql = (
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled = 'O' "
+            "AND tgrelid IN ('meetings_auditevent'::regclass, 'meetings_syncattempt'::regclass)"
+        )
         wanted = {
-            "meetings_auditevent_append_only", "meetings_auditevent_no_truncate",
-            "meetings_syncattempt_no_delete", "meetings_syncattempt_sent_fixed",
+            "meetings_auditevent_append_only",
+            "meetings_auditevent_no_truncate",
+            "meetings_syncattempt_no_delete",
+            "meetings_syncattempt_sent_fixed",
             "meetings_syncattempt_no_truncate",
         }
     else:
@@ -146,8 +156,9 @@ def test_the_triggers_survive_every_migration():
 @pytest.mark.django_db(transaction=True)
 def test_verify_audit_names_an_event_the_owner_changed(events):
     target = events[2]
-    as_owner_without_triggers((f"UPDATE {TABLE} SET source_ip = %s WHERE id = %s",
-                               ["203.0.113.9", target.pk]))
+    as_owner_without_triggers(
+        (f"UPDATE {TABLE} SET source_ip = %s WHERE id = %s", ["203.0.113.9", target.pk])
+    )
 
     assert f"event {target.pk} no longer matches its hash" in verify()
 
@@ -157,8 +168,9 @@ def test_verify_audit_names_an_event_the_owner_changed(events):
 def test_verify_audit_names_where_the_owner_deleted_an_event(events):
     as_owner_without_triggers((f"DELETE FROM {TABLE} WHERE id = %s", [events[2].pk]))
 
-    assert (f"an event is missing before event {events[3].pk} (after event {events[1].pk})"
-            in verify())
+    assert (
+        f"an event is missing before event {events[3].pk} (after event {events[1].pk})" in verify()
+    )
 
 
 @pytest.mark.audit_tampered
@@ -167,17 +179,32 @@ def test_verify_audit_names_an_event_inserted_in_the_middle(events):
     # A well-formed event chained to the second one, squeezed in with a higher id: the one
     # that really followed the second no longer follows its predecessor.
     forged = AuditEvent(
-        actor_username="wang.admin", action="login", at=events[1].at, outcome="ok",
-        prev_hash=events[1].hash, changes=[], detail="", title="", meetingid="",
+        actor_username="wang.admin",
+        action="login",
+        at=events[1].at,
+        outcome="ok",
+        prev_hash=events[1].hash,
+        changes=[],
+        detail="",
+        title="",
+        meetingid="",
     )
     forged.hash = chain.chain_hash(forged)
     as_owner_without_triggers(
         (f"UPDATE {TABLE} SET id = id + 1000 WHERE id > %s", [events[1].pk]),
-        (f"INSERT INTO {TABLE} (id, actor_username, action, meetingid, title, at, changes, "
-         "outcome, detail, prev_hash, hash) "
-         "VALUES (%s, %s, %s, '', '', %s, '[]', 'ok', '', %s, %s)",
-         [events[1].pk + 500, forged.actor_username, forged.action, forged.at,
-          forged.prev_hash, forged.hash]),
+        (
+            f"INSERT INTO {TABLE} (id, actor_username, action, meetingid, title, at, changes, "
+            "outcome, detail, prev_hash, hash) "
+            "VALUES (%s, %s, %s, '', '', %s, '[]', 'ok', '', %s, %s)",
+            [
+                events[1].pk + 500,
+                forged.actor_username,
+                forged.action,
+                forged.at,
+                forged.prev_hash,
+                forged.hash,
+            ],
+        ),
     )
 
     assert f"event {events[1].pk + 500} was inserted" in verify()
@@ -189,8 +216,15 @@ def test_verify_audit_names_a_back_dated_event_appended_with_a_good_hash(events)
     # The app role may INSERT: someone holding its password appends a perfectly chained
     # event dated last week. Times only go forward along the chain, so it stands out.
     forged = AuditEvent(
-        actor_username="li.audit", action="login", at=events[0].at - timedelta(days=7),
-        outcome="ok", prev_hash=events[-1].hash, changes=[], detail="", title="", meetingid="",
+        actor_username="li.audit",
+        action="login",
+        at=events[0].at - timedelta(days=7),
+        outcome="ok",
+        prev_hash=events[-1].hash,
+        changes=[],
+        detail="",
+        title="",
+        meetingid="",
     )
     forged.hash = chain.chain_hash(forged)
     statement(
@@ -208,7 +242,8 @@ def test_verify_audit_names_a_back_dated_event_appended_with_a_good_hash(events)
 def test_verify_audit_names_an_event_inserted_without_a_hash(events):
     statement(
         f"INSERT INTO {TABLE} (actor_username, action, meetingid, title, at, changes, outcome, "
-        "detail) VALUES ('root', 'login', '', '', %s, '[]', 'ok', '')", [events[-1].at],
+        "detail) VALUES ('root', 'login', '', '', %s, '[]', 'ok', '')",
+        [events[-1].at],
     )
     forged_pk = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
 

@@ -163,8 +163,10 @@ def main():
     call_command("createcachetable", verbosity=0)
     began = time.perf_counter()
     fill(args.meetings)
-    print(f"{connection.vendor}: {args.meetings} meetings filled in "
-          f"{time.perf_counter() - began:.1f} s")
+    print(
+        f"{connection.vendor}: {args.meetings} meetings filled in "
+        f"{time.perf_counter() - began:.1f} s"
+    )
     # Wall times mean little on a machine busy with other work: the load says how busy it is.
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"connections kept {connection.settings_dict['CONN_MAX_AGE']} s (DB_CONN_MAX_AGE)")
@@ -181,16 +183,36 @@ def main():
     invite_many(crowded, 300)
     edit_url = reverse("meetings:edit", args=[middle.pk])
 
-    compare("list page (first page)", args.runs, lambda: client.get("/"),
-            lambda: client.get("/admin/meetings/meeting/"), "changelist")
+    compare(
+        "list page (first page)",
+        args.runs,
+        lambda: client.get("/"),
+        lambda: client.get("/admin/meetings/meeting/"),
+        "changelist",
+    )
     # The same rows deep in the list: the admin shows 100 a page, the list 25.
     page = max(1, min(200, args.meetings // 25))
-    compare(f"list page (page {page})", args.runs, lambda: client.get(f"/?page={page}"),
-            lambda: client.get(f"/admin/meetings/meeting/?p={(page - 1) // 4}"), "changelist")
-    compare("list page (search by title)", args.runs, lambda: client.get("/?q=例会 4242"),
-            lambda: client.get("/admin/meetings/meeting/?q=例会 4242"), "changelist")
-    compare("edit page", args.runs, lambda: client.get(edit_url),
-            lambda: client.get(f"/admin/meetings/meeting/{middle.pk}/change/"), "change page")
+    compare(
+        f"list page (page {page})",
+        args.runs,
+        lambda: client.get(f"/?page={page}"),
+        lambda: client.get(f"/admin/meetings/meeting/?p={(page - 1) // 4}"),
+        "changelist",
+    )
+    compare(
+        "list page (search by title)",
+        args.runs,
+        lambda: client.get("/?q=例会 4242"),
+        lambda: client.get("/admin/meetings/meeting/?q=例会 4242"),
+        "changelist",
+    )
+    compare(
+        "edit page",
+        args.runs,
+        lambda: client.get(edit_url),
+        lambda: client.get(f"/admin/meetings/meeting/{middle.pk}/change/"),
+        "change page",
+    )
     for meeting in (middle, crowded):
         meeting = Meeting.objects.select_related("settings", "reminders").get(pk=meeting.pk)
         url = reverse("meetings:edit", args=[meeting.pk])
@@ -208,7 +230,9 @@ def main():
 
             def redraw(url=url, body=body):
                 return client.post(
-                    url, body, content_type="application/x-www-form-urlencoded",
+                    url,
+                    body,
+                    content_type="application/x-www-form-urlencoded",
                     HTTP_HX_REQUEST="true",
                 )
 

@@ -60,8 +60,12 @@ def grow(start, count):
     people = count // 10
     Person.objects.bulk_create(
         [
-            Person(userid=userid, name=name, department=DEPARTMENTS[n % len(DEPARTMENTS)],
-                   source=Person.Source.CSV)
+            Person(
+                userid=userid,
+                name=name,
+                department=DEPARTMENTS[n % len(DEPARTMENTS)],
+                source=Person.Source.CSV,
+            )
             for n in range(start // 10, people)
             for userid, name in [person(n)]
         ]
@@ -150,8 +154,10 @@ def main():
                 cursor.execute("ANALYZE")
         code = Meeting.objects.get(meetingid=f"hysearch{500:08d}").meeting_code
         searches["meeting code"] = f"{code[:3]} {code[3:6]} {code[6:]}"
-        print(f"\n{connection.vendor}: {size} meetings, {Person.objects.count()} people "
-              f"(filled in {time.perf_counter() - began:.1f} s)")
+        print(
+            f"\n{connection.vendor}: {size} meetings, {Person.objects.count()} people "
+            f"(filled in {time.perf_counter() - began:.1f} s)"
+        )
         for label, text in searches.items():
             query = {"q": text} if text else {}
 

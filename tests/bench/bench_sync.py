@@ -81,8 +81,12 @@ def own_database():
 
     name = f"{parts.path.lstrip('/') or 'wecom'}_bench_{uuid.uuid4().hex[:8]}"
     server = psycopg.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username,
-        password=parts.password, dbname="postgres", autocommit=True,
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+        autocommit=True,
     )
     server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     os.environ["DATABASE_URL"] = parts._replace(path=f"/{name}").geturl()
@@ -113,7 +117,11 @@ def start(command, log_name):
     # Left open: the process writes to it until it stops.
     log = open(BENCH_DIR / log_name, "wb")
     return subprocess.Popen(
-        command, cwd=BASE_DIR, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+        command,
+        cwd=BASE_DIR,
+        env=dict(os.environ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -188,11 +196,13 @@ def run(args, port, queue):
             f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}",
             flush=True,
         )
-        print(f"One by one: {args.sample} meetings of {INVITEES} and of {args.crowd} invitees…",
-              flush=True)
+        print(
+            f"One by one: {args.sample} meetings of {INVITEES} and of {args.crowd} invitees…",
+            flush=True,
+        )
         alone = {
             INVITEES: one_by_one(sandbox, users[:INVITEES], args.sample),
-            args.crowd: one_by_one(sandbox, users[:args.crowd], args.sample),
+            args.crowd: one_by_one(sandbox, users[: args.crowd], args.sample),
         }
 
         # The saves above queued their syncs, which the runs here did already.
@@ -208,15 +218,27 @@ def run(args, port, queue):
             flush=True,
         )
         for number in range(args.workers):
-            workers.append(start(
-                [
-                    str(PYTHON.with_name("celery")), "-A", "config", "worker",
-                    f"--pool={args.pool}", f"--concurrency={args.concurrency}", "-Q", queue,
-                    "-n", f"bench{number}-{queue}@%h", "--without-gossip", "--without-mingle",
-                    "--without-heartbeat", "--loglevel=WARNING",
-                ],
-                f"worker{number}.log",
-            ))
+            workers.append(
+                start(
+                    [
+                        str(PYTHON.with_name("celery")),
+                        "-A",
+                        "config",
+                        "worker",
+                        f"--pool={args.pool}",
+                        f"--concurrency={args.concurrency}",
+                        "-Q",
+                        queue,
+                        "-n",
+                        f"bench{number}-{queue}@%h",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                        "--loglevel=WARNING",
+                    ],
+                    f"worker{number}.log",
+                )
+            )
         # The clock (and the CPU count) starts at the first call to WeCom, not at start-up.
         wait_until(lambda: sandbox.requests("meeting/get_info"), 120, "the first call")
         started, cpu_before = time.time(), sum(cpu_seconds(w) for w in workers)
@@ -245,7 +267,8 @@ def new_meetings(sandbox, userids, count):
         if len(userids) > 100:
             invitees = [{"userid": userid} for userid in ["zhangsan", *userids]]
             sandbox.call(
-                "meeting/set_invitees", {"meetingid": meetingid, "invitees": invitees},
+                "meeting/set_invitees",
+                {"meetingid": meetingid, "invitees": invitees},
                 token=token,
             )
         info = sandbox.call("meeting/get_info", {"meetingid": meetingid}, token=token)
@@ -288,7 +311,8 @@ def one_by_one(sandbox, userids, count):
             tasks.sync_meeting(pk)
             figures["cpu"].append(time.process_time() - began)
         statements = [
-            q["sql"] for q in queries.captured_queries
+            q["sql"]
+            for q in queries.captured_queries
             if not q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
         ]
         cached = [s for s in statements if "django_cache" in s]
@@ -306,7 +330,8 @@ def drained(pks, timeout):
 
     mine = Meeting.objects.filter(pk__in=pks)
     wait_until(
-        lambda: not mine.exclude(sync_state=SyncState.SYNCED).exists(), timeout,
+        lambda: not mine.exclude(sync_state=SyncState.SYNCED).exists(),
+        timeout,
         "every meeting to sync",
     )
     return list(mine.values_list("pk", "synced_at", "saved_at"))
@@ -353,24 +378,48 @@ def report(args, alone, drain, started, cpu, log):
     def row(label, measured, reference, ratio):
         print(f"{label:<44}{measured:>12}{reference:>14}{ratio:>9.2f}")
 
-    row("throughput, meetings/s (goal ≥ 0.8 × ideal)", f"{throughput:.1f}", f"{ideal:.1f}",
-        throughput / ideal)
-    row(f"worker CPU per meeting, ms (goal ≤ {CPU_GOAL_MS})", f"{cpu_ms:.1f}", CPU_GOAL_MS,
-        cpu_ms / CPU_GOAL_MS)
-    row(f"queries per run, {INVITEES} invitees (goal ≤ {QUERIES_GOAL})", f"{queries:g}",
-        QUERIES_GOAL, queries / QUERIES_GOAL)
-    row(f"run CPU at {args.crowd} invitees vs 2 × at {INVITEES}, ms", f"{crowd_cpu:.1f}",
-        f"{2 * few_cpu:.1f}", crowd_cpu / (2 * few_cpu))
+    row(
+        "throughput, meetings/s (goal ≥ 0.8 × ideal)",
+        f"{throughput:.1f}",
+        f"{ideal:.1f}",
+        throughput / ideal,
+    )
+    row(
+        f"worker CPU per meeting, ms (goal ≤ {CPU_GOAL_MS})",
+        f"{cpu_ms:.1f}",
+        CPU_GOAL_MS,
+        cpu_ms / CPU_GOAL_MS,
+    )
+    row(
+        f"queries per run, {INVITEES} invitees (goal ≤ {QUERIES_GOAL})",
+        f"{queries:g}",
+        QUERIES_GOAL,
+        queries / QUERIES_GOAL,
+    )
+    row(
+        f"run CPU at {args.crowd} invitees vs 2 × at {INVITEES}, ms",
+        f"{crowd_cpu:.1f}",
+        f"{2 * few_cpu:.1f}",
+        crowd_cpu / (2 * few_cpu),
+    )
     print()
-    print(f"ideal = {slots} slots ÷ ({per_meeting:.2f} calls × {args.latency * 1000:.0f} ms); "
-          f"calls: {dict(sorted(calls.items()))}")
-    print(f"drain: {meetings} meetings in {elapsed:.1f} s; save → synced p50 "
-          f"{statistics.median(latencies):.2f} s, p95 "
-          f"{latencies[int(0.95 * (len(latencies) - 1))]:.2f} s")
-    print(f"one by one, {INVITEES} invitees: run CPU p50 {few_cpu:.1f} ms, queries {queries:g}, "
-          f"cache queries {statistics.median(few['cache_queries']):g}")
-    print(f"one by one, {args.crowd} invitees: run CPU p50 {crowd_cpu:.1f} ms, queries "
-          f"{crowd_queries:g}, cache queries {statistics.median(crowd['cache_queries']):g}")
+    print(
+        f"ideal = {slots} slots ÷ ({per_meeting:.2f} calls × {args.latency * 1000:.0f} ms); "
+        f"calls: {dict(sorted(calls.items()))}"
+    )
+    print(
+        f"drain: {meetings} meetings in {elapsed:.1f} s; save → synced p50 "
+        f"{statistics.median(latencies):.2f} s, p95 "
+        f"{latencies[int(0.95 * (len(latencies) - 1))]:.2f} s"
+    )
+    print(
+        f"one by one, {INVITEES} invitees: run CPU p50 {few_cpu:.1f} ms, queries {queries:g}, "
+        f"cache queries {statistics.median(few['cache_queries']):g}"
+    )
+    print(
+        f"one by one, {args.crowd} invitees: run CPU p50 {crowd_cpu:.1f} ms, queries "
+        f"{crowd_queries:g}, cache queries {statistics.median(crowd['cache_queries']):g}"
+    )
 
 
 class _Server:

@@ -107,6 +107,7 @@ def main():
     )
     url = f"http://127.0.0.1:{port}/__sandbox__"
     try:
+
         def up():
             try:
                 return requests.get(f"{url}/clock", timeout=1).ok
@@ -121,7 +122,10 @@ def main():
         callers = [
             subprocess.Popen(
                 [sys.executable, __file__, "--caller", str(until), "--threads", str(args.threads)],
-                cwd=BASE_DIR, env=dict(os.environ), stdout=subprocess.PIPE, text=True,
+                cwd=BASE_DIR,
+                env=dict(os.environ),
+                stdout=subprocess.PIPE,
+                text=True,
             )
             for _ in range(args.processes)
         ]
@@ -136,13 +140,19 @@ def main():
     spanned = (last - first) / args.lifetime
     gettoken = sum(1 for entry in log if entry["path"] == "gettoken")
     refused = sum(1 for entry in calls if entry["errcode"] in REFUSED_TOKEN)
-    print(f"{args.processes} processes × {args.threads} threads, tokens of {args.lifetime} s, "
-          f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}")
-    print(f"calls to WeCom                 {len(calls)} "
-          f"({sum(c['errors'] for c in counts)} answered with an error)")
+    print(
+        f"{args.processes} processes × {args.threads} threads, tokens of {args.lifetime} s, "
+        f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}"
+    )
+    print(
+        f"calls to WeCom                 {len(calls)} "
+        f"({sum(c['errors'] for c in counts)} answered with an error)"
+    )
     print(f"token lifetimes spanned        {spanned:.2f} (whole or begun: {int(spanned) + 1})")
-    print(f"gettoken calls                 {gettoken}   "
-          f"{gettoken / (int(spanned) + 1):.2f}× one per lifetime")
+    print(
+        f"gettoken calls                 {gettoken}   "
+        f"{gettoken / (int(spanned) + 1):.2f}× one per lifetime"
+    )
     print(f"refused for the token          {refused} (40014/42001)")
     for entry in calls:
         if entry["errcode"] in REFUSED_TOKEN:

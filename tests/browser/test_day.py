@@ -54,8 +54,11 @@ def monday(weeks_ahead=0):
 
 def weekly_series(first_day, count, title):
     meeting = make_meeting(
-        title=title, meeting_start=unix(first_day, 9), meeting_duration=1800,
-        reminders={"is_repeat": 1, "repeat_type": 1}, admin_userid="zhangsan",
+        title=title,
+        meeting_start=unix(first_day, 9),
+        meeting_duration=1800,
+        reminders={"is_repeat": 1, "repeat_type": 1},
+        admin_userid="zhangsan",
     )
     Meeting.objects.filter(pk=meeting.pk).update(
         sub_meetings=[
@@ -176,22 +179,34 @@ def fits_the_phone(page):
     assert squeezed == [], f"{page.url}: {squeezed}"
 
 
-def test_every_page_fits_a_phone(browser, live_server, admin_user, admin_password, language,
-                                 directory):
+def test_every_page_fits_a_phone(
+    browser, live_server, admin_user, admin_password, language, directory
+):
     page = open_tab(browser, live_server, admin_user, admin_password, language, viewport=PHONE)
     long_title = "第三季度全体销售与市场部门联合预算评审及下一年度规划讨论会议" * 2
     meeting = make_meeting(
-        title=long_title, admin_userid="zhangsan",
+        title=long_title,
+        admin_userid="zhangsan",
         invitees=["lisi", "a.very.long.userid.that.does.not.break.easily@example"],
         settings={"hosts": ["lisi"]},
     )
     weekly_series(monday(), 3, long_title)
     Calendar.objects.create(
-        cal_id="wcCALENDAR" + "x" * 40, summary="销售部日历", admins=["zhangsan", "lisi"],
+        cal_id="wcCALENDAR" + "x" * 40,
+        summary="销售部日历",
+        admins=["zhangsan", "lisi"],
         description="一个很长的描述" * 10,
     )
-    for url in ("/", f"/meetings/{meeting.pk}/", "/agenda/", "/agenda/?span=day",
-                "/calendars/", f"/meetings/{meeting.pk}/edit/", "/meetings/new/", "/import/"):
+    for url in (
+        "/",
+        f"/meetings/{meeting.pk}/",
+        "/agenda/",
+        "/agenda/?span=day",
+        "/calendars/",
+        f"/meetings/{meeting.pk}/edit/",
+        "/meetings/new/",
+        "/import/",
+    ):
         page.goto(url)
         fits_the_phone(page)
 

@@ -38,9 +38,7 @@ def test_a_callback_replayed_twenty_times_counts_once(sandbox, crypto, queued, c
 
     with caplog.at_level(logging.INFO, logger="meetings.callbacks"):
         # A fresh client each time, as separate connections (and web processes) would be.
-        answers = [
-            Client().post(url, data=body, content_type="text/xml") for _ in range(20)
-        ]
+        answers = [Client().post(url, data=body, content_type="text/xml") for _ in range(20)]
 
     # WeCom is answered as it expects every time, so that it stops retrying.
     assert {(a.status_code, a.content) for a in answers} == {(200, b"success")}

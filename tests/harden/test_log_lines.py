@@ -19,8 +19,9 @@ RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
 @pytest.fixture
 def log_lines():
     """What the configured console handler writes, as lines."""
-    (console,) = [h for h in logging.getLogger().handlers if isinstance(h.formatter,
-                                                                       OneLineFormatter)]
+    (console,) = [
+        h for h in logging.getLogger().handlers if isinstance(h.formatter, OneLineFormatter)
+    ]
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(console.formatter)
@@ -35,10 +36,15 @@ def log_lines():
 
 
 def test_a_newline_in_a_callback_query_does_not_start_a_line(log_lines):
-    response = Client().get("/wecom/callback/", {
-        "msg_signature": f"abc\n{FORGED}", "timestamp": f"1\r\n{FORGED}", "nonce": "n",
-        "echostr": "e",
-    })
+    response = Client().get(
+        "/wecom/callback/",
+        {
+            "msg_signature": f"abc\n{FORGED}",
+            "timestamp": f"1\r\n{FORGED}",
+            "nonce": "n",
+            "echostr": "e",
+        },
+    )
     assert response.status_code == 403
     lines = log_lines()
     assert len(lines) == 1, "a refusal is one line"

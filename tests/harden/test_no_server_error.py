@@ -69,15 +69,29 @@ def rows(db):
     calendar = Calendar.objects.create(cal_id="fuzzcal1", summary="日历", color="#112233")
     Person.objects.create(userid="zhangsan", name="张三", source=Person.Source.CSV)
     event = AuditEvent.objects.create(
-        actor=user, actor_username=user.username, action=AuditEvent.Action.EDIT,
-        meeting=meeting, meetingid=meeting.meetingid, outcome=AuditEvent.Outcome.OK,
+        actor=user,
+        actor_username=user.username,
+        action=AuditEvent.Action.EDIT,
+        meeting=meeting,
+        meetingid=meeting.meetingid,
+        outcome=AuditEvent.Outcome.OK,
     )
     attempt = SyncAttempt.objects.create(
-        meeting=meeting, meetingid=meeting.meetingid, version=1, path="meeting/update",
-        started_at=event.at, duration_ms=1, outcome=SyncAttempt.Outcome.OK,
+        meeting=meeting,
+        meetingid=meeting.meetingid,
+        version=1,
+        path="meeting/update",
+        started_at=event.at,
+        duration_ms=1,
+        outcome=SyncAttempt.Outcome.OK,
     )
-    keys = {"meeting": meeting.pk, "auditevent": event.pk, "syncattempt": attempt.pk,
-            "user": user.pk, "cal_id": calendar.cal_id}
+    keys = {
+        "meeting": meeting.pk,
+        "auditevent": event.pk,
+        "syncattempt": attempt.pk,
+        "user": user.pk,
+        "cal_id": calendar.cal_id,
+    }
     return user, keys
 
 
@@ -166,8 +180,11 @@ def test_a_nul_in_any_field_or_path_parameter_is_no_server_error(signed_in, rows
 @given(
     route=st.sampled_from(ROUTES),
     path_values=st.lists(TEXT, min_size=1, max_size=3),
-    params=st.dictionaries(st.text(max_size=12) | st.sampled_from(["q", "for", "version"]),
-                           st.lists(TEXT, max_size=2), max_size=5),
+    params=st.dictionaries(
+        st.text(max_size=12) | st.sampled_from(["q", "for", "version"]),
+        st.lists(TEXT, max_size=2),
+        max_size=5,
+    ),
     known=st.lists(st.tuples(st.integers(0, 400), TEXT), max_size=6),
     method=st.sampled_from(["GET", "POST"]),
     htmx=st.booleans(),
@@ -202,8 +219,12 @@ FIELDS = {}
 def test_the_walk_reaches_the_pages_the_fuzz_is_about():
     """Without them the tests above would pass over nothing."""
     for route in (
-        "meetings/<int:pk>/edit/", "meetings/new/", "people/search/",
-        "calendars/<text:cal_id>/edit/", "admin/meetings/auditevent/", "accounts/login/",
+        "meetings/<int:pk>/edit/",
+        "meetings/new/",
+        "people/search/",
+        "calendars/<text:cal_id>/edit/",
+        "admin/meetings/auditevent/",
+        "accounts/login/",
     ):
         assert route in ROUTES
 

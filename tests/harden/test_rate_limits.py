@@ -77,8 +77,12 @@ def shared_cache(db):
 def client_of(sandbox):
     """A client as another process would build it: its own session, the shared cache."""
     return WeComClient(
-        sandbox.url, sandbox.corp_id, sandbox.secret, sandbox.agent_id,
-        connect_timeout=2, read_timeout=5,
+        sandbox.url,
+        sandbox.corp_id,
+        sandbox.secret,
+        sandbox.agent_id,
+        connect_timeout=2,
+        read_timeout=5,
     )
 
 

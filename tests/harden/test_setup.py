@@ -29,8 +29,12 @@ def procfile_command(name, **env):
     )
     clean = {k: v for k, v in os.environ.items() if k != "VAR_DIR"}
     expanded = subprocess.run(
-        ["sh", "-c", f"printf '%s\\n' {line}"], env={**clean, **env}, cwd=ROOT,
-        capture_output=True, text=True, check=True,
+        ["sh", "-c", f"printf '%s\\n' {line}"],
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return expanded.stdout.split()
 

@@ -62,9 +62,7 @@ def test_a_series_shows_on_the_day_of_its_third_occurrence(office_client):
 
 def test_next_week_and_a_cancelled_occurrence(office_client):
     weekly_series(monday(-2) + timedelta(days=2), 5, cancelled={4})
-    response = office_client.get(
-        AGENDA, {"date": monday(2).isoformat()}, HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = office_client.get(AGENDA, {"date": monday(2).isoformat()}, HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
     assert "#occurrence-sub4" in page
     assert 'class="occurrence cancelled recurring"' in page and "Cancelled" in page

@@ -93,7 +93,8 @@ def test_it_adds_a_calendar_in_wecom_and_offers_it_to_meetings(admin, sandbox):
     assert stored["description"] == "产品部的例会\n和评审"
     assert stored["admins"] == ["zhangsan", "lisi"]
     assert stored["shares"] == [
-        {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3},
+        {"userid": "wangwu", "permission": 1},
+        {"userid": "lisi", "permission": 3},
         {"userid": "zhangsan", "permission": 1},
     ]
 
@@ -132,7 +133,8 @@ def test_it_sends_the_whole_calendar_when_one_field_is_edited(admin, sandbox):
         "description": "只改说明",
         "admins": ["zhangsan", "lisi"],
         "shares": [
-            {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3},
+            {"userid": "wangwu", "permission": 1},
+            {"userid": "lisi", "permission": 3},
             {"userid": "zhangsan", "permission": 1},
         ],
     }
@@ -142,8 +144,9 @@ def test_it_sends_the_whole_calendar_when_one_field_is_edited(admin, sandbox):
     assert "只改说明" in admin.get(edit).content.decode()
 
     edited = calendar_events()[-1]
-    assert edited.changes == [{"field": "description", "old": "产品部的例会\n和评审",
-                               "new": "只改说明"}]
+    assert edited.changes == [
+        {"field": "description", "old": "产品部的例会\n和评审", "new": "只改说明"}
+    ]
 
 
 def test_it_sends_nothing_when_nothing_changed(admin, sandbox):
@@ -229,7 +232,10 @@ def test_it_takes_in_a_change_made_in_wecom_on_refresh(admin, sandbox):
     assert "Changed in WeCom: 改名的日历." in response.content.decode()
     calendar.refresh_from_db()
     assert (calendar.summary, calendar.color, calendar.admins, calendar.shares) == (
-        "改名的日历", "#000000", [], []
+        "改名的日历",
+        "#000000",
+        [],
+        [],
     )
     assert sandbox.requests("oa/calendar/get")[-1]["body"] == {"cal_id_list": [calendar.cal_id]}
     assert calendar_events()[-1].detail.endswith("refreshed from WeCom")
@@ -239,10 +245,17 @@ def test_it_takes_a_colour_wecom_writes_in_lower_case_as_no_change_on_refresh(ad
     admin.post(NEW, typed())
     calendar = Calendar.objects.get()
     changed_in_wecom(
-        sandbox, calendar.cal_id, summary="产品部日历", color="#33aa77",
-        description="产品部的例会\n和评审", admins=["zhangsan", "lisi"],
-        shares=[{"userid": "wangwu"}, {"userid": "lisi", "permission": 3},
-                {"userid": "zhangsan", "permission": 1}],
+        sandbox,
+        calendar.cal_id,
+        summary="产品部日历",
+        color="#33aa77",
+        description="产品部的例会\n和评审",
+        admins=["zhangsan", "lisi"],
+        shares=[
+            {"userid": "wangwu"},
+            {"userid": "lisi", "permission": 3},
+            {"userid": "zhangsan", "permission": 1},
+        ],
     )
     events = len(calendar_events())
 
@@ -334,8 +347,12 @@ def test_it_shows_a_change_made_in_wecom_since_the_page_was_opened_and_writes_no
     edit = reverse("meetings:calendar_edit", args=[calendar.cal_id])
     marker = loaded(admin.get(edit).content.decode())
     changed_in_wecom(
-        sandbox, calendar.cal_id, summary="改名的日历", color="#000000",
-        description="产品部的例会\n和评审", admins=["zhangsan", "lisi"],
+        sandbox,
+        calendar.cal_id,
+        summary="改名的日历",
+        color="#000000",
+        description="产品部的例会\n和评审",
+        admins=["zhangsan", "lisi"],
         # An administrator stays among the shares (93647); wangwu's share is gone.
         shares=[{"userid": "lisi", "permission": 3}, {"userid": "zhangsan", "permission": 1}],
     )
@@ -360,7 +377,8 @@ def test_it_shows_a_change_made_in_wecom_since_the_page_was_opened_and_writes_no
     assert sandbox_calendars(sandbox)[calendar.cal_id]["summary"] == "改名的日历"
     calendar.refresh_from_db()
     assert (calendar.summary, calendar.color, calendar.shares) == (
-        "改名的日历", "#000000",
+        "改名的日历",
+        "#000000",
         [{"userid": "lisi", "permission": 3}, {"userid": "zhangsan", "permission": 1}],
     )
     (refreshed,) = calendar_events()[events:]
@@ -375,10 +393,13 @@ def test_it_shows_a_change_made_in_wecom_since_the_page_was_opened_and_writes_no
     assert wecom_calls(sandbox) == ["oa/calendar/get", "oa/calendar/get", "oa/calendar/update"]
     stored = sandbox_calendars(sandbox)[calendar.cal_id]
     assert (stored["summary"], stored["color"], stored["description"]) == (
-        "产品部日历", "#33AA77", "只改说明"
+        "产品部日历",
+        "#33AA77",
+        "只改说明",
     )
     assert stored["shares"] == [
-        {"userid": "wangwu", "permission": 1}, {"userid": "lisi", "permission": 3},
+        {"userid": "wangwu", "permission": 1},
+        {"userid": "lisi", "permission": 3},
         {"userid": "zhangsan", "permission": 1},
     ]
     assert calendar_events()[-1].detail.endswith("updated")

@@ -161,9 +161,7 @@ def test_it_refuses_to_edit_a_meeting_that_has_started(sandbox):
 
 
 def test_it_empties_ring_users_once_they_no_longer_apply(sandbox):
-    meeting = imported(
-        sandbox, settings={"remind_scope": 4, "ring_users": {"userid": ["lisi"]}}
-    )
+    meeting = imported(sandbox, settings={"remind_scope": 4, "ring_users": {"userid": ["lisi"]}})
     body = payloads.desired_body(meeting)
     body["settings"]["remind_scope"] = 2
     meeting_actions.edit_meeting(meeting, rules.prune(body), actor=None, loaded_version=1)

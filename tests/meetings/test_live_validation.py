@@ -28,15 +28,17 @@ def redraw(client, meeting, part, left, touched="", **changes):
 def oob_field(html, name):
     found = re.search(
         rf'<div class="field[^"]*" id="field-{re.escape(name)}" hx-swap-oob="true".*?\n</div>',
-        html, re.S,
+        html,
+        re.S,
     )
     return found.group(0) if found else None
 
 
 def test_leaving_a_field_shows_its_message_at_once(office_client):
     meeting = make_meeting()
-    html = redraw(office_client, meeting, "changes", "settings-password",
-                  **{"settings-password": "12a"})
+    html = redraw(
+        office_client, meeting, "changes", "settings-password", **{"settings-password": "12a"}
+    )
     block = oob_field(html, "settings-password")
     assert block is not None and 'class="field has-error"' in block
     assert '<p class="error">' in block
@@ -46,25 +48,41 @@ def test_leaving_a_field_shows_its_message_at_once(office_client):
 def test_a_field_left_earlier_keeps_its_message_while_others_are_filled(office_client):
     meeting = make_meeting()
     html = redraw(
-        office_client, meeting, "settings", "settings-enable_waiting_room",
+        office_client,
+        meeting,
+        "settings",
+        "settings-enable_waiting_room",
         touched="settings-password",
         **{"settings-password": "12a", "settings-enable_waiting_room": "on"},
     )
-    block = re.search(r'<div class="field[^"]*" id="field-settings-password".*?\n</div>', html,
-                      re.S).group(0)
+    block = re.search(
+        r'<div class="field[^"]*" id="field-settings-password".*?\n</div>', html, re.S
+    ).group(0)
     assert '<p class="error">' in block
     # A field not yet left shows nothing yet.
-    html = redraw(office_client, meeting, "settings", "settings-enable_waiting_room",
-                  **{"settings-password": "12a", "settings-enable_waiting_room": "on"})
-    block = re.search(r'<div class="field[^"]*" id="field-settings-password".*?\n</div>', html,
-                      re.S).group(0)
+    html = redraw(
+        office_client,
+        meeting,
+        "settings",
+        "settings-enable_waiting_room",
+        **{"settings-password": "12a", "settings-enable_waiting_room": "on"},
+    )
+    block = re.search(
+        r'<div class="field[^"]*" id="field-settings-password".*?\n</div>', html, re.S
+    ).group(0)
     assert '<p class="error">' not in block
 
 
 def test_a_corrected_field_loses_its_message(office_client):
     meeting = make_meeting()
-    html = redraw(office_client, meeting, "changes", "settings-password",
-                  touched="settings-password", **{"settings-password": "1234"})
+    html = redraw(
+        office_client,
+        meeting,
+        "changes",
+        "settings-password",
+        touched="settings-password",
+        **{"settings-password": "1234"},
+    )
     block = oob_field(html, "settings-password")
     assert block is not None and "has-error" not in block and '<p class="error">' not in block
 

@@ -44,9 +44,7 @@ def test_a_label_says_the_name_and_userid_and_marks_an_unknown_userid(directory)
     assert 'class="person-name">李四<' in html and 'class="person-userid">(lisi)<' in html
 
 
-def test_the_list_names_each_organiser_in_a_constant_number_of_queries(
-    office_client, directory
-):
+def test_the_list_names_each_organiser_in_a_constant_number_of_queries(office_client, directory):
     make_meeting(title="By Zhang", admin_userid="zhangsan")
     make_meeting(title="By a stranger", admin_userid="ghost")
     page = office_client.get(LIST).content.decode()

@@ -274,9 +274,7 @@ def test_the_update_cap_limits_what_one_call_carries_not_the_meeting():
     assert rules.configured_invitee_cap() == 3
     body = {"invitees": {"userid": [f"user{i}" for i in range(2000)]}}
     assert check_meeting(body, now=NOW, admin_userid="user0") == []
-    assert found(check_meeting(body, now=NOW, admin_userid="boss")) == {
-        ("invitees", "too_many")
-    }
+    assert found(check_meeting(body, now=NOW, admin_userid="boss")) == {("invitees", "too_many")}
 
 
 def test_it_falls_back_to_100_invitees_without_a_setting(settings):

@@ -29,21 +29,20 @@ def detail_url(meeting):
     return reverse("meetings:detail", args=[meeting.pk])
 
 
-
-
 def occurrence(sub_meetingid, days_ahead, deleted=False):
     # As get_info lists them: whether the occurrence exists or was deleted (sub_meetings[]
     # .status 0/1); whether it is over follows from its times.
     start = local_unix(days_ahead=days_ahead, hour=10)
-    return {"sub_meetingid": sub_meetingid, "start": start, "end": start + 3600,
-            "deleted": deleted}
+    return {"sub_meetingid": sub_meetingid, "start": start, "end": start + 3600, "deleted": deleted}
 
 
 def weekly_meeting(**fields):
     """A weekly meeting whose occurrences WeCom has listed: one past, two to come."""
     meeting = make_meeting(
-        title="Weekly sync", meeting_start=local_unix(days_ahead=7, hour=10),
-        reminders=WEEKLY, **fields,
+        title="Weekly sync",
+        meeting_start=local_unix(days_ahead=7, hour=10),
+        reminders=WEEKLY,
+        **fields,
     )
     meeting.sub_meetings = [
         occurrence("sub-1", -7),
@@ -91,8 +90,11 @@ def test_it_asks_before_cancelling_one_occurrence(admin):
 @pytest.mark.parametrize(
     "sub_meetingid, reason",
     [
-        ("sub-404", "WeCom no longer lists this occurrence (the series may have moved). "
-                    "Choose it again from the occurrences listed now."),
+        (
+            "sub-404",
+            "WeCom no longer lists this occurrence (the series may have moved). "
+            "Choose it again from the occurrences listed now.",
+        ),
         ("sub-1", "Only an occurrence still to come can be cancelled."),
     ],
     ids=["unknown", "ended"],
@@ -185,7 +187,7 @@ def test_it_says_a_meeting_is_being_cancelled_and_no_longer_offers_changes(admin
     assert edit["Location"] == detail_url(meeting)
     assert flash(edit) == [reason]
     listing = admin.get(reverse("meetings:list")).content.decode()
-    row = listing[listing.index("Going away"):]
+    row = listing[listing.index("Going away") :]
     assert "Being cancelled" in row[: row.index("</tr>")]
 
 

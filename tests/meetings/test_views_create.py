@@ -35,10 +35,6 @@ def typed(**changes):
     return as_post(form_data(new_meeting(), **values))
 
 
-
-
-
-
 def test_it_shows_the_edit_form_with_the_organiser_and_a_start_ahead(creator):
     response = creator.get(NEW)
     assert response.status_code == 200
@@ -119,7 +115,8 @@ def test_it_refuses_a_start_in_the_past_beside_the_start(creator):
 
 def test_it_redraws_a_fieldset_of_the_new_page(creator):
     response = creator.post(
-        NEW, typed(_render="settings", **{"settings-enable_host_key": "on"}),
+        NEW,
+        typed(_render="settings", **{"settings-enable_host_key": "on"}),
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200

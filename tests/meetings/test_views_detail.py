@@ -12,9 +12,7 @@ __all__ = ["office_client"]
 
 
 def detail(client, meeting):
-    response = client.get(
-        reverse("meetings:detail", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = client.get(reverse("meetings:detail", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     return response.content.decode()
 

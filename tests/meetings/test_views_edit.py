@@ -50,10 +50,6 @@ def names(response):
     return set(re.findall(r'name="([^"]+)"', response.content.decode()))
 
 
-
-
-
-
 def reload(meeting):
     return type(meeting).objects.select_related("settings", "reminders").get(pk=meeting.pk)
 

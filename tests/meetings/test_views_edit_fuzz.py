@@ -81,7 +81,5 @@ def test_it_never_answers_with_a_server_error(
     data = as_post(data)
     data.update(posted)
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-    response = office_client.post(
-        reverse("meetings:edit", args=[meeting.pk]), data, **headers
-    )
+    response = office_client.post(reverse("meetings:edit", args=[meeting.pk]), data, **headers)
     assert response.status_code < 500

@@ -41,8 +41,7 @@ def test_it_imports_one_meeting_and_links_to_it(office_client, sandbox, eager):
     assert meeting.sync_state == SyncState.SYNCED
 
 
-def test_it_keeps_the_good_ones_and_says_which_wecom_does_not_know(office_client, sandbox,
-                                                                    eager):
+def test_it_keeps_the_good_ones_and_says_which_wecom_does_not_know(office_client, sandbox, eager):
     good = sandbox.create_meeting(title="能导入的会议")
     response = office_client.post(URL, {"meetingids": f"{good}, hy-unknown-meeting"})
     page = office_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans")
@@ -68,8 +67,9 @@ def test_it_tries_again_when_wecom_does_not_answer_and_says_when_it_gave_up(
     assert "WeCom did not answer in 3 tries." in page
 
 
-def test_a_progress_page_is_its_starters_alone(office_client, sandbox, eager, client,
-                                               django_user_model):
+def test_a_progress_page_is_its_starters_alone(
+    office_client, sandbox, eager, client, django_user_model
+):
     meetingid = sandbox.create_meeting()
     progress = office_client.post(URL, {"meetingids": meetingid})["Location"]
     other = django_user_model.objects.create_superuser("other", password="x-unused-9")

@@ -182,22 +182,34 @@ def test_it_starts_today_and_shows_past_meetings_newest_first_on_request(office_
     make_meeting(title="Tomorrow", meeting_start=local_unix(days_ahead=1))
     assert titles(office_client.get(LIST)) == ["Tomorrow", "Next week"]
     assert titles(office_client.get(LIST, {"past": "on"})) == [
-        "Next week", "Tomorrow", "Yesterday", "Last month",
+        "Next week",
+        "Tomorrow",
+        "Yesterday",
+        "Last month",
     ]
 
 
 def test_a_series_is_found_on_the_day_of_any_of_its_occurrences_and_marked(office_client):
     first = at("2031-05-05 10:00")
     series = make_meeting(
-        title="Weekly sync", meeting_start=first,
-        reminders={"is_repeat": 1, "repeat_type": 1, "repeat_until_type": 1,
-                   "repeat_until_count": 3},
+        title="Weekly sync",
+        meeting_start=first,
+        reminders={
+            "is_repeat": 1,
+            "repeat_type": 1,
+            "repeat_until_type": 1,
+            "repeat_until_count": 3,
+        },
     )
     week = 7 * 86400
     Meeting.objects.filter(pk=series.pk).update(
         sub_meetings=[
-            {"sub_meetingid": str(first + n * week), "start": first + n * week,
-             "end": first + n * week + 3600, "status": 1}
+            {
+                "sub_meetingid": str(first + n * week),
+                "start": first + n * week,
+                "end": first + n * week + 3600,
+                "status": 1,
+            }
             for n in range(3)
         ]
     )
@@ -226,7 +238,8 @@ def test_a_search_runs_as_many_queries_for_30_meetings_as_for_5(office_client):
     few = queries_for_a_search()
     for day in range(25):
         make_meeting(
-            meeting_start=local_unix(days_ahead=day + 1), invitees=["lisi"],
+            meeting_start=local_unix(days_ahead=day + 1),
+            invitees=["lisi"],
             reminders={"is_repeat": 1, "repeat_type": 0},
         )
     assert queries_for_a_search() == few

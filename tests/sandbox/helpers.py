@@ -2,8 +2,20 @@
 
 # Every demo member but zhangsan, the admin of the meetings these tests create.
 OTHERS = [
-    "lisi", "wangwu", "zhaoliu", "sunqi", "zhouba", "wujiu", "zhengshi", "chenyi", "linger",
-    "liuyang", "yangfan", "huangli", "heyun", "gaoming",
+    "lisi",
+    "wangwu",
+    "zhaoliu",
+    "sunqi",
+    "zhouba",
+    "wujiu",
+    "zhengshi",
+    "chenyi",
+    "linger",
+    "liuyang",
+    "yangfan",
+    "huangli",
+    "heyun",
+    "gaoming",
 ]
 
 

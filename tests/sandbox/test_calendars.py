@@ -35,14 +35,17 @@ def test_it_adds_gets_updates_and_deletes_a_calendar(sandbox):
     [calendar] = get(sandbox, cal_id)
     assert calendar["summary"] == "行政日历"
     assert calendar["shares"] == [
-        {"userid": "lisi", "permission": 1}, {"userid": "wangwu", "permission": 3},
+        {"userid": "lisi", "permission": 1},
+        {"userid": "wangwu", "permission": 3},
     ]
     assert calendar["is_public"] == 1
     assert calendar["is_corp_calendar"] == 0
 
     update = {
         "calendar": {
-            "cal_id": cal_id, "summary": "新名字", "color": "#00FF00",
+            "cal_id": cal_id,
+            "summary": "新名字",
+            "color": "#00FF00",
             "public_range": {"partyids": [2]},
         },
     }
@@ -50,9 +53,12 @@ def test_it_adds_gets_updates_and_deletes_a_calendar(sandbox):
     [calendar] = get(sandbox, cal_id)
     # A full overwrite: what the update leaves out is gone, except what cannot change.
     assert calendar == {
-        "cal_id": cal_id, "summary": "新名字", "color": "#00FF00",
+        "cal_id": cal_id,
+        "summary": "新名字",
+        "color": "#00FF00",
         "public_range": {"userids": [], "partyids": [2]},
-        "is_public": 1, "is_corp_calendar": 0,
+        "is_public": 1,
+        "is_corp_calendar": 0,
     }
 
     assert sandbox.call("oa/calendar/del", {"cal_id": cal_id})["errcode"] == 0
@@ -74,19 +80,25 @@ def test_it_adds_gets_updates_and_deletes_a_calendar(sandbox):
         pytest.param({"color": None}, 40058, id="color missing"),
         pytest.param({"description": "d" * 513}, 40058, id="description 513"),
         pytest.param(
-            {"admins": ["lisi", "wangwu", "zhaoliu", "sunqi"],
-             "shares": [{"userid": u} for u in ("lisi", "wangwu", "zhaoliu", "sunqi")]},
-            40058, id="4 admins",
+            {
+                "admins": ["lisi", "wangwu", "zhaoliu", "sunqi"],
+                "shares": [{"userid": u} for u in ("lisi", "wangwu", "zhaoliu", "sunqi")],
+            },
+            40058,
+            id="4 admins",
         ),
         # 93647: admins are chosen among the calendar's shares.
         pytest.param({"admins": ["lisi"]}, 40058, id="admin not shared"),
         pytest.param(
-            {"admins": ["lisi"], "shares": [{"userid": "wangwu"}]}, 40058, id="admin elsewhere",
+            {"admins": ["lisi"], "shares": [{"userid": "wangwu"}]},
+            40058,
+            id="admin elsewhere",
         ),
         # 93647: a public calendar says whom it is public to.
         pytest.param({"is_public": 1}, 40058, id="public to nobody"),
         pytest.param(
-            {"is_public": 1, "public_range": {"userids": [], "partyids": []}}, 40058,
+            {"is_public": 1, "public_range": {"userids": [], "partyids": []}},
+            40058,
             id="public range empty",
         ),
         pytest.param({"admins": ["nobody"]}, 60111, id="admin unknown"),
@@ -104,7 +116,10 @@ def test_it_rejects_a_bad_calendar(sandbox, calendar, errcode):
 def test_it_accepts_the_limits_of_a_calendar(sandbox):
     admins = ["lisi", "wangwu", "zhaoliu"]
     answer = add(
-        sandbox, summary="日" * 128, description="d" * 512, admins=admins,
+        sandbox,
+        summary="日" * 128,
+        description="d" * 512,
+        admins=admins,
         shares=[{"userid": userid} for userid in admins],
     )
     assert answer["errcode"] == 0

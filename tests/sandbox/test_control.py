@@ -12,8 +12,10 @@ def test_it_logs_every_wecom_call_in_order_with_secrets_masked(sandbox, meeting)
     sandbox.call("meeting/update", {"meetingid": meeting, "title": "新标题"}, token=token)
     sandbox.call("meeting/update", {"meetingid": meeting, "title": ""}, token=token)
     requests.post(
-        f"{sandbox.url}/cgi-bin/meeting/get_info", params={"access_token": token},
-        data=b"not json", timeout=5,
+        f"{sandbox.url}/cgi-bin/meeting/get_info",
+        params={"access_token": token},
+        data=b"not json",
+        timeout=5,
     )
     log = sandbox.requests()
     assert [(e["method"], e["path"], e["errcode"]) for e in log] == [
@@ -86,9 +88,13 @@ def test_it_refuses_a_directory_it_cannot_use(sandbox, payload):
 def test_it_reads_and_changes_the_config(sandbox):
     config = sandbox.control("GET", "config")["config"]
     assert config == {
-        "invitee_cap": 100, "token_lifetime": 7200, "latency": 0, "create_seconds": 0.1,
+        "invitee_cap": 100,
+        "token_lifetime": 7200,
+        "latency": 0,
+        "create_seconds": 0.1,
         "excess_users": [],
-        "callback_url": None, "callback_token": DEFAULT_CALLBACK_TOKEN,
+        "callback_url": None,
+        "callback_token": DEFAULT_CALLBACK_TOKEN,
         "callback_aes_key": DEFAULT_CALLBACK_AES_KEY,
         "unlicensed_users": [],
     }

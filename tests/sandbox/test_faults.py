@@ -163,8 +163,10 @@ def test_it_forgets_faults_on_delete(sandbox, meeting):
         pytest.param({"path": "meeting/update", "kind": "explode"}, id="unknown kind"),
         pytest.param({"path": "meeting/update", "kind": "errcode"}, id="errcode without value"),
         pytest.param({"path": "meeting/update", "kind": "delay", "value": -1}, id="delay < 0"),
-        pytest.param({"path": "meeting/update", "kind": "errcode", "value": 1, "after": True},
-                     id="after on errcode"),
+        pytest.param(
+            {"path": "meeting/update", "kind": "errcode", "value": 1, "after": True},
+            id="after on errcode",
+        ),
         pytest.param({"path": "meeting/update", "kind": "disconnect", "rate": 2}, id="rate 2"),
         pytest.param({"path": "meeting/update", "kind": "disconnect", "times": 0}, id="times 0"),
         pytest.param({"path": "meeting/update", "kind": "disconnect", "when": 1}, id="unknown"),

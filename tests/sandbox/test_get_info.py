@@ -104,8 +104,12 @@ def test_it_lists_the_occurrences_of_a_recurring_meeting(sandbox, info):
     meetingid = sandbox.create_meeting(
         meeting_start=start,
         meeting_duration=1800,
-        reminders={"is_repeat": 1, "repeat_type": 1, "repeat_until_type": 1,
-                   "repeat_until_count": 4},
+        reminders={
+            "is_repeat": 1,
+            "repeat_type": 1,
+            "repeat_until_type": 1,
+            "repeat_until_count": 4,
+        },
     )
     answer = info(meetingid)
     assert answer["meeting_type"] == 1
@@ -141,8 +145,12 @@ def test_it_answers_one_occurrence_when_asked_by_sub_meetingid(sandbox, info):
     start = sandbox.now() + 3600
     meetingid = sandbox.create_meeting(
         meeting_start=start,
-        reminders={"is_repeat": 1, "repeat_type": 0, "repeat_until_type": 1,
-                   "repeat_until_count": 3},
+        reminders={
+            "is_repeat": 1,
+            "repeat_type": 0,
+            "repeat_until_type": 1,
+            "repeat_until_count": 3,
+        },
     )
     third = str(start + 2 * 86400)
     assert info(meetingid, sub_meetingid=third)["meeting_start"] == start + 2 * 86400

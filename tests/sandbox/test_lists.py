@@ -16,9 +16,7 @@ def meetingids(sandbox, userid, **extra):
 
 def test_it_pages_a_member_meetings(sandbox):
     now = sandbox.now()
-    created = [
-        sandbox.create_meeting(meeting_start=now + hour * 3600) for hour in range(1, 6)
-    ]
+    created = [sandbox.create_meeting(meeting_start=now + hour * 3600) for hour in range(1, 6)]
     window = {"begin_time": now, "end_time": now + DAY, "limit": 2}
     pages, cursor = [], "0"
     while True:
@@ -40,7 +38,10 @@ def test_it_lists_the_meetings_a_member_runs_or_is_invited_to(sandbox, meeting):
     assert meetingids(sandbox, "sunqi", **window)["meetingid_list"] == [other]
     assert meetingids(sandbox, "lisi", **window)["meetingid_list"] == [meeting, other]
     assert meetingids(sandbox, "zhaoliu", **window) == {
-        "errcode": 0, "errmsg": "ok", "next_cursor": "", "meetingid_list": [],
+        "errcode": 0,
+        "errmsg": "ok",
+        "next_cursor": "",
+        "meetingid_list": [],
     }
 
 
@@ -150,7 +151,9 @@ def test_it_rejects_a_bad_set_invitees(sandbox, meeting, invitees, errcode):
     [
         pytest.param({"hosts": {"userid": ["wangwu"]}}, 400029, id="host"),
         pytest.param(
-            {"remind_scope": 4, "ring_users": {"userid": ["wangwu"]}}, 400037, id="ring user",
+            {"remind_scope": 4, "ring_users": {"userid": ["wangwu"]}},
+            400037,
+            id="ring user",
         ),
     ],
 )
@@ -160,19 +163,18 @@ def test_set_invitees_keeps_hosts_and_ring_users_among_the_invitees(
     # 98154 refuses a host (400029) or a ringing member (400037) who is not an invitee, and
     # 90313 gives those codes for the meeting, not for update alone: the twin that replaces
     # the whole list (98162) keeps the same rule instead of dropping them unseen.
-    assert sandbox.call("meeting/update", {"meetingid": meeting, "settings": roles})[
-        "errcode"
-    ] == 0
+    assert sandbox.call("meeting/update", {"meetingid": meeting, "settings": roles})["errcode"] == 0
     body = {"meetingid": meeting, "invitees": [{"userid": "zhangsan"}, {"userid": "lisi"}]}
     assert sandbox.call("meeting/set_invitees", body)["errcode"] == errcode
     assert sandbox.meeting(meeting)["invitees"] == ["zhangsan", "lisi", "wangwu"]
     # The same list once wangwu is no longer a host or ringing member is taken.
     cleared = {"hosts": {"userid": []}, "remind_scope": 2, "ring_users": {"userid": []}}
-    assert sandbox.call("meeting/update", {"meetingid": meeting, "settings": cleared})[
-        "errcode"
-    ] == 0
+    assert (
+        sandbox.call("meeting/update", {"meetingid": meeting, "settings": cleared})["errcode"] == 0
+    )
     assert sandbox.call("meeting/set_invitees", body)["errcode"] == 0
     # And update refuses the same thing its twin refuses.
-    assert sandbox.call("meeting/update", {"meetingid": meeting, "settings": roles})[
-        "errcode"
-    ] == errcode
+    assert (
+        sandbox.call("meeting/update", {"meetingid": meeting, "settings": roles})["errcode"]
+        == errcode
+    )

@@ -29,9 +29,15 @@ def test_it_keeps_meetings_calendars_directory_and_config_across_restarts(start,
     first.configure(invitee_cap=42)
     cal_id = first.add_calendar(summary="演示日历")
     meetingid = first.create_meeting(
-        title="重启之后", cal_id=cal_id, invitees={"userid": ["newcomer"]},
-        reminders={"is_repeat": 1, "repeat_type": 1, "repeat_until_type": 1,
-                   "repeat_until_count": 3},
+        title="重启之后",
+        cal_id=cal_id,
+        invitees={"userid": ["newcomer"]},
+        reminders={
+            "is_repeat": 1,
+            "repeat_type": 1,
+            "repeat_until_type": 1,
+            "repeat_until_count": 3,
+        },
     )
     old_token = first.token()
     first.server.stop()
@@ -48,9 +54,10 @@ def test_it_keeps_meetings_calendars_directory_and_config_across_restarts(start,
     [calendar] = second.call("oa/calendar/get", {"cal_id_list": [cal_id]})["calendar_list"]
     assert calendar["summary"] == "演示日历"
     # Tokens and the request log are not kept.
-    assert second.call("meeting/get_info", {"meetingid": meetingid}, token=old_token)[
-        "errcode"
-    ] == 40014
+    assert (
+        second.call("meeting/get_info", {"meetingid": meetingid}, token=old_token)["errcode"]
+        == 40014
+    )
     assert [e["path"] for e in second.requests()][:2] == ["gettoken", "meeting/get_info"]
 
 

@@ -6,7 +6,10 @@ from 90313."""
 import pytest
 
 DAILY_THREE_TIMES = {
-    "is_repeat": 1, "repeat_type": 0, "repeat_until_type": 1, "repeat_until_count": 3,
+    "is_repeat": 1,
+    "repeat_type": 0,
+    "repeat_until_type": 1,
+    "repeat_until_count": 3,
 }
 
 
@@ -22,8 +25,16 @@ def cancel(sandbox, meetingid, **extra):
     return sandbox.call("meeting/cancel", {"meetingid": meetingid, **extra})["errcode"]
 
 
-@pytest.mark.parametrize("path", ["meeting/update", "meeting/cancel", "meeting/get_info",
-                                  "meeting/set_invitees", "meeting/get_invitees"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "meeting/update",
+        "meeting/cancel",
+        "meeting/get_info",
+        "meeting/set_invitees",
+        "meeting/get_invitees",
+    ],
+)
 def test_it_answers_730011_for_a_meeting_it_did_not_create(sandbox, path):
     answer = sandbox.call(path, {"meetingid": "hyNotFromThisApp", "invitees": []})
     assert answer["errcode"] == 730011
@@ -46,8 +57,9 @@ def test_it_refuses_to_update_a_meeting_in_progress_or_ended(sandbox, meeting):
     assert update_title(sandbox, meeting) == 400221
     sandbox.set_now(start + 7200)
     assert update_title(sandbox, meeting) == 400221
-    answer = sandbox.call("meeting/set_invitees", {"meetingid": meeting, "invitees": [
-        {"userid": "zhangsan"}]})
+    answer = sandbox.call(
+        "meeting/set_invitees", {"meetingid": meeting, "invitees": [{"userid": "zhangsan"}]}
+    )
     assert answer["errcode"] == 400221
 
 
@@ -106,9 +118,7 @@ def test_it_refuses_to_cancel_an_occurrence_that_has_begun(sandbox, info):
 
 
 def test_it_counts_a_series_with_every_occurrence_cancelled_as_cancelled(sandbox, info):
-    meetingid = sandbox.create_meeting(
-        reminders={**DAILY_THREE_TIMES, "repeat_until_count": 2}
-    )
+    meetingid = sandbox.create_meeting(reminders={**DAILY_THREE_TIMES, "repeat_until_count": 2})
     for sub in info(meetingid)["sub_meetings"]:
         assert cancel(sandbox, meetingid, sub_meetingid=sub["sub_meetingid"]) == 0
     assert status(sandbox, meetingid) == 4

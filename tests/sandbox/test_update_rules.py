@@ -69,8 +69,14 @@ REJECTED = [
     ("repeat_type 3", {"reminders": {"is_repeat": 1, "repeat_type": 3}}, 400026),
     (
         "custom workday repeat",
-        {"reminders": {"is_repeat": 1, "repeat_type": 7, "is_custom_repeat": 1,
-                       "repeat_interval": 1}},
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 7,
+                "is_custom_repeat": 1,
+                "repeat_interval": 1,
+            }
+        },
         400227,
     ),
     ("is_custom_repeat 2", {"reminders": {"is_repeat": 1, "is_custom_repeat": 2}}, 400227),
@@ -86,20 +92,41 @@ REJECTED = [
     ),
     (
         "custom weekly day 8",
-        {"reminders": {"is_repeat": 1, "repeat_type": 1, "is_custom_repeat": 1,
-                       "repeat_interval": 1, "repeat_day_of_week": [1, 8]}},
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 1,
+                "is_custom_repeat": 1,
+                "repeat_interval": 1,
+                "repeat_day_of_week": [1, 8],
+            }
+        },
         40058,
     ),
     (
         "custom weekly day 0",
-        {"reminders": {"is_repeat": 1, "repeat_type": 1, "is_custom_repeat": 1,
-                       "repeat_interval": 1, "repeat_day_of_week": [0]}},
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 1,
+                "is_custom_repeat": 1,
+                "repeat_interval": 1,
+                "repeat_day_of_week": [0],
+            }
+        },
         40058,
     ),
     (
         "custom monthly day 32",
-        {"reminders": {"is_repeat": 1, "repeat_type": 2, "is_custom_repeat": 1,
-                       "repeat_interval": 1, "repeat_day_of_month": [32]}},
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 2,
+                "is_custom_repeat": 1,
+                "repeat_interval": 1,
+                "repeat_day_of_month": [32],
+            }
+        },
         40058,
     ),
     ("day list of strings", {"reminders": {"repeat_day_of_week": ["3"]}}, 40058),
@@ -117,14 +144,26 @@ REJECTED = [
     ),
     (
         "repeat_until_count 201 daily",
-        {"reminders": {"is_repeat": 1, "repeat_type": 0, "repeat_until_type": 1,
-                       "repeat_until_count": 201}},
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 0,
+                "repeat_until_type": 1,
+                "repeat_until_count": 201,
+            }
+        },
         400228,
     ),
     (
         "repeat_until_count 51 monthly",
-        {"reminders": {"is_repeat": 1, "repeat_type": 2, "repeat_until_type": 1,
-                       "repeat_until_count": 51}},
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 2,
+                "repeat_until_type": 1,
+                "repeat_until_count": 51,
+            }
+        },
         400228,
     ),
     ("remind_before a string", {"reminders": {"remind_before": "900"}}, 40058),
@@ -153,24 +192,59 @@ ACCEPTED = [
     ("remind_scope 1", {"settings": {"remind_scope": 1}}),
     ("remind_scope 4 nobody rings", {"settings": {"remind_scope": 4, "ring_users": {}}}),
     ("unmute off, mute_all on", {"settings": {"allow_unmute_self": False, "mute_all": True}}),
-    ("10 hosts and the admin", {
-        "invitees": {"userid": TEN},
-        "settings": {"hosts": {"userid": ["zhangsan", *TEN]}},
-    }),
+    (
+        "10 hosts and the admin",
+        {
+            "invitees": {"userid": TEN},
+            "settings": {"hosts": {"userid": ["zhangsan", *TEN]}},
+        },
+    ),
     ("ring the admin", {"settings": {"remind_scope": 4, "ring_users": {"userid": ["zhangsan"]}}}),
-    ("daily, 200 times", {"reminders": {
-        "is_repeat": 1, "repeat_type": 0, "repeat_until_type": 1, "repeat_until_count": 200,
-    }}),
-    ("monthly, 50 times", {"reminders": {
-        "is_repeat": 1, "repeat_type": 2, "repeat_until_type": 1, "repeat_until_count": 50,
-    }}),
-    ("workdays until a date", {"reminders": {
-        "is_repeat": 1, "repeat_type": 7, "repeat_until_type": 0, "repeat_until": Later(86400 * 9),
-    }}),
-    ("every 3 months on the 1st", {"reminders": {
-        "is_repeat": 1, "repeat_type": 2, "is_custom_repeat": 1, "repeat_interval": 3,
-        "repeat_day_of_month": [1],
-    }}),
+    (
+        "daily, 200 times",
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 0,
+                "repeat_until_type": 1,
+                "repeat_until_count": 200,
+            }
+        },
+    ),
+    (
+        "monthly, 50 times",
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 2,
+                "repeat_until_type": 1,
+                "repeat_until_count": 50,
+            }
+        },
+    ),
+    (
+        "workdays until a date",
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 7,
+                "repeat_until_type": 0,
+                "repeat_until": Later(86400 * 9),
+            }
+        },
+    ),
+    (
+        "every 3 months on the 1st",
+        {
+            "reminders": {
+                "is_repeat": 1,
+                "repeat_type": 2,
+                "is_custom_repeat": 1,
+                "repeat_interval": 3,
+                "repeat_day_of_month": [1],
+            }
+        },
+    ),
     ("a repeat switched off", {"reminders": {"is_repeat": 0, "repeat_type": 1}}),
     ("unknown fields", {"settings": {"enable_interpreter": True}, "reminders": {"x": 1}}),
 ]
@@ -323,7 +397,10 @@ def test_it_adds_the_start_weekday_to_a_custom_weekly_repeat(sandbox, meeting):
         "meeting_start": monday,
         "meeting_duration": 3600,
         "reminders": {
-            "is_repeat": 1, "repeat_type": 1, "is_custom_repeat": 1, "repeat_interval": 2,
+            "is_repeat": 1,
+            "repeat_type": 1,
+            "is_custom_repeat": 1,
+            "repeat_interval": 2,
             "repeat_day_of_week": [5, 3],
         },
     }
@@ -337,7 +414,10 @@ def test_it_adds_the_start_day_to_a_custom_monthly_repeat(sandbox, meeting):
         "meeting_start": 1893978000,
         "meeting_duration": 3600,
         "reminders": {
-            "is_repeat": 1, "repeat_type": 2, "is_custom_repeat": 1, "repeat_interval": 1,
+            "is_repeat": 1,
+            "repeat_type": 2,
+            "is_custom_repeat": 1,
+            "repeat_interval": 1,
             "repeat_day_of_month": [21],
         },
     }
@@ -351,7 +431,10 @@ def test_it_adds_the_new_start_weekday_when_only_the_start_moves(sandbox, meetin
         "meeting_start": 1893978000,
         "meeting_duration": 3600,
         "reminders": {
-            "is_repeat": 1, "repeat_type": 1, "is_custom_repeat": 1, "repeat_interval": 1,
+            "is_repeat": 1,
+            "repeat_type": 1,
+            "is_custom_repeat": 1,
+            "repeat_interval": 1,
         },
     }
     assert sandbox.call("meeting/update", weekly)["errcode"] == 0
@@ -362,8 +445,8 @@ def test_it_adds_the_new_start_weekday_when_only_the_start_moves(sandbox, meetin
 
 
 @pytest.mark.parametrize(
-    ("repeat_type", "last_day"), [pytest.param(0, 199, id="daily"), pytest.param(1, 199 * 7,
-                                                                                 id="weekly")]
+    ("repeat_type", "last_day"),
+    [pytest.param(0, 199, id="daily"), pytest.param(1, 199 * 7, id="weekly")],
 )
 def test_it_clamps_repeat_until_to_the_last_allowed_occurrence(
     sandbox, meeting, repeat_type, last_day
@@ -372,7 +455,9 @@ def test_it_clamps_repeat_until_to_the_last_allowed_occurrence(
     body = {
         "meetingid": meeting,
         "reminders": {
-            "is_repeat": 1, "repeat_type": repeat_type, "repeat_until_type": 0,
+            "is_repeat": 1,
+            "repeat_type": repeat_type,
+            "repeat_until_type": 0,
             "repeat_until": start + 86400 * 3000,
         },
     }

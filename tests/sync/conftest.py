@@ -211,10 +211,17 @@ class WorkerProcess:
         self.log = open(log_path, "ab")
         self.process = subprocess.Popen(
             [
-                str(Path(sys.executable).with_name("celery")), "-A", "config", "worker",
-                f"--pool={self.pool}", f"--concurrency={self.concurrency}",
-                "-Q", env["CELERY_TASK_DEFAULT_QUEUE"],
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                str(Path(sys.executable).with_name("celery")),
+                "-A",
+                "config",
+                "worker",
+                f"--pool={self.pool}",
+                f"--concurrency={self.concurrency}",
+                "-Q",
+                env["CELERY_TASK_DEFAULT_QUEUE"],
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
                 "--loglevel=INFO",
             ],
             cwd=BASE_DIR,

@@ -22,18 +22,28 @@ def test_a_45009_storm_on_update_leaves_creates_and_cancels_syncing(sandbox, wor
     for n, meeting in enumerate(edited):
         edit(meeting, title=f"周会{n}（改）")
     wait_for(
-        lambda: Meeting.objects.filter(pk__in=[m.pk for m in edited],
-                                       sync_state=SyncState.RETRYING).count() == 3,
+        lambda: (
+            Meeting.objects.filter(
+                pk__in=[m.pk for m in edited], sync_state=SyncState.RETRYING
+            ).count()
+            == 3
+        ),
         message="the edits to wait out the block",
     )
     meeting_actions.cancel_meeting(Meeting.objects.get(pk=to_cancel.pk), actor=None)
     created = meeting_actions.create_meeting(
         {
-            "title": "新会", "meeting_start": sandbox.now() + 7200, "meeting_duration": 1800,
-            "description": "", "location": "", "invitees": {"userid": ["zhangsan"]},
-            "settings": {"remind_scope": 2}, "reminders": {"is_repeat": 0},
+            "title": "新会",
+            "meeting_start": sandbox.now() + 7200,
+            "meeting_duration": 1800,
+            "description": "",
+            "location": "",
+            "invitees": {"userid": ["zhangsan"]},
+            "settings": {"remind_scope": 2},
+            "reminders": {"is_repeat": 0},
         },
-        admin_userid="zhangsan", actor=None,
+        admin_userid="zhangsan",
+        actor=None,
     )
 
     cancelled, created = wait_settled(to_cancel, created)

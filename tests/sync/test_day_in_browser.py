@@ -131,7 +131,8 @@ def test_a_new_administrators_day(page, browser, live_server, worker, sandbox, c
     sandbox.patch_meeting(meeting.meetingid, description="请提前准备周报")
     wait_for(
         lambda: Meeting.objects.get(pk=meeting.pk).description == "请提前准备周报",
-        timeout=30, message="the change made in WeCom to arrive",
+        timeout=30,
+        message="the change made in WeCom to arrive",
     )
     page.reload()
     expect(page.locator("dd", has_text="请提前准备周报")).to_be_visible()
@@ -142,7 +143,9 @@ def test_a_new_administrators_day(page, browser, live_server, worker, sandbox, c
     # The auditor reads the day back: who did what, in order, and what WeCom changed.
     # Each action of hers is followed by the worker's word that WeCom holds it.
     story = list(
-        AuditEvent.objects.with_outcome().filter(meeting=meeting).order_by("at", "pk")
+        AuditEvent.objects.with_outcome()
+        .filter(meeting=meeting)
+        .order_by("at", "pk")
         .values_list("action", "actor_username", "effective_outcome")
     )
     done, result = AuditEvent.Outcome.OK, AuditEvent.Action.SYNC_RESULT

@@ -24,6 +24,7 @@ def _runs_by_hand(request, monkeypatch):
     if "worker" not in request.fixturenames:
         monkeypatch.setattr("meetings.tasks.enqueue_after_save", lambda pk: None)
 
+
 ADMIN = "zhangsan"
 
 
@@ -113,11 +114,15 @@ def test_a_create_whose_answer_is_lost_makes_exactly_one_meeting(sandbox, settin
     # run that finds nothing more to send.
     calls = [r["path"] for r in sandbox.requests() if r["path"] != "gettoken"]
     assert calls == [
-        "meeting/create", "meeting/get_user_meetingid", "meeting/get_info", "meeting/get_info"
+        "meeting/create",
+        "meeting/get_user_meetingid",
+        "meeting/get_info",
+        "meeting/get_info",
     ]
     paths = list(
         SyncAttempt.objects.filter(meeting_id=meeting.pk)
-        .order_by("started_at", "pk").values_list("path", "outcome")
+        .order_by("started_at", "pk")
+        .values_list("path", "outcome")
     )
     assert paths[0] == ("meeting/create", SyncAttempt.Outcome.RETRY)
     assert ("meeting/get_user_meetingid", SyncAttempt.Outcome.OK) in paths
@@ -144,8 +149,11 @@ def test_wecoms_already_created_answer_adopts_the_meeting(sandbox):
     # The same meeting was made in WeCom a moment ago (another tab, another app user).
     meeting = new_meeting(sandbox)
     twin = sandbox.create_meeting(
-        title=meeting.title, meeting_start=int(meeting.start.timestamp()),
-        meeting_duration=1800, admin_userid=ADMIN, skip_duplicate_check=False,
+        title=meeting.title,
+        meeting_start=int(meeting.start.timestamp()),
+        meeting_duration=1800,
+        admin_userid=ADMIN,
+        skip_duplicate_check=False,
     )
 
     result = run_until_settled(meeting)
@@ -163,8 +171,10 @@ def test_a_create_in_flight_is_waited_for_then_adopted(sandbox, settings):
     meeting = new_meeting(sandbox)
     # Another create of the same meeting is under way; by the next run it has completed.
     made = sandbox.create_meeting(
-        title=meeting.title, meeting_start=int(meeting.start.timestamp()),
-        meeting_duration=1800, admin_userid=ADMIN,
+        title=meeting.title,
+        meeting_start=int(meeting.start.timestamp()),
+        meeting_duration=1800,
+        admin_userid=ADMIN,
     )
     sandbox.fault(path="meeting/create", kind="errcode", value=400301)
 
@@ -190,8 +200,11 @@ def test_a_create_still_in_flight_after_a_timeout_is_never_made_twice(sandbox, s
     # "being created" answer, which is waited out rather than failed.
     assert sync.reconcile(meeting.pk).outcome == sync.RETRY
     assert SyncAttempt.objects.filter(meeting_id=meeting.pk, errcode=400301).exists()
-    wait_for(lambda: sandbox_meetings(sandbox, "新项目启动会"), timeout=10,
-             message="the slow create to land")
+    wait_for(
+        lambda: sandbox_meetings(sandbox, "新项目启动会"),
+        timeout=10,
+        message="the slow create to land",
+    )
 
     assert run_until_settled(meeting).outcome == sync.SYNCED
 
@@ -249,8 +262,12 @@ def test_it_cancels_a_whole_meeting(sandbox):
 def weekly(sandbox, count=4):
     return import_new(
         sandbox,
-        reminders={"is_repeat": 1, "repeat_type": 1, "repeat_until_type": 1,
-                   "repeat_until_count": count},
+        reminders={
+            "is_repeat": 1,
+            "repeat_type": 1,
+            "repeat_until_type": 1,
+            "repeat_until_count": count,
+        },
     )
 
 
@@ -370,9 +387,13 @@ def test_five_hundred_invitees_go_through_set_invitees(big_directory, settings):
     settings.WECOM_INVITEE_CAP = 100
     meeting = import_new(sandbox)
     meeting = edit(
-        meeting, invitees={"userid": [ADMIN, *MANY]},
-        settings={"hosts": {"userid": ["user0450"]}, "remind_scope": 4,
-                  "ring_users": {"userid": ["user0007", "user0499"]}},
+        meeting,
+        invitees={"userid": [ADMIN, *MANY]},
+        settings={
+            "hosts": {"userid": ["user0450"]},
+            "remind_scope": 4,
+            "ring_users": {"userid": ["user0007", "user0499"]},
+        },
     )
 
     result = run_until_settled(meeting)
@@ -397,14 +418,13 @@ def test_five_hundred_invitees_go_through_set_invitees(big_directory, settings):
     ]
 
 
-def test_a_host_dropped_from_a_long_list_is_taken_off_before_the_list_goes(
-    big_directory, settings
-):
+def test_a_host_dropped_from_a_long_list_is_taken_off_before_the_list_goes(big_directory, settings):
     sandbox = big_directory
     settings.WECOM_INVITEE_CAP = 100
     meeting = import_new(sandbox)
     meeting = edit(
-        meeting, invitees={"userid": [ADMIN, *MANY]},
+        meeting,
+        invitees={"userid": [ADMIN, *MANY]},
         settings={"hosts": {"userid": ["user0450", "user0451"]}, "remind_scope": 2},
     )
     assert run_until_settled(meeting).outcome == sync.SYNCED
@@ -412,7 +432,8 @@ def test_a_host_dropped_from_a_long_list_is_taken_off_before_the_list_goes(
 
     # user0450 leaves the meeting, and so its hosts: WeCom refuses a list without a host.
     meeting = edit(
-        fresh(meeting), invitees={"userid": [ADMIN, *(u for u in MANY if u != "user0450")]},
+        fresh(meeting),
+        invitees={"userid": [ADMIN, *(u for u in MANY if u != "user0450")]},
         settings={"hosts": {"userid": ["user0451"]}, "remind_scope": 2},
     )
     result = run_until_settled(meeting)
@@ -422,8 +443,11 @@ def test_a_host_dropped_from_a_long_list_is_taken_off_before_the_list_goes(
     held = sandbox.meeting(meeting.meetingid)
     assert "user0450" not in held["invitees"] and len(held["invitees"]) == 500
     assert held["settings"]["hosts"] == {"userid": ["user0451"]}
-    writes = [r["path"] for r in sandbox.requests() if r["path"] != "meeting/get_info"
-              and r["path"] != "gettoken"]
+    writes = [
+        r["path"]
+        for r in sandbox.requests()
+        if r["path"] != "meeting/get_info" and r["path"] != "gettoken"
+    ]
     assert writes == ["meeting/update", "meeting/set_invitees", "meeting/update"]
     assert sandbox.requests("meeting/update")[0]["body"]["settings"] == {
         "hosts": {"userid": ["user0451"]}
@@ -434,7 +458,8 @@ def test_a_new_meeting_with_five_hundred_invitees_is_created_then_filled(big_dir
     sandbox = big_directory
     settings.WECOM_INVITEE_CAP = 100
     meeting = new_meeting(
-        sandbox, invitees={"userid": [ADMIN, *MANY]},
+        sandbox,
+        invitees={"userid": [ADMIN, *MANY]},
         settings={"hosts": {"userid": ["user0001"]}, "remind_scope": 2},
     )
 

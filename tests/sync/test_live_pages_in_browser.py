@@ -74,9 +74,7 @@ def test_the_meetings_page_shows_its_id_once_wecom_has_created_it(tab, worker, s
     expect(page.locator("#meeting-live dd", has_text=meeting.meetingid)).to_be_visible()
     assert_not_reloaded(page)
     # Settled: the page asks for nothing more.
-    expect(page.locator("#meeting-live")).to_have_attribute(
-        "hx-trigger", "sync-started from:body"
-    )
+    expect(page.locator("#meeting-live")).to_have_attribute("hx-trigger", "sync-started from:body")
 
 
 def test_a_failure_reaches_the_navigation_and_is_retried_from_the_list(tab, worker, sandbox):

@@ -28,8 +28,12 @@ def make(desired, confirmed=BASE, theirs=BASE, **options):
 
 def series(start, count=4):
     return [
-        {"sub_meetingid": str(start + n * WEEK), "start": start + n * WEEK,
-         "end": start + n * WEEK + 3600, "deleted": False}
+        {
+            "sub_meetingid": str(start + n * WEEK),
+            "start": start + n * WEEK,
+            "end": start + n * WEEK + 3600,
+            "deleted": False,
+        }
         for n in range(count)
     ]
 
@@ -82,7 +86,8 @@ def test_a_field_changed_on_both_sides_is_a_conflict_and_nothing_is_sent():
 def test_cancels_go_first_then_set_invitees_then_the_update():
     many = [f"user{n}" for n in range(150)]
     the_plan = make(
-        {**BASE, "title": "新", "invitees": {"userid": many}}, cancels=["111"],
+        {**BASE, "title": "新", "invitees": {"userid": many}},
+        cancels=["111"],
     )
     paths = [path for path, _body in the_plan.calls("m1")]
     assert paths == ["meeting/cancel", "meeting/set_invitees", "meeting/update"]
@@ -105,7 +110,9 @@ def test_a_host_left_out_of_a_long_list_is_taken_off_before_set_invitees():
     }
     calls = list(make(desired, confirmed=theirs, theirs=theirs).calls("m1"))
     assert [path for path, _body in calls] == [
-        "meeting/update", "meeting/set_invitees", "meeting/update",
+        "meeting/update",
+        "meeting/set_invitees",
+        "meeting/update",
     ]
     assert calls[0][1] == {"meetingid": "m1", "settings": {"hosts": {"userid": ["user2"]}}}
     assert {"userid": "user1"} not in calls[1][1]["invitees"]
@@ -131,10 +138,12 @@ def test_verify_takes_a_field_get_info_leaves_out_as_held():
 
 
 def test_occurrences_read_the_flag_as_exists_or_deleted():
-    info = {"sub_meetings": [
-        {"sub_meetingid": "1", "start_time": 10, "end_time": 20, "status": 0},
-        {"sub_meetingid": "2", "start_time": 30, "end_time": 40, "status": 1},
-    ]}
+    info = {
+        "sub_meetings": [
+            {"sub_meetingid": "1", "start_time": 10, "end_time": 20, "status": 0},
+            {"sub_meetingid": "2", "start_time": 30, "end_time": 40, "status": 1},
+        ]
+    }
     assert [o["deleted"] for o in plan.occurrences(info)] == [False, True]
 
 
@@ -176,5 +185,7 @@ def test_pending_cancels_leave_out_deleted_and_split_off_started_ones():
     wanted = [o["sub_meetingid"] for o in occurrences]
     send, started = plan.pending_cancels(occurrences, wanted, now_unix=1000 + WEEK)
     assert send == [occurrences[3]["sub_meetingid"]]
-    assert [o["sub_meetingid"] for o in started] == [occurrences[0]["sub_meetingid"],
-                                                     occurrences[1]["sub_meetingid"]]
+    assert [o["sub_meetingid"] for o in started] == [
+        occurrences[0]["sub_meetingid"],
+        occurrences[1]["sub_meetingid"],
+    ]

@@ -35,14 +35,18 @@ def local_at(sandbox, hour, minute=0, days=1):
 
 def weekly_at_two(sandbox):
     return import_new(
-        sandbox, title="每周例会", meeting_start=local_at(sandbox, 14), meeting_duration=3600,
+        sandbox,
+        title="每周例会",
+        meeting_start=local_at(sandbox, 14),
+        meeting_duration=3600,
         reminders=WEEKLY_TEN,
     )
 
 
 def local_times(meeting):
-    return {datetime.fromtimestamp(o["start"], SHANGHAI).strftime("%H:%M")
-            for o in meeting.sub_meetings}
+    return {
+        datetime.fromtimestamp(o["start"], SHANGHAI).strftime("%H:%M") for o in meeting.sub_meetings
+    }
 
 
 def outcome_of(event):
@@ -166,12 +170,16 @@ def test_a_cancel_of_an_occurrence_no_longer_listed_is_refused_with_the_current_
     meeting = weekly_at_two(sandbox)
     stale = meeting.sub_meetings[1]["sub_meetingid"]
     Meeting.objects.filter(pk=meeting.pk).update(
-        sub_meetings=[{**o, "sub_meetingid": str(int(o["sub_meetingid"]) + 5400)}
-                      for o in meeting.sub_meetings]
+        sub_meetings=[
+            {**o, "sub_meetingid": str(int(o["sub_meetingid"]) + 5400)}
+            for o in meeting.sub_meetings
+        ]
     )
 
     response = admin_client.post(
-        reverse("meetings:cancel", args=[meeting.pk]), {"sub_meetingid": stale}, follow=True,
+        reverse("meetings:cancel", args=[meeting.pk]),
+        {"sub_meetingid": stale},
+        follow=True,
     )
 
     page = response.content.decode()
@@ -184,9 +192,12 @@ def test_a_cancel_of_an_occurrence_no_longer_listed_is_refused_with_the_current_
 def test_an_occurrence_deleted_in_wecom_reads_as_cancelled_and_is_not_cancelled_again(sandbox):
     meeting = weekly_at_two(sandbox)
     third = meeting.sub_meetings[2]["sub_meetingid"]
-    assert sandbox.call(
-        "meeting/cancel", {"meetingid": meeting.meetingid, "sub_meetingid": third}
-    )["errcode"] == 0
+    assert (
+        sandbox.call("meeting/cancel", {"meetingid": meeting.meetingid, "sub_meetingid": third})[
+            "errcode"
+        ]
+        == 0
+    )
 
     meeting, _ = importing.import_by_id(meeting.meetingid)
 
@@ -249,7 +260,9 @@ def test_a_run_that_wrote_reads_back_once_and_one_that_did_not_reads_once(sandbo
     edit(meeting, title="读回")
     (meeting,) = wait_settled(meeting)
     assert [r["path"] for r in sandbox.requests() if r["path"].startswith("meeting/")] == [
-        "meeting/get_info", "meeting/update", "meeting/get_info",
+        "meeting/get_info",
+        "meeting/update",
+        "meeting/get_info",
     ]
 
     sandbox.clear_requests()

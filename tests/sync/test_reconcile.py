@@ -50,7 +50,9 @@ def test_it_sends_an_edit_and_records_what_wecom_confirmed(sandbox):
     assert sandbox.meeting(meeting.meetingid)["title"] == "季度复盘"
     # Only what changed travels.
     assert updates(sandbox)[-1]["body"] == {
-        "meetingid": meeting.meetingid, "title": "季度复盘", "location": "3楼",
+        "meetingid": meeting.meetingid,
+        "title": "季度复盘",
+        "location": "3楼",
     }
 
 
@@ -72,7 +74,9 @@ def test_it_records_each_call_without_the_password(sandbox):
     attempts = list(SyncAttempt.objects.filter(meeting=meeting).order_by("started_at", "pk"))
     # Read, write, and one read back: what WeCom holds is what the run records.
     assert [a.path for a in attempts] == [
-        "meeting/get_info", "meeting/update", "meeting/get_info",
+        "meeting/get_info",
+        "meeting/update",
+        "meeting/get_info",
     ]
     update = attempts[1]
     assert update.outcome == SyncAttempt.Outcome.OK
@@ -116,9 +120,7 @@ def test_it_stops_at_a_conflict_and_sends_nothing(sandbox):
     assert updates(sandbox) == []
 
 
-@pytest.mark.parametrize(
-    ("choice", "expected"), [("mine", "我的标题"), ("wecom", "WeCom 的标题")]
-)
+@pytest.mark.parametrize(("choice", "expected"), [("mine", "我的标题"), ("wecom", "WeCom 的标题")])
 def test_it_settles_a_conflict_as_the_administrator_chose(sandbox, choice, expected):
     meeting = import_new(sandbox)
     sandbox.patch_meeting(meeting.meetingid, title="WeCom 的标题")
@@ -251,7 +253,8 @@ def test_it_leaves_a_meeting_alone_while_another_worker_holds_it(sandbox):
 def test_it_takes_over_a_meeting_whose_lease_ran_out(sandbox):
     meeting = edit(import_new(sandbox), title="新标题")
     Meeting.objects.filter(pk=meeting.pk).update(
-        lease_owner="dead-worker", lease_expires=timezone.now() - timedelta(seconds=1),
+        lease_owner="dead-worker",
+        lease_expires=timezone.now() - timedelta(seconds=1),
         sync_state=SyncState.SYNCING,
     )
 
@@ -265,8 +268,12 @@ class EditingClient(WeComClient):
     def __init__(self, meeting, **changes):
         real = get_client()
         super().__init__(
-            real.base_url, real.corp_id, real._secret, real.agent_id,
-            connect_timeout=2, read_timeout=2,
+            real.base_url,
+            real.corp_id,
+            real._secret,
+            real.agent_id,
+            connect_timeout=2,
+            read_timeout=2,
         )
         self.meeting = meeting
         self.changes = changes
@@ -377,7 +384,8 @@ def _queries_of_a_run(meeting):
     with CaptureQueriesContext(connection) as queries:
         assert sync.reconcile(meeting.pk).outcome == sync.SYNCED
     return [
-        q["sql"] for q in queries.captured_queries
+        q["sql"]
+        for q in queries.captured_queries
         if "django_cache" not in q["sql"]
         and not q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
     ]
@@ -395,10 +403,13 @@ def test_a_run_sending_an_edit_asks_the_database_a_dozen_things_however_many_inv
     userids = [f"user{n:03}" for n in range(250)]
     sandbox.set_users(["zhangsan", "lisi", "wangwu", *userids])
     crowded = import_new(sandbox, invitees={"userid": userids[:100]})
-    sandbox.call("meeting/set_invitees", {
-        "meetingid": crowded.meetingid,
-        "invitees": [{"userid": u} for u in ["zhangsan", *userids]],
-    })
+    sandbox.call(
+        "meeting/set_invitees",
+        {
+            "meetingid": crowded.meetingid,
+            "invitees": [{"userid": u} for u in ["zhangsan", *userids]],
+        },
+    )
     crowded, _ = importing.import_by_id(crowded.meetingid)
     crowded = edit(crowded, title="新标题")
 

@@ -32,9 +32,7 @@ def test_five_saves_half_a_second_apart_go_out_as_one_update(sandbox, worker, se
     assert sandbox.meeting(meeting.meetingid)["title"] == "第 5 版"
 
 
-def test_a_meeting_saved_without_pause_still_syncs_within_the_ceiling(
-    sandbox, worker, settings
-):
+def test_a_meeting_saved_without_pause_still_syncs_within_the_ceiling(sandbox, worker, settings):
     settings.SYNC_SETTLE_SECONDS = 1
     settings.SYNC_SETTLE_MAX_SECONDS = 2
     meeting = import_new(sandbox)

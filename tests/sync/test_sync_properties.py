@@ -30,6 +30,7 @@ def _drained_by_hand(monkeypatch):
     monkeypatch.setattr("meetings.tasks.enqueue_after_save", lambda pk: None)
     monkeypatch.setattr("meetings.tasks.enqueue", lambda pk, countdown=None: None)
 
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PEOPLE = ["lisi", "wangwu", "zhaoliu", "sunqi"]
 FAULTS = [
@@ -42,15 +43,20 @@ FAULTS = [
 operations = st.one_of(
     st.tuples(st.just("title"), st.sampled_from(["周会", "例会", "评审会", "复盘"])),
     st.tuples(st.just("location"), st.sampled_from(["", "3楼", "5楼大会议室"])),
-    st.tuples(st.just("invitees"), st.lists(st.sampled_from(["zhangsan", *PEOPLE]),
-                                            unique=True, max_size=4)),
+    st.tuples(
+        st.just("invitees"),
+        st.lists(st.sampled_from(["zhangsan", *PEOPLE]), unique=True, max_size=4),
+    ),
     st.tuples(st.just("time"), st.sampled_from([0, 90, 24 * 60, -30])),
     st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=5)),
     st.tuples(st.just("in_wecom"), st.sampled_from(["企业微信里改的", "外部修改"])),
-    st.tuples(st.just("fault"), st.tuples(
-        st.sampled_from(["meeting/update", "meeting/get_info", "meeting/cancel"]),
-        st.sampled_from(range(len(FAULTS))),
-    )),
+    st.tuples(
+        st.just("fault"),
+        st.tuples(
+            st.sampled_from(["meeting/update", "meeting/get_info", "meeting/cancel"]),
+            st.sampled_from(range(len(FAULTS))),
+        ),
+    ),
     st.tuples(st.just("run"), st.none()),
 )
 
@@ -67,8 +73,7 @@ def two_pm(sandbox):
 def step(sandbox, meeting, operation, cancelled):
     kind, value = operation
     meeting = fresh(meeting)
-    if not meeting.is_editable or meeting.sync_state in (SyncState.FAILED,
-                                                         SyncState.CONFLICT):
+    if not meeting.is_editable or meeting.sync_state in (SyncState.FAILED, SyncState.CONFLICT):
         # What a person does first: look at the problem and try again, or keep their values.
         settle(meeting)
         meeting = fresh(meeting)
@@ -108,8 +113,10 @@ def settle(meeting):
         )
         return True
     if meeting.sync_state == SyncState.FAILED:
-        if meeting.sync_problem["code"] in ("occurrence_gone", "occurrence_started") \
-                and meeting.synced_version == meeting.version:
+        if (
+            meeting.sync_problem["code"] in ("occurrence_gone", "occurrence_started")
+            and meeting.synced_version == meeting.version
+        ):
             return False
         meeting_actions.retry_sync(meeting, actor=None)
         return True
@@ -129,7 +136,9 @@ def drain(sandbox, meeting):
 
 
 @settings(
-    max_examples=20, deadline=None, derandomize=True,
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.lists(operations, min_size=1, max_size=10), by_date=st.booleans())
@@ -137,10 +146,16 @@ def test_after_draining_wecom_holds_what_was_asked(sandbox, steps, by_date):
     sandbox.clear_faults()
     start = two_pm(sandbox)
     # A series that ends after six meetings, or on a date five weeks on.
-    end = {"repeat_until_type": 0, "repeat_until": start + 35 * 86400} if by_date else \
-        {"repeat_until_type": 1, "repeat_until_count": 6}
+    end = (
+        {"repeat_until_type": 0, "repeat_until": start + 35 * 86400}
+        if by_date
+        else {"repeat_until_type": 1, "repeat_until_count": 6}
+    )
     meeting = import_new(
-        sandbox, title="周会", meeting_start=start, meeting_duration=3600,
+        sandbox,
+        title="周会",
+        meeting_start=start,
+        meeting_duration=3600,
         invitees={"userid": ["zhangsan", "lisi"]},
         reminders={"is_repeat": 1, "repeat_type": 1, **end},
     )
@@ -162,12 +177,16 @@ def test_after_draining_wecom_holds_what_was_asked(sandbox, steps, by_date):
 
     # A date is cancelled in WeCom when no occurrence on it exists there (deleted, or gone
     # with a series that moved).
-    live = {local_date(sub["start_time"]) for sub in info.get("sub_meetings") or []
-            if sub["status"] == 0}
+    live = {
+        local_date(sub["start_time"])
+        for sub in info.get("sub_meetings") or []
+        if sub["status"] == 0
+    }
     events = AuditEvent.objects.with_outcome().filter(meeting=meeting)
     for event in events.filter(action__in=("edit", "cancel", "retry", "resolve_conflict")):
         assert event.effective_outcome in (AuditEvent.Outcome.OK, AuditEvent.Outcome.FAILED), (
-            event.action, event.effective_outcome
+            event.action,
+            event.effective_outcome,
         )
         if event.effective_outcome == AuditEvent.Outcome.FAILED:
             assert event.settlements.order_by("-pk").first().detail

@@ -80,8 +80,11 @@ def test_it_says_when_the_next_try_comes_in_local_time(admin_client, meeting, en
 
 def test_it_shows_why_a_sync_failed(admin_client, meeting, english):
     set_state(
-        meeting, sync_state=SyncState.FAILED, sync_error="Every host must be an invitee.",
-        sync_error_field="settings.hosts", sync_errcode=400029,
+        meeting,
+        sync_state=SyncState.FAILED,
+        sync_error="Every host must be an invitee.",
+        sync_error_field="settings.hosts",
+        sync_errcode=400029,
     )
     html = status_of(admin_client, meeting)
     assert "Every host must be an invitee." in html
@@ -104,13 +107,13 @@ def test_it_shows_the_badge_of_every_meeting_in_the_list(admin_client, meeting, 
 
 def test_it_retries_a_failed_sync_and_polls_again(admin_client, meeting, english):
     set_state(
-        meeting, sync_state=SyncState.FAILED, sync_error="WeCom is busy.",
+        meeting,
+        sync_state=SyncState.FAILED,
+        sync_error="WeCom is busy.",
         version=F("synced_version") + 1,
     )
 
-    response = admin_client.post(
-        reverse("meetings:sync_retry", args=[meeting.pk]), **HTMX
-    )
+    response = admin_client.post(reverse("meetings:sync_retry", args=[meeting.pk]), **HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -138,7 +141,9 @@ def test_it_refuses_retry_by_get(admin_client, meeting):
 
 def test_it_offers_a_choice_for_each_conflicting_field(admin_client, meeting, english):
     set_state(
-        meeting, sync_state=SyncState.CONFLICT, version=F("synced_version") + 1,
+        meeting,
+        sync_state=SyncState.CONFLICT,
+        version=F("synced_version") + 1,
         conflict={
             "title": {"mine": "我的标题", "wecom": "企业微信的标题"},
             "settings.password": {"mine": "1234", "wecom": "5678"},
@@ -158,7 +163,9 @@ def test_it_offers_a_choice_for_each_conflicting_field(admin_client, meeting, en
 
 def test_it_settles_a_conflict_with_the_administrators_choice(admin_client, meeting, english):
     set_state(
-        meeting, sync_state=SyncState.CONFLICT, version=F("synced_version") + 1,
+        meeting,
+        sync_state=SyncState.CONFLICT,
+        version=F("synced_version") + 1,
         conflict={"title": {"mine": "周会", "wecom": "企业微信的标题"}},
     )
 
@@ -177,9 +184,16 @@ def test_it_settles_a_conflict_with_the_administrators_choice(admin_client, meet
 
 def test_it_lists_the_calls_made_to_wecom(admin_client, meeting, english):
     SyncAttempt.objects.create(
-        meeting=meeting, meetingid=meeting.meetingid, version=3, path="meeting/update",
-        started_at=timezone.now(), duration_ms=12, request={"meetingid": meeting.meetingid},
-        errcode=400031, errmsg="invalid settings", outcome=SyncAttempt.Outcome.FAILED,
+        meeting=meeting,
+        meetingid=meeting.meetingid,
+        version=3,
+        path="meeting/update",
+        started_at=timezone.now(),
+        duration_ms=12,
+        request={"meetingid": meeting.meetingid},
+        errcode=400031,
+        errmsg="invalid settings",
+        outcome=SyncAttempt.Outcome.FAILED,
     )
 
     detail = admin_client.get(reverse("meetings:detail", args=[meeting.pk]))

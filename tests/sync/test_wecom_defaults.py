@@ -108,14 +108,32 @@ DOCUMENTED = {
     "meeting_type": 1,
     "attendees": {
         "member": [
-            {"userid": "lisi", "status": 1, "first_join_time": 166666666,
-             "last_quit_time": 166666666, "total_join_count": 5, "cumulative_time": 300},
-            {"userid": "zhangsan", "status": 2, "first_join_time": 166666666,
-             "last_quit_time": 166666666, "total_join_count": 5, "cumulative_time": 300},
+            {
+                "userid": "lisi",
+                "status": 1,
+                "first_join_time": 166666666,
+                "last_quit_time": 166666666,
+                "total_join_count": 5,
+                "cumulative_time": 300,
+            },
+            {
+                "userid": "zhangsan",
+                "status": 2,
+                "first_join_time": 166666666,
+                "last_quit_time": 166666666,
+                "total_join_count": 5,
+                "cumulative_time": 300,
+            },
         ],
         "tmp_external_user": [
-            {"tmp_external_userid": "woabc", "status": 3, "first_join_time": 166666666,
-             "last_quit_time": 166666666, "total_join_count": 5, "cumulative_time": 300},
+            {
+                "tmp_external_userid": "woabc",
+                "status": 3,
+                "first_join_time": 166666666,
+                "last_quit_time": 166666666,
+                "total_join_count": 5,
+                "cumulative_time": 300,
+            },
         ],
     },
     "settings": {
@@ -154,8 +172,14 @@ DOCUMENTED = {
     "meeting_link": "https://wecomm.com/znigeot",
     "has_vote": False,
     "sub_meetings": [
-        {"sub_meetingid": "1600000007", "start_time": 1600000007, "end_time": 1600001807,
-         "status": 0, "title": "title", "repeat_id": "1"},
+        {
+            "sub_meetingid": "1600000007",
+            "start_time": 1600000007,
+            "end_time": 1600001807,
+            "status": 0,
+            "title": "title",
+            "repeat_id": "1",
+        },
     ],
     "has_more_sub_meeting": 0,
     "remain_sub_meetings": 1,
@@ -177,8 +201,14 @@ def test_it_reads_the_documented_answer_and_ignores_what_it_does_not_use():
     assert settings["ring_users"] == {"userid": ["zhangsan", "lisi"]}
     # The example's spelling of the cloud-recording option is read as update's.
     assert settings["attendee_join_auto_record"] is True
-    for ignored in ("need_password", "enable_enter_mute_type", "current_hosts", "co_hosts",
-                    "enable_doc_upload_permission", "participant_join_auto_record"):
+    for ignored in (
+        "need_password",
+        "enable_enter_mute_type",
+        "current_hosts",
+        "co_hosts",
+        "enable_doc_upload_permission",
+        "participant_join_auto_record",
+    ):
         assert ignored not in settings
     # repeat_until as a number, as in the example (a numeric string reads the same).
     assert body["reminders"]["repeat_until"] == 1606976813
@@ -190,12 +220,13 @@ def test_it_reads_the_documented_answer_and_ignores_what_it_does_not_use():
 
 def test_it_reads_what_get_info_leaves_out_as_empty():
     answer = {
-        key: value for key, value in DOCUMENTED.items()
+        key: value
+        for key, value in DOCUMENTED.items()
         if key not in ("description", "location", "cal_id")
     }
-    answer["settings"] = {
-        k: v for k, v in DOCUMENTED["settings"].items() if k != "password"
-    } | {"need_password": False}
+    answer["settings"] = {k: v for k, v in DOCUMENTED["settings"].items() if k != "password"} | {
+        "need_password": False
+    }
     body = payloads.body_from_info(answer)
     assert (body["description"], body["location"], body["cal_id"]) == ("", "", "")
     assert body["settings"]["password"] == ""

@@ -69,9 +69,7 @@ def test_it_ends_in_sync_after_a_worker_is_killed_during_a_call(
 
     # Saved while no worker runs: its message waits, and then meets the dead worker's lease.
     meeting = edit(meeting, title="第二版")
-    wait_for(
-        lambda: sandbox.requests("meeting/update")[0]["applied"], message="the delayed update"
-    )
+    wait_for(lambda: sandbox.requests("meeting/update")[0]["applied"], message="the delayed update")
     worker_processes()
     dead_lease = Meeting.objects.get(pk=meeting.pk).lease_expires
     assert dead_lease is not None

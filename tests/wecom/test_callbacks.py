@@ -221,7 +221,9 @@ def test_it_has_the_sandbox_send_a_signed_event_after_a_patch(sandbox, receiver,
     crypto = CallbackCrypto(TOKEN, ENCODING_AES_KEY, sandbox.corp_id)
     fields = crypto.open_event(query, body)
     assert (fields["Event"], fields["ChangeType"], fields["MeetingId"]) == (
-        "meeting_change", change, meetingid
+        "meeting_change",
+        change,
+        meetingid,
     )
     # 99081: the member who made the change; the organiser when nobody else is named.
     assert fields["FromUserName"] == "zhangsan"

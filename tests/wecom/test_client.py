@@ -138,8 +138,13 @@ def test_it_gives_up_after_one_resend_when_the_token_keeps_failing(sandbox, weco
 
 @pytest.mark.parametrize(
     ("errcode", "error_class"),
-    [(-1, TransientError), (6000, TransientError), (60020, ConfigurationError),
-     (48002, ConfigurationError), (400045, PermanentError)],
+    [
+        (-1, TransientError),
+        (6000, TransientError),
+        (60020, ConfigurationError),
+        (48002, ConfigurationError),
+        (400045, PermanentError),
+    ],
 )
 def test_it_raises_each_errcode_as_its_class(sandbox, wecom, errcode, error_class):
     sandbox.fault(path="meeting/update", kind="errcode", value=errcode)

@@ -102,10 +102,16 @@ def test_it_explains_each_errcode_to_the_administrator():
 @pytest.mark.parametrize(
     ("errcode", "english", "chinese"),
     [
-        (400237, "The location is too long: at most 18 Chinese characters or 36 letters.",
-         "地点过长：最多 18 个汉字或 36 个字母。"),
-        (730003, "WeCom does not know this occurrence of the meeting.",
-         "企业微信中找不到这场周期会议中的这一场。"),
+        (
+            400237,
+            "The location is too long: at most 18 Chinese characters or 36 letters.",
+            "地点过长：最多 18 个汉字或 36 个字母。",
+        ),
+        (
+            730003,
+            "WeCom does not know this occurrence of the meeting.",
+            "企业微信中找不到这场周期会议中的这一场。",
+        ),
         (90473, "Enter a colour as # and six hexadecimal digits, such as #0055FF.", None),
     ],
 )

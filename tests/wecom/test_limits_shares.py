@@ -60,8 +60,13 @@ def test_processes_take_the_budget_in_shares_and_together_stay_within_it():
 def test_a_call_reads_its_token_and_its_pause_in_one_trip(sandbox):
     store = CountingCache()
     wecom = WeComClient(
-        sandbox.url, sandbox.corp_id, sandbox.secret, sandbox.agent_id,
-        connect_timeout=2, read_timeout=5, cache=store,
+        sandbox.url,
+        sandbox.corp_id,
+        sandbox.secret,
+        sandbox.agent_id,
+        connect_timeout=2,
+        read_timeout=5,
+        cache=store,
     )
     meetingid = sandbox.create_meeting(title="周会")
     wecom.meeting_get_info(meetingid)

@@ -16,8 +16,14 @@ def test_it_masks_urllib3_records_before_any_handler_sees_them(caplog):
     caplog.set_level(logging.DEBUG)
     logging.getLogger("urllib3.connectionpool").debug(
         '%s://%s:%s "%s %s %s" %s %s',
-        "http", "127.0.0.1", 8900, "POST", "/cgi-bin/meeting/update?access_token=TOKEN123",
-        "HTTP/1.1", 200, 27,
+        "http",
+        "127.0.0.1",
+        8900,
+        "POST",
+        "/cgi-bin/meeting/update?access_token=TOKEN123",
+        "HTTP/1.1",
+        200,
+        27,
     )
     [record] = [r for r in caplog.records if r.name == "urllib3.connectionpool"]
     assert "TOKEN123" not in record.getMessage()

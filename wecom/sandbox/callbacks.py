@@ -29,9 +29,7 @@ def meeting_changed(sandbox, meetingid, change_type, changed_by):
     url = config.get("callback_url")
     if not url:
         return None
-    crypto = CallbackCrypto(
-        config["callback_token"], config["callback_aes_key"], sandbox.corp_id
-    )
+    crypto = CallbackCrypto(config["callback_token"], config["callback_aes_key"], sandbox.corp_id)
     # WeCom stamps its callbacks with the real time: the sandbox's movable clock would make
     # every callback sent after `advance` look like a replay.
     now = int(time.time())
@@ -60,8 +58,6 @@ def _post(url, query, body, meetingid, change_type):
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
             answer = response.read(200)
-        logger.info(
-            "callback %s %s: HTTP %s %r", change_type, meetingid, response.status, answer
-        )
+        logger.info("callback %s %s: HTTP %s %r", change_type, meetingid, response.status, answer)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         logger.warning("callback %s %s to %s failed: %s", change_type, meetingid, url, exc)

@@ -44,7 +44,7 @@ def handle(server, method, path, query, raw_body):
     sandbox = server.sandbox
     with sandbox.lock:
         if path.startswith("meetings/"):
-            return _meeting(sandbox, method, path[len("meetings/"):], payload, query)
+            return _meeting(sandbox, method, path[len("meetings/") :], payload, query)
         routes = ROUTES.get(path)
         if routes is None:
             return 404, {"error": f"no control endpoint {path!r}"}

@@ -46,8 +46,9 @@ class Fault:
         ):
             raise ValueError("rate must be a number above 0 and at most 1")
         times = spec.get("times", 1 if self.rate is None else None)
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int)
-                                  or times < 1):
+        if times is not None and (
+            isinstance(times, bool) or not isinstance(times, int) or times < 1
+        ):
             raise ValueError("times must be a whole number of at least 1")
         self.remaining = times
         seed = spec.get("seed")
@@ -132,10 +133,10 @@ class Faults:
 
 
 def normalise_path(path):
-    """"/cgi-bin/meeting/update", "meeting/update" and "/meeting/update" are one path."""
+    """ "/cgi-bin/meeting/update", "meeting/update" and "/meeting/update" are one path."""
     if not isinstance(path, str) or not path.strip("/"):
         raise ValueError('path is required, e.g. "meeting/update", or "*"')
     path = path.strip("/")
     if path.startswith("cgi-bin/"):
-        path = path[len("cgi-bin/"):]
+        path = path[len("cgi-bin/") :]
     return path

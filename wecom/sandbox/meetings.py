@@ -264,7 +264,7 @@ def get_user_meetingid(s, body):
         # starts at or after begin_time.
         if any(begin <= t and (t <= end or t > now) for t in series.starts(meeting)):
             found.append(meeting["meetingid"])
-    page = found[offset:offset + limit]
+    page = found[offset : offset + limit]
     following = offset + len(page)
     return {
         "next_cursor": str(following) if following < len(found) else "",
@@ -301,7 +301,7 @@ def get_invitees(s, body):
     """98160: the invitee list a page at a time, with has_more and next_cursor."""
     meeting = _lookup(s, body)
     offset = _cursor(body)
-    page = meeting["invitees"][offset:offset + INVITEES_PAGE]
+    page = meeting["invitees"][offset : offset + INVITEES_PAGE]
     following = offset + len(page)
     has_more = following < len(meeting["invitees"])
     return {
@@ -694,8 +694,14 @@ def _sub_meetings(meeting, now):
     rule = _reminders_info(meeting)
     segment = {"repeat_id": repeat_id}
     for key in (
-        "repeat_type", "is_custom_repeat", "repeat_interval", "repeat_day_of_week",
-        "repeat_day_of_month", "repeat_until_type", "repeat_until_count", "repeat_until",
+        "repeat_type",
+        "is_custom_repeat",
+        "repeat_interval",
+        "repeat_day_of_week",
+        "repeat_day_of_month",
+        "repeat_until_type",
+        "repeat_until_count",
+        "repeat_until",
     ):
         if key in rule:
             segment[key] = rule[key]

@@ -255,11 +255,11 @@ class _Handler(BaseHTTPRequestHandler):
         raw_body = self.rfile.read(length) if length > 0 else b""
         try:
             if parts.path.startswith(CONTROL_PREFIX):
-                path = parts.path[len(CONTROL_PREFIX):].strip("/")
+                path = parts.path[len(CONTROL_PREFIX) :].strip("/")
                 status, payload = control.handle(owner, method, path, query, raw_body)
                 outcome = Reply.json(payload, status)
             elif parts.path.startswith(WECOM_PREFIX):
-                path = parts.path[len(WECOM_PREFIX):].strip("/")
+                path = parts.path[len(WECOM_PREFIX) :].strip("/")
                 outcome = owner.handle_wecom(method, path, query, raw_body)
             else:
                 outcome = Reply(404, b"not found", "text/plain; charset=UTF-8")

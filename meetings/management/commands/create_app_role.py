@@ -16,8 +16,16 @@ from django.db import connection, transaction
 from meetings.models import AuditEvent, SyncAttempt
 
 # Columns of an attempt that say what was sent; the rest is WeCom's answer (migration 0003).
-ATTEMPT_SENT = ("id", "meeting_id", "meetingid", "version", "path", "started_at", "request",
-                "event_id")
+ATTEMPT_SENT = (
+    "id",
+    "meeting_id",
+    "meetingid",
+    "version",
+    "path",
+    "started_at",
+    "request",
+    "event_id",
+)
 
 
 def answer_columns():
@@ -49,9 +57,7 @@ def grant_app_role(role, password=None, using=connection):
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {quote(schema)} "
             f"TO {name}"
         )
-        cursor.execute(
-            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {quote(schema)} TO {name}"
-        )
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {quote(schema)} TO {name}")
         # Tables a later migration adds are usable at once; run this again after it anyway,
         # so that a new audit table is narrowed too.
         cursor.execute(
@@ -66,9 +72,7 @@ def grant_app_role(role, password=None, using=connection):
             cursor.execute(f"REVOKE ALL ON {quote(table)} FROM {name}")
             cursor.execute(f"GRANT SELECT, INSERT ON {quote(table)} TO {name}")
         columns = ", ".join(quote(column) for column in answer_columns())
-        cursor.execute(
-            f"GRANT UPDATE ({columns}) ON {quote(SyncAttempt._meta.db_table)} TO {name}"
-        )
+        cursor.execute(f"GRANT UPDATE ({columns}) ON {quote(SyncAttempt._meta.db_table)} TO {name}")
 
 
 class Command(BaseCommand):
@@ -81,7 +85,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("role", help="name of the role, e.g. wecom_app")
         parser.add_argument(
-            "--password-env", metavar="VARIABLE",
+            "--password-env",
+            metavar="VARIABLE",
             help="environment variable holding the role's password (kept off the command line)",
         )
 
@@ -92,5 +97,6 @@ class Command(BaseCommand):
             if not password:
                 raise CommandError(f"{password_env} is not set")
         grant_app_role(role, password)
-        self.stdout.write(f"role {role} may now run the application on "
-                          f"{connection.settings_dict['NAME']}")
+        self.stdout.write(
+            f"role {role} may now run the application on {connection.settings_dict['NAME']}"
+        )

@@ -25,11 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("role", choices=ROLE_CHOICES)
         parser.add_argument("--remove", action="store_true", help="take the role away instead")
         parser.add_argument(
-            "--create", action="store_true",
+            "--create",
+            action="store_true",
             help="create the user first when there is none (its password is printed once)",
         )
         parser.add_argument(
-            "--wecom-userid", metavar="USERID",
+            "--wecom-userid",
+            metavar="USERID",
             help="the person's WeCom userid, where the app's messages reach them ('' for none)",
         )
 

@@ -61,8 +61,12 @@ class Command(BaseCommand):
         ).start()
         try:
             client = WeComClient(
-                server.url, settings.WECOM_CORP_ID, settings.WECOM_SECRET,
-                settings.WECOM_AGENT_ID, connect_timeout=5, read_timeout=15,
+                server.url,
+                settings.WECOM_CORP_ID,
+                settings.WECOM_SECRET,
+                settings.WECOM_AGENT_ID,
+                connect_timeout=5,
+                read_timeout=15,
                 # Its tokens die with this short-lived sandbox: keep them out of the shared cache.
                 cache=LocMemCache("setup-demo", {}),
             )

@@ -19,8 +19,7 @@ class Command(BaseCommand):
         report = verify_chain(events)
         if report.broken is not None:
             raise CommandError(
-                f"audit record broken after {report.count} intact events: "
-                f"{report.broken.message}"
+                f"audit record broken after {report.count} intact events: {report.broken.message}"
             )
         # An intact chain that holds the earlier head still holds everything up to it.
         if head and not AuditEvent.objects.filter(hash=head).exists():
