@@ -15,7 +15,7 @@ def make_client(sandbox):
     # Nor a pause of an API after a 45009, or its call count (wecom/limits.py).
     cache.clear()
 
-    def make(secret=None, *, base_url=None, connect_timeout=2, read_timeout=5):
+    def make(secret=None, *, base_url=None, connect_timeout=2, read_timeout=5, **limits):
         client = WeComClient(
             base_url or sandbox.url,
             sandbox.corp_id,
@@ -23,6 +23,7 @@ def make_client(sandbox):
             sandbox.agent_id,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
+            **limits,
         )
         tokens = client.tokens
         cache.delete_many([tokens.key, tokens.lock_key, tokens.refusal_key])
