@@ -4,14 +4,14 @@ An administrator often saves a meeting several times in a row (a title, then the
 an invitee forgotten). Each save asks for a sync a moment later; the sync waits until no save
 has come for `SYNC_SETTLE_SECONDS` (the window restarts with every save), but never longer
 than `SYNC_SETTLE_MAX_SECONDS` after the first save WeCom does not have yet, so that a
-meeting edited without pause still reaches WeCom. The worker asks `wait` before each sync
-and, when it answers more than nothing, queues the sync again for then.
+meeting edited without pause still reaches WeCom. The worker claims a meeting only once it
+has `settled()`, and when the claim is refused asks `wait` how long to queue the sync again for.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Case, F, When
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, When
 from django.db.models.functions import Now
 
 from .models import Meeting
@@ -44,6 +44,21 @@ def wait(meeting_pk):
         unsynced_since,
         window=settings.SYNC_SETTLE_SECONDS,
         ceiling=settings.SYNC_SETTLE_MAX_SECONDS,
+    )
+
+
+def settled():
+    """The meetings `delay` says may sync now, as a condition on the row by the database's
+    clock: the claim that starts a run carries it, so that a run costs no query of its own
+    for the question."""
+
+    def ago(seconds):
+        return ExpressionWrapper(Now() - timedelta(seconds=seconds), output_field=DateTimeField())
+
+    return (
+        Q(saved_at__isnull=True)
+        | Q(saved_at__lte=ago(settings.SYNC_SETTLE_SECONDS))
+        | Q(unsynced_since__lte=ago(settings.SYNC_SETTLE_MAX_SECONDS))
     )
 
 

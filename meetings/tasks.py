@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from . import notify, settle, sync
+from . import notify, sync
 
 logger = logging.getLogger("meetings.tasks")
 
@@ -18,10 +18,7 @@ logger = logging.getLogger("meetings.tasks")
 @shared_task(acks_late=True, ignore_result=True)
 def sync_meeting(meeting_pk):
     # Saves still coming in: go once they have settled, as one call (meetings.settle).
-    if wait := settle.wait(meeting_pk):
-        enqueue(meeting_pk, countdown=wait)
-        return
-    result = sync.reconcile(meeting_pk)
+    result = sync.reconcile(meeting_pk, settled=True)
     logger.info("meeting %s: %s %s", meeting_pk, result.outcome, result.detail)
     if result.retry_in is not None:
         enqueue(meeting_pk, countdown=result.retry_in)

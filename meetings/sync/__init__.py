@@ -23,6 +23,7 @@ from .endings import (
     RETRY,
     SYNCED,
     TAKEN_IN,
+    WAITING,
     Result,
 )
 from .lease import claim, sweep
@@ -39,6 +40,7 @@ __all__ = [
     "RETRY",
     "SYNCED",
     "TAKEN_IN",
+    "WAITING",
     "Result",
     "TIME",
     "body_from_leaves",

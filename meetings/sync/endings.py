@@ -37,6 +37,8 @@ RETRY = "retry"
 FAILED = "failed"
 CONFLICT = "conflict"
 AGAIN = "again"
+# Saves still coming in: the run starts once they have settled (`meetings.settle`).
+WAITING = "waiting"
 # The detail of the record's event for changes made in WeCom that a run took in.
 TAKEN_IN = "changed in WeCom, taken in by the sync"
 

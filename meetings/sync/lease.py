@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from .. import settle
 from ..models import Meeting, SyncState
 
 logger = logging.getLogger("meetings.sync")
@@ -31,13 +32,15 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
 
 
-def claim(pk: int, owner: str, now: datetime) -> bool:
-    """Take the meeting's lease, or return False when someone holds an unexpired one. One
-    conditional UPDATE, so that two workers can never both succeed. A meeting on its way
-    to WeCom shows as syncing from here; one waiting for a person keeps its state."""
+def claim(pk: int, owner: str, now: datetime, *, settled: bool = False) -> bool:
+    """Take the meeting's lease, or return False when someone holds an unexpired one (or,
+    with `settled`, when saves are still coming in: `settle.settled`). One conditional
+    UPDATE, so that two workers can never both succeed. A meeting on its way to WeCom shows
+    as syncing from here; one waiting for a person keeps its state."""
+    free = Q(lease_expires__isnull=True) | Q(lease_expires__lte=now) | Q(lease_owner=owner)
     taken = (
         Meeting.objects.filter(pk=pk)
-        .filter(Q(lease_expires__isnull=True) | Q(lease_expires__lte=now) | Q(lease_owner=owner))
+        .filter(free & settle.settled() if settled else free)
         .update(
             lease_owner=owner,
             lease_expires=now + timedelta(seconds=lease_seconds()),

@@ -24,14 +24,14 @@ from django.utils import timezone
 
 from wecom.client import WeComClient
 
-from .. import audit, payloads, problems, rules
+from .. import audit, payloads, problems, rules, settle
 from ..models import Meeting, Status, SyncState
 from ..payloads import as_wecom_holds
 from ..problems import Problem
 from .attempts import Attempt, Caller, CallFailed, Outcome, unconfirmed_sends
 from .context import Run
 from .create import Created, create
-from .endings import BUSY, GONE, Ending, Result
+from .endings import BUSY, GONE, WAITING, Ending, Result
 from .lease import Lease, claim, new_owner
 from .merge import differing
 from .plan import (
@@ -52,10 +52,20 @@ from .policy import backoff, decide, max_tries
 logger = logging.getLogger("meetings.sync")
 
 
-def reconcile(pk: int, *, owner: str | None = None, client: WeComClient | None = None) -> Result:
-    """Bring WeCom to the meeting's desired state, as far as a person need not decide."""
+def reconcile(
+    pk: int,
+    *,
+    owner: str | None = None,
+    client: WeComClient | None = None,
+    settled: bool = False,
+) -> Result:
+    """Bring WeCom to the meeting's desired state, as far as a person need not decide. With
+    `settled`, not while saves are still coming in (`meetings.settle`): the result then
+    says when to run."""
     owner = owner or new_owner()
-    if not claim(pk, owner, timezone.now()):
+    if not claim(pk, owner, timezone.now(), settled=settled):
+        if settled and (wait := settle.wait(pk)):
+            return Result(WAITING, retry_in=wait)
         # The holder reads the version again when it finishes and runs once more if an edit
         # arrived meanwhile; should it die, the sweep restarts the meeting after the lease.
         return Result(BUSY)
