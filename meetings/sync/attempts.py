@@ -1,6 +1,10 @@
 """Calls to WeCom and their record: every call leaves one SyncAttempt row and returns an
 Attempt, which carries the answer or the error. Nothing is left behind on a shared object
-for a later step to read."""
+for a later step to read.
+
+A write's row is stored before it is sent; a read's row waits in memory and is stored with
+the next write's row or by the run's ending (`Caller.write`), in one INSERT with the others:
+a read changes nothing in WeCom, and a run costs a query less for each."""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import copy
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -37,11 +40,19 @@ def redact(body: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Attempt:
-    pk: int
-    path: str
+    row: SyncAttempt
     # Empty when the call failed.
     answer: dict[str, Any] = field(default_factory=dict)
     error: WeComError | None = None
+
+    @property
+    def pk(self) -> int | None:
+        """The row's pk; None for a read whose row is not stored yet."""
+        return self.row.pk
+
+    @property
+    def path(self) -> str:
+        return self.row.path
 
     @property
     def ok(self) -> bool:
@@ -50,7 +61,9 @@ class Attempt:
     def mark(self, outcome: str) -> None:
         """Say how the run ended for this call (a read that found nothing to do, a try that
         will be repeated…)."""
-        SyncAttempt.objects.filter(pk=self.pk).update(outcome=outcome)
+        self.row.outcome = outcome
+        if self.row.pk is not None:
+            SyncAttempt.objects.filter(pk=self.row.pk).update(outcome=outcome)
 
 
 class CallFailed(Exception):
@@ -92,6 +105,8 @@ class Caller:
         self._observed: WeComClient | None = None
         # The attempt of the request the client sent last.
         self._last: Attempt | None = None
+        # Rows of reads answered and not stored yet, in the order of the calls.
+        self._unwritten: list[SyncAttempt] = []
 
     @property
     def client(self) -> WeComClient:
@@ -136,18 +151,26 @@ class Caller:
             self._last.error = error
             raise CallFailed(self._last) from None
 
+    def write(self) -> None:
+        """Store the rows of the reads not stored yet, in one INSERT (none when there are
+        none). The ending calls it in its transaction, before the settlement that names
+        them; the run calls it once more on its way out, for a run that ended otherwise."""
+        if self._unwritten:
+            SyncAttempt.objects.bulk_create(self._unwritten)
+            self._unwritten = []
+
     def _record(self, path: str, body: dict[str, Any]) -> Done:
-        """Told by the client before each request. A write's row is written before it is
-        sent: should this worker die during the call, the next run still knows these values
-        may have reached WeCom. The row ends as OK or FAILED; the run re-marks it when its
-        ending says more (retry, nothing)."""
-        started_at, started = timezone.now(), time.monotonic()
-        row = None
+        """Told by the client before each request. A write's row is stored before it is
+        sent (with the reads before it): should this worker die during the call, the next
+        run still knows these values may have reached WeCom. The row ends as OK or FAILED;
+        the run re-marks it when its ending says more (retry, nothing)."""
+        started, row = time.monotonic(), self._row(path, body)
         if path in WRITES:
-            row = self._row(path, body, started_at, outcome=Outcome.RETRY)
+            row.outcome = Outcome.RETRY
+            self._unwritten.append(row)
+            self.write()
 
         def done(answer: dict[str, Any] | None, error: WeComError | None) -> None:
-            nonlocal row
             answer = answer or {}
             result = {
                 "duration_ms": round((time.monotonic() - started) * 1000),
@@ -155,27 +178,26 @@ class Caller:
                 "errmsg": str(error) if error else answer.get("errmsg", ""),
                 "outcome": Outcome.FAILED if error else Outcome.OK,
             }
-            if row is None:
-                row = self._row(path, body, started_at, **result)
+            for name, value in result.items():
+                setattr(row, name, value)
+            if row.pk is None:
+                self._unwritten.append(row)
             else:
                 SyncAttempt.objects.filter(pk=row.pk).update(**result)
-            self._last = Attempt(row.pk, path, answer, error)
+            self._last = Attempt(row, answer, error)
 
         return done
 
-    def _row(
-        self, path: str, body: dict[str, Any], started_at: datetime, **fields: Any
-    ) -> SyncAttempt:
-        fields.setdefault("duration_ms", 0)
-        return SyncAttempt.objects.create(
+    def _row(self, path: str, body: dict[str, Any]) -> SyncAttempt:
+        return SyncAttempt(
             meeting_id=self.meeting_pk,
             meetingid=self.meetingid or "",
             version=self.version,
             path=path,
-            started_at=started_at,
+            started_at=timezone.now(),
+            duration_ms=0,
             request=redact(body),
             event_id=self.event_id,
-            **fields,
         )
 
 

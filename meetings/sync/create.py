@@ -39,7 +39,7 @@ class Created:
     """WeCom gave the meeting its ID; what the create asked for is to be read back."""
 
     intended: dict[str, Any]
-    attempt_pk: int
+    attempt: Attempt
 
 
 def create(run: Run) -> Result | Created:
@@ -85,7 +85,7 @@ def create(run: Run) -> Result | Created:
         # The rest (the invitees past the cap, with hosts and ringing members) goes out
         # with the next run, which reads the meeting first.
         return run.ending.again()
-    return Created(intended, attempt.pk)
+    return Created(intended, attempt)
 
 
 def create_body(meeting: Meeting) -> tuple[dict[str, Any], bool]:

@@ -8,7 +8,7 @@ about an older one (see `Lease.release`).
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from .. import audit, payloads, problems
 from ..models import AuditEvent, Meeting, Status, SyncState
 from ..presenters import problem_words
+from .attempts import Attempt, Caller
 from .lease import Lease
 from .merge import Merge, groups_of
 from .plan import local_date
@@ -130,6 +131,21 @@ class Ending:
         # 0 until the run has read the meeting: versions start at 1, so no release matches it.
         self.version = version
         self.tries = tries
+        # The run's calls: the rows of its reads are stored with the ending, in its
+        # transaction and before the settlement that names them.
+        self.calls: Caller | None = None
+
+    def _release(
+        self,
+        if_current: dict[str, Any],
+        if_moved: dict[str, Any],
+        then: Callable[[int], object] | None = None,
+    ) -> int | None:
+        """`Lease.release` of the version this run read, with the run's calls stored."""
+        with transaction.atomic():
+            if self.calls is not None:
+                self.calls.write()
+            return self.lease.release(self.version, if_current, if_moved, then)
 
     # --- WeCom holds what was decided ---
 
@@ -137,7 +153,7 @@ class Ending:
         self,
         state: dict[str, Any] | None,
         *,
-        attempts: Iterable[int] = (),
+        attempts: Iterable[Attempt] = (),
         lost: Sequence[problems.Problem] = (),
         extra: dict[str, Any] | None = None,
     ) -> Result:
@@ -157,8 +173,7 @@ class Ending:
         current = {**fields, "sync_state": SyncState.SYNCED}
         if lost:
             current.update(sync_state=SyncState.FAILED, **_problem_fields(lost[0]))
-        stored = self.lease.release(
-            self.version,
+        stored = self._release(
             current,
             {**fields, "sync_state": SyncState.PENDING},
             then=lambda _stored: self._settle(AuditEvent.Outcome.OK, attempts=attempts, lost=lost),
@@ -175,12 +190,11 @@ class Ending:
 
     def nothing(self, detail: str) -> Result:
         """Nothing to do, and nothing to write but the release."""
-        self.lease.release(self.version, {}, {})
+        self._release({}, {})
         return Result(NOTHING, detail=detail)
 
     def already_synced(self) -> Result:
-        self.lease.release(
-            self.version,
+        self._release(
             {"sync_state": SyncState.SYNCED, "pull_requested": False, **_no_problem()},
             {},
         )
@@ -205,8 +219,7 @@ class Ending:
             if stored == self.version:
                 self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
 
-        stored = self.lease.release(
-            self.version,
+        stored = self._release(
             fields,
             {"sync_state": SyncState.PENDING, "next_attempt_at": None},
             then=settle,
@@ -229,7 +242,7 @@ class Ending:
             fields["sync_tries"] = F("sync_tries") + 1
             # A newer edit starts its own count (edit_meeting set it to 0).
             moved["sync_tries"] = 1
-        self.lease.release(self.version, fields, moved)
+        self._release(fields, moved)
         return Result(RETRY, retry_in=delay, detail=words(problem) if problem else "")
 
     def conflict(self, conflicts: dict[str, Any]) -> Result:
@@ -237,8 +250,7 @@ class Ending:
             if stored == self.version:
                 self._settle(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts))
 
-        stored = self.lease.release(
-            self.version,
+        stored = self._release(
             {
                 "sync_state": SyncState.CONFLICT,
                 "conflict": conflicts,
@@ -255,7 +267,7 @@ class Ending:
     def again(self) -> Result:
         """Release and run once more at once (the meeting moved on: created, adopted, a
         change taken in, an intent WeCom did not hold yet)."""
-        self.lease.release(self.version, {}, {})
+        self._release({}, {})
         return Result(AGAIN, retry_in=0)
 
     def unexpected(self) -> Result:
@@ -354,7 +366,7 @@ class Ending:
         outcome: str,
         *,
         detail: str = "",
-        attempts: Iterable[int] = (),
+        attempts: Iterable[Attempt] = (),
         lost: Sequence[problems.Problem] = (),
     ) -> None:
         """Append a sync_result event for each action of this meeting, up to the version
@@ -366,13 +378,15 @@ class Ending:
             AuditEvent.objects.with_outcome()
             .filter(meeting_id=self.pk, action__in=audit.CAUSES_SYNC, version__lte=self.version)
             .exclude(outcome=AuditEvent.Outcome.REFUSED)
-            # The meeting as it stands now, for the events appended, in the same query.
+            # The meeting as it stands now, for the events appended, in the same query: only
+            # what they copy and what `_cancel_held` reads, not its whole desired state.
             .select_related("meeting")
+            .only("action", "changes", "outcome", "meeting_id", *_MEETING_READ)
         )
         if outcome != AuditEvent.Outcome.OK:
             # A failure or a conflict concerns what is still waiting; done stays done.
             events = events.filter(effective_outcome=AuditEvent.Outcome.PENDING)
-        confirmed_by = ", ".join(f"#{pk}" for pk in attempts)
+        confirmed_by = ", ".join(f"#{attempt.pk}" for attempt in attempts)
         for event in events.exclude(effective_outcome=outcome):
             meeting = event.meeting
             this_outcome, this_detail = outcome, detail
@@ -395,6 +409,13 @@ class Ending:
                 detail=this_detail,
                 settles=event,
             )
+
+
+# The meeting's columns a settlement reads: what `audit.build` copies, what `_cancel_held` checks.
+_MEETING_READ = [
+    f"meeting__{name}"
+    for name in ("meetingid", "title", "version", "status", "sub_meetings", "cancel_sub_meetingids")
+]
 
 
 def _cancel_held(event: AuditEvent, meeting: Meeting | None) -> bool:

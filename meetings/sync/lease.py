@@ -86,7 +86,8 @@ class Lease:
         whoever reads the meeting's new state reads what goes with it (the record's
         settlements). Returns the version now stored, or None when the lease was lost
         (another worker has taken over and decides)."""
-        with transaction.atomic():
+        # Part of the ending's transaction when it has one (no savepoint of its own).
+        with transaction.atomic(savepoint=False):
             # Most runs end on the version they read: one conditional UPDATE, which holds the
             # row until the commit as the lock below would.
             if Meeting.objects.filter(pk=self.pk, lease_owner=self.owner, version=version).update(

@@ -80,6 +80,7 @@ def reconcile(
         cause = meeting.cause  # type: ignore[attr-defined]
         run = Run(meeting, lease, Caller(pk, meeting.version, cause, client), ending)
         run.calls.meetingid = meeting.meetingid or ""
+        ending.calls = run.calls
         try:
             return _go(run)
         except CallFailed as failure:
@@ -87,6 +88,10 @@ def reconcile(
     except Exception:
         logger.exception("sync of meeting %s stopped by an unexpected error", pk)
         return ending.unexpected()
+    finally:
+        # The reads of a run that ended without an ending (a lease lost on the way).
+        if ending.calls is not None:
+            ending.calls.write()
 
 
 def _load(pk: int) -> Meeting | None:
@@ -109,7 +114,7 @@ def _go(run: Run) -> Result:
     if run.meeting.meetingid is None:
         created = create(run)
         if isinstance(created, Created):
-            return read_back(run, created.intended, [created.attempt_pk])
+            return read_back(run, created.intended, [created.attempt])
         return created
     read = run.get_info()
     refresh_occurrences(run, read.answer)
@@ -173,17 +178,18 @@ def _update(run: Run, read: Attempt) -> Result:
         return run.ending.synced(
             verify(the_plan.intended, theirs).confirmed,
             lost=run.lost,
-            attempts=[read.pk],
+            attempts=[read],
         )
     start = the_plan.update.get("meeting_start")
     if start is not None and payloads.from_unix(start) <= timezone.now():
         return run.ending.failed(problems.Problem("started"), counted=False)
     if not run.lease.extend():
         return Result(BUSY, detail="lease lost")
-    sent, excess_users = [], None
+    sent: list[Attempt] = []
+    excess_users = None
     for path, body in the_plan.calls(meeting.meetingid or ""):
         attempt = run.calls.planned(path, body)
-        sent.append(attempt.pk)
+        sent.append(attempt)
         if path == UPDATE:
             excess_users = attempt.answer.get("excess_users") or []
     return read_back(run, the_plan.intended, sent, excess_users=excess_users)
@@ -212,7 +218,7 @@ def _plan(run: Run, theirs: dict[str, Any]) -> Plan:
 def read_back(
     run: Run,
     intended: dict[str, Any],
-    sent: list[int],
+    sent: list[Attempt],
     *,
     excess_users: list[str] | None = None,
     status: int = Status.SCHEDULED,
@@ -234,7 +240,7 @@ def read_back(
         if status != Status.SCHEDULED:
             extra["status"] = status
         return run.ending.synced(
-            verdict.confirmed, lost=run.lost, attempts=[*sent, back.pk], extra=extra
+            verdict.confirmed, lost=run.lost, attempts=[*sent, back], extra=extra
         )
     missing = sorted(verdict.missing) or (["sub_meetings"] if cancels else ["status"])
     logger.info("meeting %s: WeCom does not hold %s yet", meeting.pk, ", ".join(missing))
@@ -311,7 +317,7 @@ def _cancel_whole(run: Run) -> Result:
         return Result(BUSY, detail="lease lost")
     meetingid = run.meeting.meetingid or ""
     cancel = run.calls.need(lambda wecom: wecom.meeting_cancel(meetingid))
-    return read_back(run, {}, [cancel.pk], status=Status.CANCELLED)
+    return read_back(run, {}, [cancel], status=Status.CANCELLED)
 
 
 def _not_scheduled(run: Run, read: Attempt, status: int) -> Result:
@@ -324,7 +330,7 @@ def _not_scheduled(run: Run, read: Attempt, status: int) -> Result:
         run.ending.status_changed(meeting.status, status)
     if done:
         theirs = held(read.answer, meeting.admin_userid)
-        return run.ending.synced(theirs, lost=run.lost, attempts=[read.pk])
+        return run.ending.synced(theirs, lost=run.lost, attempts=[read])
     return run.ending.failed(problems.Problem("not_scheduled", {"status": status}))
 
 
