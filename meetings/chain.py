@@ -75,10 +75,20 @@ def sealed_all(events, using="default"):
     # No savepoint of its own: an event that cannot be written fails the action with it.
     with transaction.atomic(using=using, savepoint=False):
         if connection.vendor == "postgresql":
+            # The lock, then the head read after it, in one statement (migration 0015).
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-        model = type(events[0])
-        last = model._default_manager.using(using).order_by("-pk").values_list("hash", "at").first()
+                cursor.execute(
+                    "SELECT head_hash, head_at FROM meetings_auditevent_head(%s)", [CHAIN_LOCK]
+                )
+                last = cursor.fetchone()
+        else:
+            model = type(events[0])
+            last = (
+                model._default_manager.using(using)
+                .order_by("-pk")
+                .values_list("hash", "at")
+                .first()
+            )
         prev_hash, prev_at = ((last[0] or GENESIS), last[1]) if last else (GENESIS, None)
         for event in events:
             event.prev_hash = prev_hash
