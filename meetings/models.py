@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
@@ -242,13 +243,15 @@ class Meeting(models.Model):
             return list(loaded.get(role, ()))
         return [p.userid for p in self.participants.all() if p.role == role]
 
-    def load_userids(self):
-        """Read every list of userids in one query of plain values: a page over a meeting
+    def load_userids(self, pairs=None):
+        """Read every list of userids in one query of plain values, or take them from
+        `pairs` when the meeting's query read them (`UseridPairs`): a page over a meeting
         with hundreds of invitees would otherwise spend most of its time building a model
         object per participant."""
         loaded: dict[str, list[str]] = {}
-        rows = self.participants.order_by("role", "position").values_list("role", "userid")
-        for role, userid in rows:
+        if pairs is None:
+            pairs = self.participants.order_by("role", "position").values_list("role", "userid")
+        for role, userid in pairs:
             loaded.setdefault(role, []).append(userid)
         self._userids = loaded
         return self
@@ -294,6 +297,38 @@ class Participant(models.Model):
 
     def __str__(self):
         return f"{self.userid} ({self.role})"
+
+
+class UseridPairs(models.Func):
+    """A meeting's lists as one JSON array of [role, userid] pairs, in the order
+    `load_userids` reads them: a column of the meeting's own query, for a reader that
+    wants the meeting and its lists in one trip (the sync's load)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self) -> None:
+        super().__init__(models.F("pk"))
+
+    def _rows(self, connection: BaseDatabaseWrapper, aggregate: str) -> str:
+        # Only the model's own table name and a fixed aggregate go into the text.
+        table = connection.ops.quote_name(Participant._meta.db_table)
+        return (
+            f"(SELECT {aggregate} FROM (SELECT role, userid, position FROM {table} "  # noqa: S608
+            "WHERE meeting_id = %(expressions)s ORDER BY role, position) AS pairs)"
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # An aggregate over an ordered subquery takes its rows in that order (SQLite's
+        # flattener keeps the ORDER BY of a subquery under an aggregate).
+        template = self._rows(connection, "json_group_array(json_array(role, userid))")
+        return self.as_sql(compiler, connection, template=template)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        # As text, which the JSON field decodes as it decodes any other column.
+        template = self._rows(
+            connection, "json_agg(json_build_array(role, userid) ORDER BY role, position)::text"
+        )
+        return self.as_sql(compiler, connection, template=template)
 
 
 class MeetingSettings(models.Model):
