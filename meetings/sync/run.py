@@ -91,7 +91,10 @@ def reconcile(
     finally:
         # The reads of a run that ended without an ending (a lease lost on the way).
         if ending.calls is not None:
-            ending.calls.write()
+            try:
+                ending.calls.write()
+            except Exception:
+                logger.exception("meeting %s: the rows of the run's reads were not stored", pk)
 
 
 def _load(pk: int) -> Meeting | None:

@@ -416,3 +416,34 @@ def test_a_run_sending_an_edit_asks_the_database_a_dozen_things_however_many_inv
     asked = len(_queries_of_a_run(few))
     assert asked <= 12
     assert len(_queries_of_a_run(crowded)) == asked
+
+
+def test_every_call_leaves_its_row_in_the_order_made_and_the_settlement_names_them(sandbox):
+    meeting = edit(import_new(sandbox), title="季度复盘")
+
+    assert sync.reconcile(meeting.pk).outcome == sync.SYNCED
+
+    rows = list(
+        SyncAttempt.objects.filter(meeting_id=meeting.pk).order_by("pk").values_list("pk", "path")
+    )
+    assert [path for _pk, path in rows] == [
+        "meeting/get_info",
+        "meeting/update",
+        "meeting/get_info",
+    ]
+    settlement = AuditEvent.objects.get(meeting_id=meeting.pk, action=AuditEvent.Action.SYNC_RESULT)
+    # The update and the read that confirmed it.
+    assert f"#{rows[1][0]}, #{rows[2][0]}" in settlement.detail
+
+
+def test_a_run_that_loses_its_lease_still_leaves_the_row_of_its_read(sandbox, monkeypatch):
+    meeting = edit(import_new(sandbox), title="季度复盘")
+    monkeypatch.setattr("meetings.sync.lease.Lease.extend", lambda lease: False)
+
+    result = sync.reconcile(meeting.pk)
+
+    assert (result.outcome, result.detail) == (sync.BUSY, "lease lost")
+    assert list(
+        SyncAttempt.objects.filter(meeting_id=meeting.pk).values_list("path", "outcome")
+    ) == [("meeting/get_info", SyncAttempt.Outcome.OK)]
+    assert not updates(sandbox)
