@@ -162,6 +162,11 @@ elif _cache.scheme in ("redis", "rediss"):
             "LOCATION": CACHE_URL,
         }
     }
+    # Every request reads its session: from Redis that costs less than a database query.
+    # The database still holds each session, so one Redis lost or flushed signs nobody out.
+    # Not with the other caches: the database cache would only add a query, and memory is
+    # per process, where a log-out in one would leave the session alive in the others.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -565,16 +565,19 @@ def people_chips(html_name, entries):
     name = escape(html_name)
     invalid = f'<span class="flag invalid">{escape(_("not a valid userid"))}</span>'
     unknown = f'<span class="flag not-in-directory">{escape(_("not in the directory"))}</span>'
-    remove = _("Remove %(who)s")
+    # Escaped before the name goes in, which escapes the same: each name is escaped once.
+    remove = escape(_("Remove %(who)s"))
     chips = []
     for entry in entries:
         userid = escape(entry.userid)
         if entry.name:
+            shown = escape(entry.name)
             who = (
-                f'<span class="person-name">{escape(entry.name)}</span> '
+                f'<span class="person-name">{shown}</span> '
                 f'<span class="person-userid">({userid})</span>'
             )
         else:
+            shown = userid
             who = f'<span class="person-userid">{userid}</span>'
         if entry.department:
             who += f' · <span class="person-department">{escape(entry.department)}</span>'
@@ -584,7 +587,7 @@ def people_chips(html_name, entries):
             f"{who}\n    {flag}\n"
             f'    <button type="button" class="chip-remove js-only" data-for="{name}" '
             f'data-userid="{userid}" '
-            f'aria-label="{escape(remove % {"who": entry.name or entry.userid})}">✕</button>'
+            f'aria-label="{remove % {"who": shown}}">✕</button>'
             "\n  </li>"
         )
     label = escape(_("People in this list"))

@@ -50,6 +50,28 @@ def test_it_starts_on_the_embedded_defaults():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("cache_url", "engine"),
+    [
+        ("redis://127.0.0.1:6379/1", "cached_db"),
+        ("db://", "db"),
+        # Memory is each process's own: a log-out in one would not reach the others.
+        ("locmem://", "db"),
+    ],
+)
+def test_sessions_are_read_from_the_cache_only_when_it_is_redis(cache_url, engine):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "diffsettings", "--all"],
+        cwd=ROOT,
+        env={**os.environ, "CACHE_URL": cache_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"SESSION_ENGINE = 'django.contrib.sessions.backends.{engine}'" in result.stdout
+
+
 def readme_variables():
     """The variables the first column of README's settings table names."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")

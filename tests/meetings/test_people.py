@@ -132,6 +132,16 @@ def test_it_shows_names_beside_the_userids_and_flags_unknown_ones(editor):
     assert 'name="invitees"' in page and "lisi, stranger" in page
 
 
+def test_a_chips_remove_button_names_the_person_escaped_once(editor):
+    Person.objects.create(userid="lisi", name='李"四<&>', source="csv")
+    meeting = make_meeting(invitees=["lisi", "stranger"])
+
+    page = editor.get(reverse("meetings:edit", args=[meeting.pk])).content.decode()
+
+    assert 'aria-label="Remove 李&quot;四&lt;&amp;&gt;"' in page
+    assert 'aria-label="Remove stranger"' in page
+
+
 def test_it_redraws_the_names_when_a_userid_is_typed(editor):
     Person.objects.create(userid="zhaoliu", name="赵六", department="市场部", source="csv")
     meeting = make_meeting(invitees=["lisi"])
