@@ -179,7 +179,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out username or address before any password check.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "meetings.auth.RightsBackend",
 ]
 # What failed log-ins are counted against. By default the username at one address: one
 # person's typos lock that person out at that address, not the whole office behind it (an

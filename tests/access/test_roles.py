@@ -50,3 +50,24 @@ def test_it_takes_a_role_away_with_remove():
 def test_it_names_an_unknown_user():
     with pytest.raises(CommandError, match="nobody"):
         call_command("grant_role", "nobody", "auditor")
+
+
+def test_a_users_rights_come_from_their_groups_and_their_own_in_one_query(
+    django_assert_num_queries,
+):
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("wangwu")
+    call_command("grant_role", "wangwu", "auditor")
+    user.user_permissions.add(Permission.objects.get(codename="edit_meeting"))
+    user = get_user_model().objects.get(pk=user.pk)
+
+    with django_assert_num_queries(1):
+        rights = user.get_all_permissions()
+        assert user.has_perm("meetings.view_meeting")
+
+    assert "meetings.edit_meeting" in rights
+    assert "meetings.view_auditevent" in rights
+    assert "meetings.change_meeting" not in rights
+    user.is_active = False
+    assert not user.has_perm("meetings.view_meeting")
