@@ -158,7 +158,7 @@ if _cache.scheme == "db":
 elif _cache.scheme in ("redis", "rediss"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": CACHE_URL,
         }
     }
