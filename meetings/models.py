@@ -11,7 +11,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import connection, models, router
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
@@ -30,10 +29,18 @@ from .fields import FIELDS as BODY
 
 models.CharField.register_lookup(Length)
 
-# A meeting's lists of userids, each in its order (Meeting.load_userids).
-PARTICIPANT_USERIDS = (
-    "SELECT role, userid FROM meetings_participant WHERE meeting_id = %s ORDER BY role, position"
-)
+
+def participant_rows(meeting_id: str) -> str:
+    """The SQL of a meeting's lists of userids as (role, userid, position) rows, each list in
+    its order; `meeting_id` is the SQL that names the meeting. Written out for the readers
+    of every request and every sync (`Meeting.load_userids`, `UseridPairs`): the ORM took
+    twice as long to build this query as the database took to answer it."""
+    # Only the model's own table name goes into the text.
+    table = connection.ops.quote_name(Participant._meta.db_table)
+    return (
+        f"SELECT role, userid, position FROM {table} "  # noqa: S608
+        f"WHERE meeting_id = {meeting_id} ORDER BY role, position"
+    )
 
 
 class Status(models.IntegerChoices):
@@ -255,12 +262,11 @@ class Meeting(models.Model):
         object per participant."""
         loaded: dict[str, list[str]] = {}
         if pairs is None:
-            # Written out: every edit-page request reads it, and the ORM took twice as long
-            # to build this query as the database took to answer it.
             with connection.cursor() as cursor:
-                cursor.execute(PARTICIPANT_USERIDS, [self.pk])
+                cursor.execute(participant_rows("%s"), [self.pk])
                 pairs = cursor.fetchall()
-        for role, userid in pairs:
+        # Rows read here carry their position too; the order already says it.
+        for role, userid, *_position in pairs:
             loaded.setdefault(role, []).append(userid)
         self._userids = loaded
         return self
@@ -318,24 +324,22 @@ class UseridPairs(models.Func):
     def __init__(self) -> None:
         super().__init__(models.F("pk"))
 
-    def _rows(self, connection: BaseDatabaseWrapper, aggregate: str) -> str:
-        # Only the model's own table name and a fixed aggregate go into the text.
-        table = connection.ops.quote_name(Participant._meta.db_table)
-        return (
-            f"(SELECT {aggregate} FROM (SELECT role, userid, position FROM {table} "  # noqa: S608
-            "WHERE meeting_id = %(expressions)s ORDER BY role, position) AS pairs)"
-        )
+    @staticmethod
+    def _over_rows(aggregate: str) -> str:
+        # A fixed aggregate over the rows' query; the meeting is the expression's own SQL.
+        rows = participant_rows("%(expressions)s")
+        return f"(SELECT {aggregate} FROM ({rows}) AS pairs)"  # noqa: S608
 
     def as_sqlite(self, compiler, connection, **extra):
         # An aggregate over an ordered subquery takes its rows in that order (SQLite's
         # flattener keeps the ORDER BY of a subquery under an aggregate).
-        template = self._rows(connection, "json_group_array(json_array(role, userid))")
+        template = self._over_rows("json_group_array(json_array(role, userid))")
         return self.as_sql(compiler, connection, template=template)
 
     def as_postgresql(self, compiler, connection, **extra):
         # As text, which the JSON field decodes as it decodes any other column.
-        template = self._rows(
-            connection, "json_agg(json_build_array(role, userid) ORDER BY role, position)::text"
+        template = self._over_rows(
+            "json_agg(json_build_array(role, userid) ORDER BY role, position)::text"
         )
         return self.as_sql(compiler, connection, template=template)
 
