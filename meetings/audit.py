@@ -13,7 +13,7 @@ import ipaddress
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import router
+from django.db import connection, router
 
 from .chain import sealed_all
 from .fields import MASK
@@ -149,20 +149,20 @@ def build(
     )
 
 
-def causing_events(meeting_pk, version):
-    """The pks of the events that may cause a sync of the meeting at `version`, newest first
-    (both may be OuterRef, for a subquery). The first is the event a sync attempt carries:
+def causing_event(meeting):
+    """The SQL of the pk of the event a sync attempt of a meeting carries, for the sync's
+    load (`models.whole_meeting`); `meeting` is the alias of the meeting's row there. That is
     the latest edit, retry, settled conflict (or create, cancel) of the meeting at or below
-    the version sent. A version the worker made itself (taking in a change made in WeCom)
-    belongs to the action before it; an attempt of a meeting with no such event (only
-    imported) links to nothing."""
+    its version. A version the worker made itself (taking in a change made in WeCom) belongs
+    to the action before it; an attempt of a meeting with no such event (only imported)
+    links to nothing."""
+    # Only the model's table name and its own choices' values go into the text.
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    actions = ", ".join(f"'{action}'" for action in CAUSES_SYNC)
     return (
-        AuditEvent.objects.filter(
-            meeting_id=meeting_pk,
-            action__in=CAUSES_SYNC,
-            version__lte=version,
-        )
-        .exclude(outcome=AuditEvent.Outcome.REFUSED)
-        .order_by("-pk")
-        .values("pk")
+        f"(SELECT cause.id FROM {table} cause "  # noqa: S608
+        f"WHERE cause.meeting_id = {meeting}.id AND cause.action IN ({actions}) "
+        f"AND cause.version <= {meeting}.version "
+        f"AND cause.outcome <> '{AuditEvent.Outcome.REFUSED}' "
+        "ORDER BY cause.id DESC LIMIT 1)"
     )

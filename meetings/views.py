@@ -10,7 +10,7 @@ editor is `sections.EditPage`.
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,7 +23,7 @@ from . import audit, fields, import_jobs, live, payloads, presenters, recurrence
 from .actions import meeting as meeting_actions
 from .actions.errors import ActionError, NotEditable, StaleVersion
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
-from .models import Calendar, Meeting, Status
+from .models import Calendar, Meeting, Status, whole_meeting
 from .presenters import describe_sections, listing, local_span, readonly_reason, repeat_summary
 
 PAGE_SIZE = 25
@@ -42,8 +42,10 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _meeting(pk):
-    meetings = Meeting.objects.select_related("settings", "reminders")
-    return get_object_or_404(meetings, pk=pk).load_userids()
+    meeting = whole_meeting(pk)
+    if meeting is None:
+        raise Http404
+    return meeting
 
 
 @can_view

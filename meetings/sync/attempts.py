@@ -98,7 +98,7 @@ class Caller:
     ) -> None:
         self.meeting_pk = meeting_pk
         self.version = version
-        # The audit event the attempts carry (`audit.causing_events`), or None.
+        # The audit event the attempts carry (`audit.causing_event`), or None.
         self.event_id = event_id
         self.meetingid = ""
         self._client = client

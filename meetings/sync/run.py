@@ -19,13 +19,12 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from wecom.client import WeComClient
 
 from .. import audit, payloads, problems, rules, settle
-from ..models import Meeting, Status, SyncState, UseridPairs
+from ..models import Meeting, Status, SyncState, whole_meeting
 from ..payloads import as_wecom_holds
 from ..problems import Problem
 from .attempts import Attempt, Caller, CallFailed, Outcome, unconfirmed_sends
@@ -98,19 +97,8 @@ def reconcile(
 
 
 def _load(pk: int) -> Meeting | None:
-    meeting = (
-        Meeting.objects.select_related("settings", "reminders")
-        # The event this run's attempts carry and the lists, in the same query.
-        .annotate(
-            cause=Subquery(audit.causing_events(OuterRef("pk"), OuterRef("version"))[:1]),
-            pairs=UseridPairs(),
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    # The lists as plain values: at 2,000 invitees a model object each would cost the run
-    # more than everything else together.
-    return None if meeting is None else meeting.load_userids(meeting.pairs or [])
+    # The event this run's attempts carry, in the same query.
+    return whole_meeting(pk, cause=audit.causing_event("m"))
 
 
 def _go(run: Run) -> Result:

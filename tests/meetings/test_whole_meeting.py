@@ -1,0 +1,117 @@
+"""A meeting read in one written-out query (the edit page, its redraws, the sync's load) is
+the meeting the ORM reads: every column converted as the ORM converts it, the lists in order."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from meetings import audit
+from meetings.models import Meeting, MeetingSettings, Reminders, whole_meeting
+
+from .factories import make_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def lists(meeting):
+    return meeting.invitees, meeting.hosts, meeting.ring_users
+
+
+def columns(instance):
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.fields}
+
+
+def test_every_column_reads_as_the_orm_reads_it():
+    meeting = make_meeting(
+        title="季度复盘 ' \" %s",
+        description="第一行\n第二行",
+        settings={"password": "123456", "enable_waiting_room": True, "hosts": ["lisi"]},
+        reminders={
+            "is_repeat": 1,
+            "repeat_type": 0,
+            "repeat_until_type": 1,
+            "repeat_until": int((timezone.now() + timedelta(days=20)).timestamp()),
+            "remind_before": [0, 900],
+        },
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(
+        synced_state={"title": "旧", "settings": {"mute_all": False}},
+        sub_meetings=[{"sub_meetingid": "s1", "start": 1_900_000_000, "deleted": False}],
+        lease_expires=timezone.now(),
+        pull_requested=True,
+    )
+    orm = Meeting.objects.select_related("settings", "reminders").get(pk=meeting.pk)
+
+    read = whole_meeting(meeting.pk)
+
+    assert columns(read) == columns(orm)
+    assert columns(read.settings) == columns(orm.settings)
+    assert columns(read.reminders) == columns(orm.reminders)
+    assert read.reminders.repeat_until is not None and read.settings.password == "123456"
+    assert read.reminders.remind_before == [0, 900]
+    # A whole instance: it saves like any other.
+    read.title = "改过"
+    read.save(update_fields=["title"])
+    assert Meeting.objects.get(pk=meeting.pk).title == "改过"
+
+
+def test_its_settings_and_reminders_cost_no_query(django_assert_num_queries):
+    meeting = make_meeting()
+    read = whole_meeting(meeting.pk)
+
+    with django_assert_num_queries(0):
+        assert isinstance(read.settings, MeetingSettings)
+        assert isinstance(read.reminders, Reminders)
+        lists(read)
+
+
+def test_the_lists_keep_their_order():
+    # Out of alphabetical order on purpose: the order is WeCom's, not the database's.
+    meeting = make_meeting(
+        invitees=["wangwu", "lisi", "zhaoliu", "zhangsan"],
+        settings={"hosts": ["zhaoliu", "lisi"], "remind_scope": 4, "ring_users": ["wangwu"]},
+    )
+    empty = make_meeting(invitees=[])
+
+    assert lists(whole_meeting(meeting.pk)) == (
+        ["wangwu", "lisi", "zhaoliu", "zhangsan"],
+        ["zhaoliu", "lisi"],
+        ["wangwu"],
+    )
+    assert lists(whole_meeting(meeting.pk)) == lists(
+        Meeting.objects.get(pk=meeting.pk).load_userids()
+    )
+    assert lists(whole_meeting(empty.pk)) == ([], [], [])
+
+
+def test_a_missing_meeting_reads_none():
+    assert whole_meeting(10**9) is None
+
+
+def test_a_meeting_without_its_settings_row_says_so_as_the_orm_does():
+    meeting = make_meeting()
+    MeetingSettings.objects.filter(meeting=meeting).delete()
+
+    read = whole_meeting(meeting.pk)
+
+    assert read is not None
+    with pytest.raises(Meeting.settings.RelatedObjectDoesNotExist):
+        read.settings
+
+
+def test_the_sync_reads_its_causing_event_in_the_same_query():
+    meeting = make_meeting()
+    older = audit.record("edit", meeting=meeting)
+    newest = audit.record("edit", meeting=meeting)
+    audit.record("edit", meeting=meeting, outcome="refused")
+    audit.record("import", meeting=meeting)
+    # An event of a version the meeting's row does not have yet is not its cause.
+    meeting.version += 1
+    audit.record("edit", meeting=meeting)
+
+    read = whole_meeting(meeting.pk, cause=audit.causing_event("m"))
+
+    assert older.pk < newest.pk
+    assert read.cause == newest.pk
+    assert whole_meeting(make_meeting().pk, cause=audit.causing_event("m")).cause is None
