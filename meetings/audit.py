@@ -18,7 +18,7 @@ from django.db import connection, router
 from .chain import sealed_all
 from .fields import MASK
 from .fields import SECRETS as SECRET_FIELDS
-from .models import AuditEvent
+from .models import AuditEvent, Meeting, columns_of, effective_outcome, take
 
 # The record shows MASK in place of a secret that is set: a secret is "changed", never shown.
 SYSTEM = "system"
@@ -149,20 +149,57 @@ def build(
     )
 
 
+def _may_cause(event, meeting_id, version):
+    """The SQL condition on the event under the alias `event` that it may cause a sync of
+    the meeting `meeting_id` at `version` (both SQL): an edit, retry, settled conflict (or
+    create, cancel) of the meeting at or below that version, not refused."""
+    # Only the model's own choices' values go into the text.
+    actions = ", ".join(f"'{action}'" for action in CAUSES_SYNC)
+    return (
+        f"{event}.meeting_id = {meeting_id} AND {event}.action IN ({actions}) "
+        f"AND {event}.version <= {version} "
+        f"AND {event}.outcome <> '{AuditEvent.Outcome.REFUSED}'"
+    )
+
+
 def causing_event(meeting):
     """The SQL of the pk of the event a sync attempt of a meeting carries, for the sync's
     load (`models.whole_meeting`); `meeting` is the alias of the meeting's row there. That is
-    the latest edit, retry, settled conflict (or create, cancel) of the meeting at or below
-    its version. A version the worker made itself (taking in a change made in WeCom) belongs
-    to the action before it; an attempt of a meeting with no such event (only imported)
-    links to nothing."""
-    # Only the model's table name and its own choices' values go into the text.
+    the newest event that may cause a sync of the meeting at its version. A version the
+    worker made itself (taking in a change made in WeCom) belongs to the action before it;
+    an attempt of a meeting with no such event (only imported) links to nothing."""
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    actions = ", ".join(f"'{action}'" for action in CAUSES_SYNC)
     return (
         f"(SELECT cause.id FROM {table} cause "  # noqa: S608
-        f"WHERE cause.meeting_id = {meeting}.id AND cause.action IN ({actions}) "
-        f"AND cause.version <= {meeting}.version "
-        f"AND cause.outcome <> '{AuditEvent.Outcome.REFUSED}' "
+        f"WHERE {_may_cause('cause', f'{meeting}.id', f'{meeting}.version')} "
         "ORDER BY cause.id DESC LIMIT 1)"
     )
+
+
+def causes(meeting_pk, version, *, unlike, pending_only=False):
+    """The events that may cause a sync of the meeting up to `version` whose effective
+    outcome (`AuditEventQuerySet.with_outcome`) is not `unlike` (and, with `pending_only`,
+    is pending), newest first: what a sync's ending settles. Each carries
+    `effective_outcome` and, as its `meeting`, the meeting as it stands in this
+    transaction. One written-out query: building it took the ORM eight times as long as
+    the database took to answer it, on every sync."""
+    quote = connection.ops.quote_name
+    outcome = effective_outcome("e")
+    sql = (
+        f"SELECT {columns_of(AuditEvent, 'e')}, {outcome}, {columns_of(Meeting, 'm')} "  # noqa: S608
+        f"FROM {quote(AuditEvent._meta.db_table)} e "
+        f"JOIN {quote(Meeting._meta.db_table)} m ON m.id = e.meeting_id "
+        f"WHERE {_may_cause('e', '%s', '%s')} AND {outcome} <> %s "
+        + (f"AND {outcome} = '{AuditEvent.Outcome.PENDING}' " if pending_only else "")
+        + "ORDER BY e.at DESC, e.id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [meeting_pk, version, unlike])
+        rows = cursor.fetchall()
+    events = []
+    for row in rows:
+        event, (effective, *rest) = take(row, AuditEvent, "e")
+        event.effective_outcome = effective
+        event.meeting, _rest = take(rest, Meeting, "m")
+        events.append(event)
+    return events

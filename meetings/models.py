@@ -485,15 +485,26 @@ def _columns(model: type[models.Model], alias: str, using: Any) -> tuple[str, li
     return names, [field.attname for field in fields], converters
 
 
-def _instance(model: type[models.Model], alias: str, values: Sequence[Any]) -> Any:
+def columns_of(model: type[models.Model], alias: str) -> str:
+    """The SQL of a model's columns under `alias`, for a written-out SELECT whose rows
+    `take` turns back into instances."""
+    return _columns(model, alias, connections[DEFAULT_DB_ALIAS])[0]
+
+
+def take(values: Sequence[Any], model: type[models.Model], alias: str) -> tuple[Any, list]:
+    """The instance whose columns (`columns_of`) lead `values`, and the values after them.
+    None for a row whose key is NULL: a LEFT JOIN that found nothing."""
     using = connections[DEFAULT_DB_ALIAS]
     _names, attnames, converters = _columns(model, alias, using)
+    mine, rest = values[: len(attnames)], list(values[len(attnames) :])
+    if mine[0] is None:
+        return None, rest
     converted = []
-    for value, (column, steps) in zip(values, converters, strict=True):
+    for value, (column, steps) in zip(mine, converters, strict=True):
         for step in steps:
             value = step(value, column, using)
         converted.append(value)
-    return model.from_db(using.alias, attnames, converted)
+    return model.from_db(using.alias, attnames, converted), rest
 
 
 def whole_meeting(pk: int, **columns: str) -> Meeting | None:
@@ -501,8 +512,7 @@ def whole_meeting(pk: int, **columns: str) -> Meeting | None:
     or None. `columns` adds SQL columns (the meeting's table is `m` there), set on the
     meeting under their names."""
     tables = [(Meeting, "m"), (MeetingSettings, "s"), (Reminders, "r")]
-    using = connections[DEFAULT_DB_ALIAS]
-    selected = [_columns(model, alias, using)[0] for model, alias in tables]
+    selected = [columns_of(model, alias) for model, alias in tables]
     selected += [userid_pairs("m.id"), *columns.values()]
     quote = connection.ops.quote_name
     sql = (
@@ -516,17 +526,11 @@ def whole_meeting(pk: int, **columns: str) -> Meeting | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    found: list[Any] = []
-    for model, alias in tables:
-        count = len(model._meta.concrete_fields)
-        part, values = values[:count], values[count:]
-        # A meeting without its row of settings or reminders reads None for its key there.
-        found.append(None if part[0] is None else _instance(model, alias, part))
-    meeting: Meeting = found[0]
-    # What select_related caches: reading meeting.settings costs no query.
-    meeting._state.fields_cache["settings"] = found[1]
-    meeting._state.fields_cache["reminders"] = found[2]
+    meeting, values = take(row, Meeting, "m")
+    # What select_related caches (None when the row is missing): reading meeting.settings
+    # costs no query.
+    meeting._state.fields_cache["settings"], values = take(values, MeetingSettings, "s")
+    meeting._state.fields_cache["reminders"], values = take(values, Reminders, "r")
     pairs, *extra = values
     for name, value in zip(columns, extra, strict=True):
         setattr(meeting, name, value)
@@ -622,11 +626,22 @@ class Notice(models.Model):
         return f"#{self.pk} {self.state}"
 
 
+def effective_outcome(event: str) -> str:
+    """`AuditEventQuerySet.with_outcome`'s effective_outcome in SQL, of the event under the
+    alias `event`, for the written-out query of each sync's ending (`audit.causes`)."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    return (
+        f"COALESCE((SELECT newest.outcome FROM {table} newest "  # noqa: S608
+        f"WHERE newest.settles_id = {event}.id ORDER BY newest.at DESC, newest.id DESC "
+        f"LIMIT 1), {event}.outcome)"
+    )
+
+
 class AuditEventQuerySet(models.QuerySet):
     def with_outcome(self):
         """Each event with `effective_outcome`: that of its newest settlement (a sync_result
-        event pointing at it), its own when it has none. The one place that says how an
-        action ended."""
+        event pointing at it), its own when it has none. This says how an action ended, and
+        `effective_outcome` below says it in written-out SQL: a test holds them together."""
         newest = (
             AuditEvent.objects.filter(settles=models.OuterRef("pk"))
             .order_by("-at", "-pk")

@@ -374,20 +374,15 @@ class Ending:
         `lost` fails with its reason even when the rest is done; a done settlement names the
         attempts that confirmed it."""
         lost_dates = {p.params.get("date"): p for p in lost}
-        events = (
-            AuditEvent.objects.with_outcome()
-            .filter(meeting_id=self.pk, action__in=audit.CAUSES_SYNC, version__lte=self.version)
-            .exclude(outcome=AuditEvent.Outcome.REFUSED)
-            # The meeting as it stands now, for the events appended, in the same query: only
-            # what they copy and what `_cancel_held` reads, not its whole desired state.
-            .select_related("meeting")
-            .only("action", "changes", "outcome", "meeting_id", *_MEETING_READ)
+        # A failure or a conflict concerns what is still waiting; done stays done.
+        events = audit.causes(
+            self.pk,
+            self.version,
+            unlike=outcome,
+            pending_only=outcome != AuditEvent.Outcome.OK,
         )
-        if outcome != AuditEvent.Outcome.OK:
-            # A failure or a conflict concerns what is still waiting; done stays done.
-            events = events.filter(effective_outcome=AuditEvent.Outcome.PENDING)
         confirmed_by = ", ".join(f"#{attempt.pk}" for attempt in attempts)
-        for event in events.exclude(effective_outcome=outcome):
+        for event in events:
             meeting = event.meeting
             this_outcome, this_detail = outcome, detail
             problem = lost_dates.get(_occurrence_date(event)) if lost else None
@@ -409,13 +404,6 @@ class Ending:
                 detail=this_detail,
                 settles=event,
             )
-
-
-# The meeting's columns a settlement reads: what `audit.build` copies, what `_cancel_held` checks.
-_MEETING_READ = [
-    f"meeting__{name}"
-    for name in ("meetingid", "title", "version", "status", "sub_meetings", "cancel_sub_meetingids")
-]
 
 
 def _cancel_held(event: AuditEvent, meeting: Meeting | None) -> bool:

@@ -97,7 +97,7 @@ def test_a_meeting_without_its_settings_row_says_so_as_the_orm_does():
 
     assert read is not None
     with pytest.raises(Meeting.settings.RelatedObjectDoesNotExist):
-        read.settings
+        _ = read.settings
 
 
 def test_the_sync_reads_its_causing_event_in_the_same_query():
