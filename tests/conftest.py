@@ -31,6 +31,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         grant_app_role(role, password)
         with as_app_role(connection, role, password):
             yield
+        # The worker's threads keep their connections open (DB_CONN_MAX_AGE) after the worker
+        # stops, and PostgreSQL drops a database only once nobody is connected to it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture(autouse=True)

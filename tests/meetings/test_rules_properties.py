@@ -107,7 +107,8 @@ def test_it_reports_problems_with_known_fields_and_never_raises(body):
 @given(bodies)
 def test_it_prunes_to_applicable_fields_without_changing_the_verdict(body):
     pruned = rules.prune(body)
-    assert rules.prune(pruned) == pruned
+    # In a list, as in the bodies' dicts, a NaN is compared by identity first: equal to itself.
+    assert [rules.prune(pruned)] == [pruned]
     with translation.override("en"):
         assert run(pruned) == run(body)
     if not isinstance(pruned, dict):

@@ -17,6 +17,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _no_runs(monkeypatch):
+    """The pages are under test here, not the sync: a Retry or a settled conflict must not
+    queue a run that a worker left running by an earlier test would carry out while this
+    test's data is being flushed."""
+    monkeypatch.setattr("meetings.tasks.enqueue_after_save", lambda pk: None)
+    monkeypatch.setattr("meetings.tasks.enqueue", lambda pk, countdown=None: None)
+
+
 @pytest.fixture
 def english(settings):
     settings.LANGUAGE_CODE = "en"
