@@ -70,10 +70,15 @@ def _fresh_shared_cache(request):
         cache.clear()
 
 
+# The session's worker once a test has started it.
+_running = None
+
+
 @pytest.fixture(scope="session")
 def _session_worker(django_db_setup, django_db_blocker, _session_queue):
     """A Celery worker in this process (four threads) on the session's queue, started once:
     its threads open their own connections to the test database."""
+    global _running
     with start_worker(
         app,
         pool="threads",
@@ -83,14 +88,29 @@ def _session_worker(django_db_setup, django_db_blocker, _session_queue):
         loglevel="WARNING",
         shutdown_timeout=30,
     ) as running:
+        _running = running
         yield running
+    _running = None
 
 
 @pytest.fixture
 def worker(_session_worker, transactional_db, sandbox):
     yield _session_worker
-    # Let what a test left running finish before its data is flushed.
-    wait_for(_no_active_tasks, timeout=15, message="the worker to go idle")
+
+
+@pytest.fixture(autouse=True)
+def _idle_before_flush(request):
+    """Once started, the session's worker takes every run queued, by any later test, whether
+    it asked for the worker or not. A test's data is flushed only when the runs under way are
+    done: one writing while its tables are being emptied deadlocks the flush."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if _running is not None:
+        wait_for(_no_active_tasks, timeout=15, message="the worker to go idle")
 
 
 def _no_active_tasks():
