@@ -18,7 +18,8 @@ from django.db import connection, router
 from .chain import sealed_all
 from .fields import MASK
 from .fields import SECRETS as SECRET_FIELDS
-from .models import AuditEvent, Meeting, columns_of, effective_outcome, take
+from .models import AuditEvent, Meeting, effective_outcome
+from .rows import columns_of, take
 
 # The record shows MASK in place of a secret that is set: a secret is "changed", never shown.
 SYSTEM = "system"
@@ -164,7 +165,7 @@ def _may_cause(event, meeting_id, version):
 
 def causing_event(meeting):
     """The SQL of the pk of the event a sync attempt of a meeting carries, for the sync's
-    load (`models.whole_meeting`); `meeting` is the alias of the meeting's row there. That is
+    load (`rows.whole_meeting`); `meeting` is the alias of the meeting's row there. That is
     the newest event that may cause a sync of the meeting at its version. A version the
     worker made itself (taking in a change made in WeCom) belongs to the action before it;
     an attempt of a meeting with no such event (only imported) links to nothing."""

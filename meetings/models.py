@@ -6,15 +6,11 @@ change made here from one made in WeCom. Structural rules of the update page are
 constraints too, so that nothing that bypasses the form stores an impossible meeting.
 """
 
-import functools
-import json
-from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
+from django.db import connection, models, router
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
@@ -37,7 +33,7 @@ models.CharField.register_lookup(Length)
 def participant_rows(meeting_id: str) -> str:
     """The SQL of a meeting's lists of userids as (role, userid, position) rows, each list in
     its order; `meeting_id` is the SQL that names the meeting. Written out for the readers
-    of every request and every sync (`Meeting.load_userids`, `UseridPairs`): the ORM took
+    of every request and every sync (`Meeting.load_userids`, `rows.userid_pairs`): the ORM took
     twice as long to build this query as the database took to answer it."""
     # Only the model's own table name goes into the text.
     table = connection.ops.quote_name(Participant._meta.db_table)
@@ -261,7 +257,7 @@ class Meeting(models.Model):
 
     def load_userids(self, pairs=None):
         """Read every list of userids in one query of plain values, or take them from
-        `pairs` when the meeting's query read them (`UseridPairs`): a page over a meeting
+        `pairs` when the meeting's query read them (`rows.whole_meeting`): a page over a meeting
         with hundreds of invitees would otherwise spend most of its time building a model
         object per participant."""
         loaded: dict[str, list[str]] = {}
@@ -316,19 +312,6 @@ class Participant(models.Model):
 
     def __str__(self):
         return f"{self.userid} ({self.role})"
-
-
-def userid_pairs(meeting_id: str) -> str:
-    """The SQL of a meeting's lists as one JSON array of [role, userid] pairs, in the order
-    `load_userids` reads them; `meeting_id` is the SQL that names the meeting."""
-    if connection.vendor == "postgresql":
-        # As text, decoded as the JSON columns are.
-        aggregate = "json_agg(json_build_array(role, userid) ORDER BY role, position)::text"
-    else:
-        # An aggregate over an ordered subquery takes its rows in that order (SQLite's
-        # flattener keeps the ORDER BY of a subquery under an aggregate).
-        aggregate = "json_group_array(json_array(role, userid))"
-    return f"(SELECT {aggregate} FROM ({participant_rows(meeting_id)}) AS pairs)"  # noqa: S608
 
 
 class MeetingSettings(models.Model):
@@ -459,82 +442,6 @@ class Reminders(models.Model):
 
     def __str__(self):
         return str(self.meeting)
-
-
-# --- a whole meeting in one written-out query ---------------------------------------------
-#
-# The edit page, each of its redraws and each sync run read a meeting with its settings, its
-# reminders and its lists. Django took 0.7-0.8 ms to build that query (about a hundred
-# columns and their joins) where PostgreSQL answered it in 0.1: the query is written out
-# here from the models' own columns, and its values converted as the ORM converts them.
-
-
-@functools.cache
-def _columns(model: type[models.Model], alias: str, using: Any) -> tuple[str, list, list]:
-    """A model's columns under `alias`: their SQL, their attnames and, per column, the
-    converters the ORM applies to a value read on `using` (this thread's connection: the
-    converters are its methods)."""
-    quote = using.ops.quote_name
-    fields = model._meta.concrete_fields
-    converters = []
-    for field in fields:
-        column = field.get_col(alias)
-        steps = using.ops.get_db_converters(column) + column.get_db_converters(using)
-        converters.append((column, steps))
-    names = ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
-    return names, [field.attname for field in fields], converters
-
-
-def columns_of(model: type[models.Model], alias: str) -> str:
-    """The SQL of a model's columns under `alias`, for a written-out SELECT whose rows
-    `take` turns back into instances."""
-    return _columns(model, alias, connections[DEFAULT_DB_ALIAS])[0]
-
-
-def take(values: Sequence[Any], model: type[models.Model], alias: str) -> tuple[Any, list]:
-    """The instance whose columns (`columns_of`) lead `values`, and the values after them.
-    None for a row whose key is NULL: a LEFT JOIN that found nothing."""
-    using = connections[DEFAULT_DB_ALIAS]
-    _names, attnames, converters = _columns(model, alias, using)
-    mine, rest = values[: len(attnames)], list(values[len(attnames) :])
-    if mine[0] is None:
-        return None, rest
-    converted = []
-    for value, (column, steps) in zip(mine, converters, strict=True):
-        for step in steps:
-            value = step(value, column, using)
-        converted.append(value)
-    return model.from_db(using.alias, attnames, converted), rest
-
-
-def whole_meeting(pk: int, **columns: str) -> Meeting | None:
-    """The meeting with its settings, its reminders and its lists of userids, in one query,
-    or None. `columns` adds SQL columns (the meeting's table is `m` there), set on the
-    meeting under their names."""
-    tables = [(Meeting, "m"), (MeetingSettings, "s"), (Reminders, "r")]
-    selected = [columns_of(model, alias) for model, alias in tables]
-    selected += [userid_pairs("m.id"), *columns.values()]
-    quote = connection.ops.quote_name
-    sql = (
-        f"SELECT {', '.join(selected)} FROM {quote(Meeting._meta.db_table)} m "  # noqa: S608
-        f"LEFT JOIN {quote(MeetingSettings._meta.db_table)} s ON s.meeting_id = m.id "
-        f"LEFT JOIN {quote(Reminders._meta.db_table)} r ON r.meeting_id = m.id "
-        "WHERE m.id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    meeting, values = take(row, Meeting, "m")
-    # What select_related caches (None when the row is missing): reading meeting.settings
-    # costs no query.
-    meeting._state.fields_cache["settings"], values = take(values, MeetingSettings, "s")
-    meeting._state.fields_cache["reminders"], values = take(values, Reminders, "r")
-    pairs, *extra = values
-    for name, value in zip(columns, extra, strict=True):
-        setattr(meeting, name, value)
-    return meeting.load_userids(json.loads(pairs) if pairs else [])
 
 
 class SyncAttempt(models.Model):

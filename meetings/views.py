@@ -23,8 +23,9 @@ from . import audit, fields, import_jobs, live, payloads, presenters, recurrence
 from .actions import meeting as meeting_actions
 from .actions.errors import ActionError, NotEditable, StaleVersion
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
-from .models import Calendar, Meeting, Status, whole_meeting
+from .models import Calendar, Meeting, Status
 from .presenters import describe_sections, listing, local_span, readonly_reason, repeat_summary
+from .rows import whole_meeting
 
 PAGE_SIZE = 25
 # Who may do what (groups made by migration 0004): viewing needs view_meeting, which meeting

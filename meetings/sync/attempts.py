@@ -20,6 +20,7 @@ from wecom.client import Done, WeComClient, get_client
 from wecom.errors import WeComError
 
 from ..models import SyncAttempt
+from ..rows import insert_all, update_columns
 from .merge import REDACTED
 from .plan import CANCEL, CREATE, SET_INVITEES, UPDATE, WRITES
 
@@ -61,9 +62,10 @@ class Attempt:
     def mark(self, outcome: str) -> None:
         """Say how the run ended for this call (a read that found nothing to do, a try that
         will be repeated…)."""
-        self.row.outcome = outcome
-        if self.row.pk is not None:
-            SyncAttempt.objects.filter(pk=self.row.pk).update(outcome=outcome)
+        if self.row.pk is None:
+            self.row.outcome = outcome
+        else:
+            update_columns(self.row, outcome=outcome)
 
 
 class CallFailed(Exception):
@@ -156,7 +158,7 @@ class Caller:
         none). The ending calls it in its transaction, before the settlement that names
         them; the run calls it once more on its way out, for a run that ended otherwise."""
         if self._unwritten:
-            SyncAttempt.objects.bulk_create(self._unwritten)
+            insert_all(self._unwritten)
             self._unwritten = []
 
     def _record(self, path: str, body: dict[str, Any]) -> Done:
@@ -178,12 +180,12 @@ class Caller:
                 "errmsg": str(error) if error else answer.get("errmsg", ""),
                 "outcome": Outcome.FAILED if error else Outcome.OK,
             }
-            for name, value in result.items():
-                setattr(row, name, value)
             if row.pk is None:
+                for name, value in result.items():
+                    setattr(row, name, value)
                 self._unwritten.append(row)
             else:
-                SyncAttempt.objects.filter(pk=row.pk).update(**result)
+                update_columns(row, **result)
             self._last = Attempt(row, answer, error)
 
         return done

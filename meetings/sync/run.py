@@ -24,9 +24,10 @@ from django.utils import timezone
 from wecom.client import WeComClient
 
 from .. import audit, payloads, problems, rules, settle
-from ..models import Meeting, Status, SyncState, whole_meeting
+from ..models import Meeting, Status, SyncState
 from ..payloads import as_wecom_holds
 from ..problems import Problem
+from ..rows import whole_meeting
 from .attempts import Attempt, Caller, CallFailed, Outcome, unconfirmed_sends
 from .context import Run
 from .create import Created, create

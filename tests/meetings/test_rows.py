@@ -1,5 +1,7 @@
-"""A meeting read in one written-out query (the edit page, its redraws, the sync's load) is
-the meeting the ORM reads: every column converted as the ORM converts it, the lists in order."""
+"""The written-out statements (`meetings.rows`) read and write what the ORM would: a meeting
+read in one query (the edit page, its redraws, the sync's load) is the meeting the ORM reads,
+every column converted as the ORM converts it, the lists in order; the sync's rows of calls
+are stored and changed as the ORM would store and change them."""
 
 from datetime import timedelta
 
@@ -7,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from meetings import audit
-from meetings.models import Meeting, MeetingSettings, Reminders, whole_meeting
+from meetings.models import Meeting, MeetingSettings, Reminders, SyncAttempt
+from meetings.rows import insert_all, update_columns, whole_meeting
 
 from .factories import make_meeting
 
@@ -115,3 +118,47 @@ def test_the_sync_reads_its_causing_event_in_the_same_query():
     assert older.pk < newest.pk
     assert read.cause == newest.pk
     assert whole_meeting(make_meeting().pk, cause=audit.causing_event("m")).cause is None
+
+
+def attempt(meeting, path, **fields):
+    return SyncAttempt(
+        meeting=meeting,
+        meetingid=meeting.meetingid,
+        version=meeting.version,
+        path=path,
+        started_at=timezone.now(),
+        duration_ms=3,
+        request={"meetingid": meeting.meetingid, "title": "周会 ' \" %s", "n": [1, 2.5, None]},
+        **fields,
+    )
+
+
+def test_rows_inserted_together_get_their_own_pks_in_order():
+    meeting = make_meeting()
+    rows = [attempt(meeting, "meeting/get_info"), attempt(meeting, "meeting/update")]
+    before = SyncAttempt.objects.count()
+
+    insert_all(rows)
+
+    assert SyncAttempt.objects.count() == before + 2
+    assert rows[0].pk < rows[1].pk
+    for row in rows:
+        stored = SyncAttempt.objects.get(pk=row.pk)
+        assert columns(stored) == columns(row)
+        assert not row._state.adding
+
+
+def test_an_update_changes_the_columns_named_and_no_other():
+    meeting = make_meeting()
+    row = attempt(meeting, "meeting/update", outcome=SyncAttempt.Outcome.RETRY)
+    other = attempt(meeting, "meeting/get_info")
+    insert_all([row, other])
+
+    update_columns(row, errcode=400031, errmsg="invalid settings", outcome="failed")
+
+    stored = SyncAttempt.objects.get(pk=row.pk)
+    assert (stored.errcode, stored.errmsg, stored.outcome) == (400031, "invalid settings", "failed")
+    assert columns(stored) == columns(row)
+    assert columns(SyncAttempt.objects.get(pk=other.pk)) == columns(other)
+    with pytest.raises(AssertionError):
+        update_columns(row, not_a_column=1)

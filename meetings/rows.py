@@ -1,0 +1,143 @@
+"""Written-out SQL over the models' own columns, for the statements every page view and every
+sync run makes: the edit page, each of its redraws and each sync's load read a meeting with
+its settings, its reminders and its lists; a sync stores a row per call to WeCom. Django took
+longer to build those statements (0.7-0.8 ms for the meeting's hundred columns and joins)
+than PostgreSQL took to answer them (0.1). The SQL here is built from the models' fields,
+so that a new column needs nothing here, and values go in and out through the same
+conversions the ORM applies.
+"""
+
+import functools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+
+from .models import Meeting, MeetingSettings, Reminders, participant_rows
+
+
+def userid_pairs(meeting_id: str) -> str:
+    """The SQL of a meeting's lists as one JSON array of [role, userid] pairs, in the order
+    `load_userids` reads them; `meeting_id` is the SQL that names the meeting."""
+    if connection.vendor == "postgresql":
+        # As text, decoded as the JSON columns are.
+        aggregate = "json_agg(json_build_array(role, userid) ORDER BY role, position)::text"
+    else:
+        # An aggregate over an ordered subquery takes its rows in that order (SQLite's
+        # flattener keeps the ORDER BY of a subquery under an aggregate).
+        aggregate = "json_group_array(json_array(role, userid))"
+    return f"(SELECT {aggregate} FROM ({participant_rows(meeting_id)}) AS pairs)"  # noqa: S608
+
+
+@functools.cache
+def _columns(model: type[models.Model], alias: str, using: Any) -> tuple[str, list, list]:
+    """A model's columns under `alias`: their SQL, their attnames and, per column, the
+    converters the ORM applies to a value read on `using` (this thread's connection: the
+    converters are its methods)."""
+    quote = using.ops.quote_name
+    fields = model._meta.concrete_fields
+    converters = []
+    for field in fields:
+        column = field.get_col(alias)
+        steps = using.ops.get_db_converters(column) + column.get_db_converters(using)
+        converters.append((column, steps))
+    names = ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
+    return names, [field.attname for field in fields], converters
+
+
+def columns_of(model: type[models.Model], alias: str) -> str:
+    """The SQL of a model's columns under `alias`, for a written-out SELECT whose rows
+    `take` turns back into instances."""
+    return _columns(model, alias, connections[DEFAULT_DB_ALIAS])[0]
+
+
+def take(values: Sequence[Any], model: type[models.Model], alias: str) -> tuple[Any, list]:
+    """The instance whose columns (`columns_of`) lead `values`, and the values after them.
+    None for a row whose key is NULL: a LEFT JOIN that found nothing."""
+    using = connections[DEFAULT_DB_ALIAS]
+    _names, attnames, converters = _columns(model, alias, using)
+    mine, rest = values[: len(attnames)], list(values[len(attnames) :])
+    if mine[0] is None:
+        return None, rest
+    converted = []
+    for value, (column, steps) in zip(mine, converters, strict=True):
+        for step in steps:
+            value = step(value, column, using)
+        converted.append(value)
+    return model.from_db(using.alias, attnames, converted), rest
+
+
+def whole_meeting(pk: int, **columns: str) -> Meeting | None:
+    """The meeting with its settings, its reminders and its lists of userids, in one query,
+    or None. `columns` adds SQL columns (the meeting's table is `m` there), set on the
+    meeting under their names."""
+    tables = [(Meeting, "m"), (MeetingSettings, "s"), (Reminders, "r")]
+    selected = [columns_of(model, alias) for model, alias in tables]
+    selected += [userid_pairs("m.id"), *columns.values()]
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {quote(Meeting._meta.db_table)} m "  # noqa: S608
+        f"LEFT JOIN {quote(MeetingSettings._meta.db_table)} s ON s.meeting_id = m.id "
+        f"LEFT JOIN {quote(Reminders._meta.db_table)} r ON r.meeting_id = m.id "
+        "WHERE m.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    meeting, values = take(row, Meeting, "m")
+    # What select_related caches (None when the row is missing): reading meeting.settings
+    # costs no query.
+    meeting._state.fields_cache["settings"], values = take(values, MeetingSettings, "s")
+    meeting._state.fields_cache["reminders"], values = take(values, Reminders, "r")
+    pairs, *extra = values
+    for name, value in zip(columns, extra, strict=True):
+        setattr(meeting, name, value)
+    return meeting.load_userids(json.loads(pairs) if pairs else [])
+
+
+def insert_all(rows: Sequence[models.Model]) -> None:
+    """Insert new instances of one model, in their order, in one INSERT, and set their pks.
+    As bulk_create does (no signals), for the sync's rows of calls."""
+    model = type(rows[0])
+    using = connections[DEFAULT_DB_ALIAS]
+    fields = [field for field in model._meta.concrete_fields if field is not model._meta.pk]
+    quote = using.ops.quote_name
+    one = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES {', '.join([one] * len(rows))} RETURNING {quote(model._meta.pk.column)}"
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(row, add=True), using)
+        for row in rows
+        for field in fields
+    ]
+    with using.cursor() as cursor:
+        cursor.execute(sql, params)
+        # In the order of the VALUES, as Django's own bulk_create takes them.
+        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = pk
+            row._state.adding = False
+            row._state.db = using.alias
+
+
+def update_columns(row: models.Model, **values: Any) -> None:
+    """Set these fields of a stored instance, on it and in its row, in one UPDATE."""
+    using = connections[DEFAULT_DB_ALIAS]
+    fields = [field for field in row._meta.concrete_fields if field.name in values]
+    assert len(fields) == len(values), "only a model's own columns"
+    quote = using.ops.quote_name
+    sql = (
+        f"UPDATE {quote(row._meta.db_table)} "  # noqa: S608
+        f"SET {', '.join(f'{quote(field.column)} = %s' for field in fields)} "
+        f"WHERE {quote(row._meta.pk.column)} = %s"
+    )
+    for name, value in values.items():
+        setattr(row, name, value)
+    params = [field.get_db_prep_save(values[field.name], using) for field in fields]
+    with using.cursor() as cursor:
+        cursor.execute(sql, [*params, row.pk])
