@@ -182,8 +182,8 @@ def causes(meeting_pk, version, *, unlike, pending_only=False):
     outcome (`AuditEventQuerySet.with_outcome`) is not `unlike` (and, with `pending_only`,
     is pending), newest first: what a sync's ending settles. Each carries
     `effective_outcome` and, as its `meeting`, the meeting as it stands in this
-    transaction. One written-out query: building it took the ORM eight times as long as
-    the database took to answer it, on every sync."""
+    transaction. One written-out query (`meetings.rows`): of the 1.0 ms the ORM's version
+    cost on every sync, 0.8 went into building it."""
     quote = connection.ops.quote_name
     outcome = effective_outcome("e")
     sql = (
