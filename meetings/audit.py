@@ -3,9 +3,9 @@
 Only `meetings.actions` (a batch change among them: `meetings.actions.batch`) and the sync's endings
 write events (through `record`, or `record_all` for many at once); this module knows how an
 event is shaped (who, from where, the changes without secrets) and how a sync attempt finds
-the event that caused it. It imports only the models and `meetings.chain`, which seals each
-event into the hash chain: the receivers that turn Django's signals into actions live in
-`meetings.signals`.
+the event that caused it. It imports only the models, `meetings.rows` (statements written out
+over their columns) and `meetings.chain`, which seals each event into the hash chain: the
+receivers that turn Django's signals into actions live in `meetings.signals`.
 """
 
 import contextvars
