@@ -4,6 +4,8 @@ follows the recurrence, and a refused save shows its message beside the field.
 The page speaks Chinese by default and the catalogue may not translate everything yet, so
 these tests find things by `name=` and by class, never by their visible text."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -63,6 +65,42 @@ def test_it_shows_the_weekdays_of_a_custom_weekly_repeat_and_updates_the_preview
     expect(dates.first).to_be_visible()
     expect(page.locator(".preview li").nth(1)).not_to_have_text(before[1])
     assert page.locator(".preview li").all_inner_texts() != before
+
+
+def test_a_box_ticked_while_a_redraw_is_on_its_way_stays_ticked(logged_in_page, monkeypatch):
+    page = logged_in_page
+    open_editor(page, meeting_start=local_unix(days_ahead=7, hour=9, weekday=WEDNESDAY))
+    control(page, "reminders-is_repeat").check()
+    control(page, "reminders-is_custom_repeat").check()
+    expect(control(page, "reminders-repeat_interval")).to_be_visible()
+    page.select_option("[name='reminders-repeat_type']", "1")
+    expect(control(page, "reminders-repeat_day_of_week")).to_have_count(7)
+    busy = page.locator("form#meeting-form.htmx-request")
+    expect(busy).to_have_count(0)
+
+    # A slow server: each redraw takes long enough for the administrator to tick a box of
+    # the fieldset it is about to replace.
+    from meetings import views
+
+    slow = views._partial
+
+    def _partial(*args, **kwargs):
+        time.sleep(0.6)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(views, "_partial", _partial)
+    control(page, "reminders-repeat_interval").fill("2")
+    control(page, "reminders-repeat_interval").press("Tab")
+    expect(busy).to_have_count(1)
+    friday = page.locator("[name='reminders-repeat_day_of_week'][value='5']")
+    friday.check()
+
+    # The redraw of the interval lands, then the one asked for by the tick.
+    expect(busy).to_have_count(0, timeout=10_000)
+    expect(control(page, "reminders-repeat_interval")).to_have_value("2")
+    expect(friday).to_be_checked()
+    # The server drew the preview from the form with the tick in it.
+    expect(page.locator(".preview li").filter(has_text="星期五").first).to_be_visible()
 
 
 def test_it_shows_a_refused_password_beside_the_field_and_keeps_what_was_typed(
