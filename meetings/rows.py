@@ -141,3 +141,18 @@ def update_columns(row: models.Model, **values: Any) -> None:
     params = [field.get_db_prep_save(values[field.name], using) for field in fields]
     with using.cursor() as cursor:
         cursor.execute(sql, [*params, row.pk])
+
+
+def where_sql(model: type[models.Model], condition: models.Q) -> tuple[str, tuple]:
+    """The SQL and parameters of a condition on a model's rows, its columns named by the
+    model's table, for a written-out statement on that table. Built by the ORM, once per
+    process for each condition (conditions that are equal share it), so that the condition
+    is still said in one place."""
+    return _where(model, condition, connections[DEFAULT_DB_ALIAS])
+
+
+@functools.cache
+def _where(model: type[models.Model], condition: models.Q, using: Any) -> tuple[str, tuple]:
+    query = model._default_manager.filter(condition).query
+    sql, params = query.get_compiler(connection=using).compile(query.where)
+    return sql, tuple(params)

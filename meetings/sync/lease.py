@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .. import settle
 from ..models import Meeting, SyncState
+from ..rows import where_sql
 
 logger = logging.getLogger("meetings.sync")
 
@@ -37,23 +38,32 @@ def claim(pk: int, owner: str, now: datetime, *, settled: bool = False) -> bool:
     with `settled`, when saves are still coming in: `settle.settled`). One conditional
     UPDATE, so that two workers can never both succeed. A meeting on its way to WeCom shows
     as syncing from here; one waiting for a person keeps its state."""
-    free = Q(lease_expires__isnull=True) | Q(lease_expires__lte=now) | Q(lease_owner=owner)
-    taken = (
-        Meeting.objects.filter(pk=pk)
-        .filter(free & settle.settled() if settled else free)
-        .update(
-            lease_owner=owner,
-            lease_expires=now + timedelta(seconds=lease_seconds()),
-            sync_state=Case(
-                When(
-                    sync_state__in=(SyncState.PENDING, SyncState.RETRYING),
-                    then=Value(SyncState.SYNCING),
-                ),
-                default=F("sync_state"),
-            ),
-        )
+    # Written out (`meetings.rows`): every run starts here, and the ORM spent three quarters
+    # of the claim's cost building the statement.
+    using = connections[DEFAULT_DB_ALIAS]
+    quote, expires = using.ops.quote_name, Meeting._meta.get_field("lease_expires")
+    sql = (
+        f"UPDATE {quote(Meeting._meta.db_table)} SET lease_owner = %s, lease_expires = %s, "  # noqa: S608
+        "sync_state = CASE WHEN sync_state IN (%s, %s) THEN %s ELSE sync_state END "
+        "WHERE id = %s AND (lease_expires IS NULL OR lease_expires <= %s OR lease_owner = %s)"
     )
-    return taken == 1
+    params = [
+        owner,
+        expires.get_db_prep_save(now + timedelta(seconds=lease_seconds()), using),
+        SyncState.PENDING,
+        SyncState.RETRYING,
+        SyncState.SYNCING,
+        pk,
+        expires.get_db_prep_save(now, using),
+        owner,
+    ]
+    if settled:
+        condition, values = where_sql(Meeting, settle.settled())
+        sql += f" AND {condition}"
+        params += values
+    with using.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
 
 
 class Lease:

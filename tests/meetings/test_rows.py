@@ -6,11 +6,13 @@ are stored and changed as the ORM would store and change them."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.db.models.functions import Now
 from django.utils import timezone
 
-from meetings import audit
+from meetings import audit, settle
 from meetings.models import Meeting, MeetingSettings, Reminders, SyncAttempt
-from meetings.rows import insert_all, update_columns, whole_meeting
+from meetings.rows import insert_all, update_columns, where_sql, whole_meeting
 
 from .factories import make_meeting
 
@@ -162,3 +164,29 @@ def test_an_update_changes_the_columns_named_and_no_other():
     assert columns(SyncAttempt.objects.get(pk=other.pk)) == columns(other)
     with pytest.raises(AssertionError):
         update_columns(row, not_a_column=1)
+
+
+def test_a_condition_built_once_selects_what_the_orm_selects(settings):
+    settings.SYNC_SETTLE_SECONDS = 60
+    settled, recent = make_meeting(), make_meeting()
+    Meeting.objects.filter(pk=settled.pk).update(saved_at=Now() - timedelta(hours=1))
+    Meeting.objects.filter(pk=recent.pk).update(saved_at=Now())
+    pks = [settled.pk, recent.pk]
+
+    condition, params = where_sql(Meeting, settle.settled())
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(Meeting._meta.db_table)
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE {condition} AND id IN (%s, %s)",  # noqa: S608
+            [*params, *pks],
+        )
+        found = {pk for (pk,) in cursor.fetchall()}
+
+    assert found == set(
+        Meeting.objects.filter(settle.settled(), pk__in=pks).values_list("pk", flat=True)
+    )
+    assert found == {settled.pk}
+    # Built once for equal conditions; another window is another condition.
+    assert where_sql(Meeting, settle.settled()) is where_sql(Meeting, settle.settled())
+    settings.SYNC_SETTLE_SECONDS = 7200
+    assert where_sql(Meeting, settle.settled()) != (condition, params)
