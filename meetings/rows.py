@@ -58,7 +58,7 @@ def take(values: Sequence[Any], model: type[models.Model], alias: str) -> tuple[
     using = connections[DEFAULT_DB_ALIAS]
     _names, attnames, converters = _columns(model, alias, using)
     mine, rest = values[: len(attnames)], list(values[len(attnames) :])
-    if mine[0] is None:
+    if mine[attnames.index(model._meta.pk.attname)] is None:
         return None, rest
     converted = []
     for value, (column, steps) in zip(mine, converters, strict=True):
