@@ -155,7 +155,8 @@ def test_it_shows_a_member_without_a_licence_on_the_account_page(sandbox, worker
     assert sent(sandbox)[0]["errcode"] == 0
     (attempt,) = SyncAttempt.objects.filter(path="message/send")
     assert attempt.outcome == "failed"
-    assert Notice.objects.get().state == "failed"
+    # The notice is marked just after the account.
+    wait_for(lambda: Notice.objects.get().state == "failed", message="the notice marked")
     client = Client()
     client.force_login(administrator)
     page = client.get(reverse("meetings:account")).content.decode()
