@@ -6,6 +6,8 @@ from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import DatabaseError
 
+from tests.fixtures.flushed import transactional
+
 pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.browser",
@@ -63,10 +65,8 @@ def _roles(request):
     """The role groups as migration 0004 makes them. A transactional test ends by emptying
     every table, and the flush makes the permissions again but not the groups: the tests
     after it would otherwise meet a database no deployment has."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
+    if not transactional(request):
         return
-    request.getfixturevalue("transactional_db")
     from django.contrib.auth.models import Group, Permission
 
     roles = importlib.import_module("meetings.migrations.0004_roles").ROLES
@@ -84,11 +84,9 @@ def _roles(request):
 def _audit_chain_intact(request):
     """After a transactional test (web requests, worker threads and processes writing side by
     side), the audit record is still one unbroken chain."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
+    if not transactional(request):
         yield
         return
-    request.getfixturevalue("transactional_db")
     yield
     if request.node.get_closest_marker("audit_tampered"):
         return

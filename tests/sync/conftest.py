@@ -25,6 +25,7 @@ from config.celery import app
 from meetings import importing, payloads
 from meetings.actions import meeting as meeting_actions
 from meetings.models import Meeting, SyncState
+from tests.fixtures.flushed import transactional
 
 from .broker import purge
 
@@ -103,11 +104,9 @@ def _idle_before_flush(request):
     """Once started, the session's worker takes every run queued, by any later test, whether
     it asked for the worker or not. A test's data is flushed only when the runs under way are
     done: one writing while its tables are being emptied deadlocks the flush."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
+    if not transactional(request):
         yield
         return
-    request.getfixturevalue("transactional_db")
     yield
     if _running is not None:
         wait_for(_no_active_tasks, timeout=15, message="the worker to go idle")
