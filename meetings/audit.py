@@ -10,16 +10,19 @@ receivers that turn Django's signals into actions live in `meetings.signals`.
 
 import contextvars
 import ipaddress
+import json
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, router
+from django.db.models.signals import post_save
 
-from .chain import sealed_all
+from .chain import head_of, head_sql, sealed_all
 from .fields import MASK
 from .fields import SECRETS as SECRET_FIELDS
 from .models import AuditEvent, Meeting, effective_outcome
-from .rows import columns_of, take
+from .rows import columns_of, json_rows, take
 
 # The record shows MASK in place of a secret that is set: a secret is "changed", never shown.
 SYSTEM = "system"
@@ -105,15 +108,20 @@ def record(action, **fields):
     return event
 
 
-def record_all(events):
-    """Write events made with `build` (a batch change's, one per meeting) in one INSERT,
-    chained in their order: what `record` does for each, in a number of queries that does
-    not grow with the events."""
+def record_all(events, head=None):
+    """Write events made with `build` (a batch change's, one per meeting; a sync's
+    settlements) in one INSERT, chained in their order: what `record` does for each, in a
+    number of queries that does not grow with the events. `head`: the chain's head, when
+    this transaction has read it (`chain.sealed_all`)."""
     if not events:
         return []
     using = router.db_for_write(AuditEvent)
-    with sealed_all(events, using=using):
-        return AuditEvent.objects.using(using).bulk_create(events)
+    with sealed_all(events, using=using, head=head):
+        AuditEvent.objects.using(using).bulk_create(events)
+        # As save() tells the receivers (`meetings.notify` among them), in the transaction.
+        for event in events:
+            post_save.send(AuditEvent, instance=event, created=True, raw=False, using=using)
+    return events
 
 
 def build(
@@ -177,30 +185,49 @@ def causing_event(meeting):
     )
 
 
-def causes(meeting_pk, version, *, unlike, pending_only=False):
-    """The events that may cause a sync of the meeting up to `version` whose effective
-    outcome (`AuditEventQuerySet.with_outcome`) is not `unlike` (and, with `pending_only`,
-    is pending), newest first: what a sync's ending settles. Each carries
-    `effective_outcome` and, as its `meeting`, the meeting as it stands in this
-    transaction. One written-out query (`meetings.rows`): of the 1.0 ms the ORM's version
-    cost on every sync, 0.8 went into building it."""
+def settling(meeting_pk, version, *, unlike, pending_only=False, table="m"):
+    """The SQL, with its parameters, of what a sync's ending settles, for a statement on the
+    meeting's row (`table` names it there), so that the ending's release returns it in the
+    same statement: the meeting's columns; the events that may cause a sync of the meeting
+    up to `version` whose effective outcome (`AuditEventQuerySet.with_outcome`) is not
+    `unlike` (and, with `pending_only`, is pending), newest first, as one JSON text; and
+    the chain's head, read under the chain's lock for the settlements appended next.
+    `settled` decodes the row."""
     quote = connection.ops.quote_name
     outcome = effective_outcome("e")
-    sql = (
-        f"SELECT {columns_of(AuditEvent, 'e')}, {outcome}, {columns_of(Meeting, 'm')} "  # noqa: S608
+    source = (
         f"FROM {quote(AuditEvent._meta.db_table)} e "
-        f"JOIN {quote(Meeting._meta.db_table)} m ON m.id = e.meeting_id "
         f"WHERE {_may_cause('e', '%s', '%s')} AND {outcome} <> %s "
-        + (f"AND {outcome} = '{AuditEvent.Outcome.PENDING}' " if pending_only else "")
-        + "ORDER BY e.at DESC, e.id DESC"
+        + (f"AND {outcome} = '{AuditEvent.Outcome.PENDING}'" if pending_only else "")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [meeting_pk, version, unlike])
-        rows = cursor.fetchall()
+    events = json_rows(
+        f"e.id, e.action, CAST(e.changes AS text), {outcome}", source, "e.at DESC, e.id DESC"
+    )
+    head, head_params = head_sql(AuditEvent, router.db_for_write(AuditEvent))
+    return (
+        f"{columns_of(Meeting, table)}, {events}, {head}",
+        [meeting_pk, version, unlike, *head_params],
+    )
+
+
+def settled(row, table="m"):
+    """(events, head) of a row of `settling`: each event with its `effective_outcome` and,
+    as its `meeting`, the meeting as it stands in this transaction, with the fields a
+    settlement reads (pk, action, changes); the head for `record_all`."""
+    meeting, (text, head) = take(row, Meeting, table)
     events = []
-    for row in rows:
-        event, (effective, *rest) = take(row, AuditEvent, "e")
-        event.effective_outcome = effective
-        event.meeting, _rest = take(rest, Meeting, "m")
+    for pk, action, changes, outcome in json.loads(text or "[]"):
+        event: Any = AuditEvent(pk=pk, action=action, changes=json.loads(changes), meeting=meeting)
+        event.effective_outcome = outcome
         events.append(event)
-    return events
+    return events, head_of(head)
+
+
+def causes(meeting_pk, version, *, unlike, pending_only=False):
+    """`settling` read on its own, for an ending whose release could not return it."""
+    sql, params = settling(meeting_pk, version, unlike=unlike, pending_only=pending_only)
+    table = connection.ops.quote_name(Meeting._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql} FROM {table} m WHERE m.id = %s", [*params, meeting_pk])  # noqa: S608
+        row = cursor.fetchone()
+    return settled(row) if row is not None else ([], None)

@@ -18,6 +18,7 @@ from datetime import UTC
 
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key ("meet" in ASCII): held from reading the chain's last hash to the
@@ -66,30 +67,45 @@ def sealed(event, using="default"):
         yield event
 
 
+def head_sql(model, using="default"):
+    """The SQL, with its parameters, of the chain's head (its last event's hash and date) as
+    one JSON text, read under the chain's lock: for a statement of the transaction that
+    appends after it (`head_of` decodes it)."""
+    table = connections[using].ops.quote_name(model._meta.db_table)
+    if connections[using].vendor == "postgresql":
+        # The lock, then the head read after it, in one statement (migration 0015).
+        return (
+            "(SELECT json_build_array(head_hash, head_at)::text FROM meetings_auditevent_head(%s))",
+            [CHAIN_LOCK],
+        )
+    return f"(SELECT json_array(hash, at) FROM {table} ORDER BY id DESC LIMIT 1)", []  # noqa: S608
+
+
+def head_of(text):
+    """(hash, date) of the head `head_sql` read; (GENESIS, None) for an empty chain."""
+    if text is None:
+        return GENESIS, None
+    hash_, written = json.loads(text)
+    at = parse_datetime(written)
+    assert at is not None, written
+    # SQLite keeps UTC without saying so.
+    return hash_ or GENESIS, at if timezone.is_aware(at) else at.replace(tzinfo=UTC)
+
+
 @contextmanager
-def sealed_all(events, using="default"):
+def sealed_all(events, using="default", head=None):
     """Link new events, in their order, after the chain's last one and seal each, in one
     transaction with their INSERT (the `with` body, which must insert them in this order:
-    a bulk_create does), under the chain's lock."""
-    connection = connections[using]
+    a bulk_create does), under the chain's lock. `head` is the chain's head (`head_of`)
+    when a statement of this transaction has read it already."""
     # No savepoint of its own: an event that cannot be written fails the action with it.
     with transaction.atomic(using=using, savepoint=False):
-        if connection.vendor == "postgresql":
-            # The lock, then the head read after it, in one statement (migration 0015).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT head_hash, head_at FROM meetings_auditevent_head(%s)", [CHAIN_LOCK]
-                )
-                last = cursor.fetchone()
-        else:
-            model = type(events[0])
-            last = (
-                model._default_manager.using(using)
-                .order_by("-pk")
-                .values_list("hash", "at")
-                .first()
-            )
-        prev_hash, prev_at = ((last[0] or GENESIS), last[1]) if last else (GENESIS, None)
+        if head is None:
+            sql, params = head_sql(type(events[0]), using)
+            with connections[using].cursor() as cursor:
+                cursor.execute(f"SELECT {sql}", params)
+                head = head_of(cursor.fetchone()[0])
+        prev_hash, prev_at = head
         for event in events:
             event.prev_hash = prev_hash
             # Times only go forward along the chain, so an event dated before the one it

@@ -13,21 +13,33 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.models.constants import OnConflict
+from django.db.models.sql import UpdateQuery
 
 from .models import Meeting, MeetingSettings, Reminders, participant_rows
+
+
+def json_rows(items: str, source: str, order: str) -> str:
+    """The SQL of one JSON array, as text, with an array of the SQL `items` for each row of
+    `source` ("FROM … WHERE …"), in `order`: many rows brought back as one value of a
+    statement that returns one row."""
+    if connection.vendor == "postgresql":
+        # As text, decoded as the JSON columns are.
+        return f"(SELECT json_agg(json_build_array({items}) ORDER BY {order})::text {source})"
+    # An aggregate over an ordered subquery takes its rows in that order (SQLite's flattener
+    # keeps the ORDER BY of a subquery under an aggregate).
+    return (
+        "(SELECT json_group_array(json(item)) "  # noqa: S608
+        f"FROM (SELECT json_array({items}) AS item {source} ORDER BY {order}))"
+    )
 
 
 def userid_pairs(meeting_id: str) -> str:
     """The SQL of a meeting's lists as one JSON array of [role, userid] pairs, in the order
     `load_userids` reads them; `meeting_id` is the SQL that names the meeting."""
-    if connection.vendor == "postgresql":
-        # As text, decoded as the JSON columns are.
-        aggregate = "json_agg(json_build_array(role, userid) ORDER BY role, position)::text"
-    else:
-        # An aggregate over an ordered subquery takes its rows in that order (SQLite's
-        # flattener keeps the ORDER BY of a subquery under an aggregate).
-        aggregate = "json_group_array(json_array(role, userid))"
-    return f"(SELECT {aggregate} FROM ({participant_rows(meeting_id)}) AS pairs)"  # noqa: S608
+    return json_rows(
+        "role, userid", f"FROM ({participant_rows(meeting_id)}) AS pairs", "role, position"
+    )
 
 
 @functools.cache
@@ -98,49 +110,107 @@ def whole_meeting(pk: int, **columns: str) -> Meeting | None:
     return meeting.load_userids(json.loads(pairs) if pairs else [])
 
 
-def insert_all(rows: Sequence[models.Model]) -> None:
-    """Insert new instances of one model, in their order, in one INSERT, and set their pks.
-    As bulk_create does (no signals), for the sync's rows of calls."""
+def store_all(rows: Sequence[models.Model], changed: Sequence[str] = ()) -> None:
+    """Store instances of one model, in their order, in one statement: the new ones
+    inserted (their pks set), the stored ones with their fields named in `changed` written
+    over. As bulk_create does (no signals), for the sync's rows of calls: a call's row is
+    stored before it goes out and its answer with the next rows."""
     model = type(rows[0])
     using = connections[DEFAULT_DB_ALIAS]
-    fields = [field for field in model._meta.concrete_fields if field is not model._meta.pk]
-    quote = using.ops.quote_name
-    one = f"({', '.join(['%s'] * len(fields))})"
+    pk, quote = model._meta.pk, using.ops.quote_name
+    fields = [field for field in model._meta.concrete_fields if field is not pk]
+    one = ", ".join(["%s"] * len(fields))
+    # A new row takes its pk from the database: DEFAULT, or NULL on SQLite.
+    new_pk = using.ops.pk_default_value()
+    values, params = [], []
+    for row in rows:
+        values.append(f"({'%s' if row.pk is not None else new_pk}, {one})")
+        if row.pk is not None:
+            params.append(row.pk)
+        add = row.pk is None
+        params += [field.get_db_prep_save(field.pre_save(row, add=add), using) for field in fields]
+    columns = [field.column for field in fields]
+    over = ""
+    if any(row.pk is not None for row in rows):
+        assert changed, "a stored row is written over only in the fields named"
+        assert set(changed) <= {field.name for field in fields}, "only a model's own columns"
+        over = using.ops.on_conflict_suffix_sql(
+            fields,
+            OnConflict.UPDATE,
+            [field.column for field in fields if field.name in changed],
+            [pk.column],
+        )
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES {', '.join([one] * len(rows))} RETURNING {quote(model._meta.pk.column)}"
+        f"({quote(pk.column)}, {', '.join(map(quote, columns))}) VALUES {', '.join(values)} "
+        f"{over} RETURNING {quote(pk.column)}"
     )
-    params = [
-        field.get_db_prep_save(field.pre_save(row, add=True), using)
-        for row in rows
-        for field in fields
-    ]
     with using.cursor() as cursor:
         cursor.execute(sql, params)
         # In the order of the VALUES, as Django's own bulk_create takes them.
-        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-            row.pk = pk
+        for row, (stored,) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = stored
             row._state.adding = False
             row._state.db = using.alias
 
 
 def update_columns(row: models.Model, **values: Any) -> None:
     """Set these fields of a stored instance, on it and in its row, in one UPDATE."""
-    using = connections[DEFAULT_DB_ALIAS]
-    fields = [field for field in row._meta.concrete_fields if field.name in values]
-    assert len(fields) == len(values), "only a model's own columns"
-    quote = using.ops.quote_name
-    sql = (
-        f"UPDATE {quote(row._meta.db_table)} "  # noqa: S608
-        f"SET {', '.join(f'{quote(field.column)} = %s' for field in fields)} "
-        f"WHERE {quote(row._meta.pk.column)} = %s"
-    )
+    update_where(type(row), values, pk=row.pk)
     for name, value in values.items():
         setattr(row, name, value)
-    params = [field.get_db_prep_save(values[field.name], using) for field in fields]
+
+
+def update_where(
+    model: type[models.Model],
+    values: dict[str, Any],
+    returning: tuple[str, Sequence[Any]] = ("", ()),
+    **where: Any,
+) -> tuple | None:
+    """UPDATE the rows of `model` whose fields equal `where` with `values` (plain values,
+    or expressions such as F("tries") + 1): what the updated row returns, the SQL of
+    `returning` (with its parameters; the pk by default), or None when no row matched.
+    The model's table is named by its name there."""
+    using = connections[DEFAULT_DB_ALIAS]
+    quote, table = using.ops.quote_name, quote_table(model)
+    by_name = {field.name: field for field in model._meta.concrete_fields}
+    by_name["pk"] = model._meta.pk
+    assert set(values) | set(where) <= set(by_name), "only a model's own columns"
+    assignments, params = [], []
+    for name, value in values.items():
+        field = by_name[name]
+        sql, value_params = _value(model, field, value, using)
+        assignments.append(f"{quote(field.column)} = {sql}")
+        params += value_params
+    conditions = []
+    for name, value in where.items():
+        field = by_name[name]
+        conditions.append(f"{table}.{quote(field.column)} = %s")
+        params.append(field.get_db_prep_value(value, using))
+    sql, returning_params = returning
+    statement = (
+        f"UPDATE {table} SET {', '.join(assignments)} "  # noqa: S608
+        f"WHERE {' AND '.join(conditions)} "
+        f"RETURNING {sql or f'{table}.{quote(model._meta.pk.column)}'}"
+    )
     with using.cursor() as cursor:
-        cursor.execute(sql, [*params, row.pk])
+        cursor.execute(statement, [*params, *returning_params])
+        return cursor.fetchone()
+
+
+def _value(model: type[models.Model], field: Any, value: Any, using: Any) -> tuple[str, list]:
+    """The SQL and parameters of a value to set a column to, as the ORM's update sets it."""
+    if hasattr(value, "resolve_expression"):
+        query = UpdateQuery(model)
+        expression = value.resolve_expression(query, allow_joins=False, for_save=True)
+        sql, params = query.get_compiler(connection=using).compile(expression)
+        return sql, list(params)
+    return "%s", [field.get_db_prep_save(value, using)]
+
+
+def quote_table(model: type[models.Model]) -> str:
+    """The model's table name, quoted: how the rows of an UPDATE's table are named."""
+    return connections[DEFAULT_DB_ALIAS].ops.quote_name(model._meta.db_table)
 
 
 def where_sql(model: type[models.Model], condition: models.Q) -> tuple[str, tuple]:

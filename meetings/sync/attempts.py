@@ -2,9 +2,11 @@
 Attempt, which carries the answer or the error. Nothing is left behind on a shared object
 for a later step to read.
 
-A write's row is stored before it is sent; a read's row waits in memory and is stored with
-the next write's row or by the run's ending (`Caller.write`), in one INSERT with the others:
-a read changes nothing in WeCom, and a run costs a query less for each."""
+A write's row is stored before it is sent; a read's row, and a write's answer, wait in memory
+and are stored with the next write's row or by the run's ending (`Caller.write`), in one
+statement with the others: a read changes nothing in WeCom, and a write's row says until then
+that the call may have reached WeCom, which is all a run that stops in between knows. A run
+costs a query less for each."""
 
 from __future__ import annotations
 
@@ -20,11 +22,13 @@ from wecom.client import Done, WeComClient, get_client
 from wecom.errors import WeComError
 
 from ..models import SyncAttempt
-from ..rows import insert_all, update_columns
+from ..rows import store_all, update_columns
 from .merge import REDACTED
 from .plan import CANCEL, CREATE, SET_INVITEES, UPDATE, WRITES
 
 SECRET_SETTINGS = ("password", "host_key")
+# What a call's row learns once the call is answered; what was sent is never written over.
+ANSWER = ("duration_ms", "errcode", "errmsg", "outcome")
 Outcome = SyncAttempt.Outcome
 
 
@@ -107,7 +111,8 @@ class Caller:
         self._observed: WeComClient | None = None
         # The attempt of the request the client sent last.
         self._last: Attempt | None = None
-        # Rows of reads answered and not stored yet, in the order of the calls.
+        # Rows of calls answered and not stored yet (reads; writes stored unanswered before
+        # they went out), in the order of the answers.
         self._unwritten: list[SyncAttempt] = []
 
     @property
@@ -154,18 +159,20 @@ class Caller:
             raise CallFailed(self._last) from None
 
     def write(self) -> None:
-        """Store the rows of the reads not stored yet, in one INSERT (none when there are
-        none). The ending calls it in its transaction, before the settlement that names
-        them; the run calls it once more on its way out, for a run that ended otherwise."""
+        """Store the rows of the calls not stored yet, and the answers of the writes, in one
+        statement (none when there are none). The ending calls it in its transaction,
+        before the settlement that names them; the run calls it once more on its way out,
+        for a run that ended otherwise."""
         if self._unwritten:
-            insert_all(self._unwritten)
+            store_all(self._unwritten, changed=ANSWER)
             self._unwritten = []
 
     def _record(self, path: str, body: dict[str, Any]) -> Done:
         """Told by the client before each request. A write's row is stored before it is
         sent (with the reads before it): should this worker die during the call, the next
-        run still knows these values may have reached WeCom. The row ends as OK or FAILED;
-        the run re-marks it when its ending says more (retry, nothing)."""
+        run still knows these values may have reached WeCom. Its answer (OK or FAILED) is
+        stored with the next rows; the run re-marks it when its ending says more (retry,
+        nothing)."""
         started, row = time.monotonic(), self._row(path, body)
         if path in WRITES:
             row.outcome = Outcome.RETRY
@@ -174,18 +181,11 @@ class Caller:
 
         def done(answer: dict[str, Any] | None, error: WeComError | None) -> None:
             answer = answer or {}
-            result = {
-                "duration_ms": round((time.monotonic() - started) * 1000),
-                "errcode": error.errcode if error else answer.get("errcode", 0),
-                "errmsg": str(error) if error else answer.get("errmsg", ""),
-                "outcome": Outcome.FAILED if error else Outcome.OK,
-            }
-            if row.pk is None:
-                for name, value in result.items():
-                    setattr(row, name, value)
-                self._unwritten.append(row)
-            else:
-                update_columns(row, **result)
+            row.duration_ms = round((time.monotonic() - started) * 1000)
+            row.errcode = error.errcode if error else answer.get("errcode", 0)
+            row.errmsg = str(error) if error else answer.get("errmsg", "")
+            row.outcome = Outcome.FAILED if error else Outcome.OK
+            self._unwritten.append(row)
             self._last = Attempt(row, answer, error)
 
         return done

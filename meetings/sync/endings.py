@@ -8,7 +8,7 @@ about an older one (see `Lease.release`).
 """
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from .. import audit, payloads, problems
 from ..models import AuditEvent, Meeting, Status, SyncState
 from ..presenters import problem_words
+from ..rows import quote_table
 from .attempts import Attempt, Caller
 from .lease import Lease
 from .merge import Merge, groups_of
@@ -124,6 +125,26 @@ def pull_requested(pk: int) -> None:
     )
 
 
+@dataclass
+class Settlement:
+    """How an ending settles the record's actions up to the version its run carried."""
+
+    outcome: str
+    detail: str = ""
+    # The calls that confirmed a done settlement.
+    attempts: Iterable[Attempt] = ()
+    # Occurrence cancels that could not be carried out (`Ending.synced`).
+    lost: Sequence[problems.Problem] = ()
+    # Also when an edit arrived meanwhile: WeCom holds the version read all the same.
+    moved_too: bool = False
+
+    @property
+    def which(self) -> dict[str, Any]:
+        """The events it settles, as `audit.settling` takes them: a failure or a conflict
+        concerns what is still waiting; done stays done."""
+        return {"unlike": self.outcome, "pending_only": self.outcome != AuditEvent.Outcome.OK}
+
+
 class Ending:
     def __init__(self, lease: Lease, version: int = 0, tries: int = 0) -> None:
         self.lease = lease
@@ -139,13 +160,31 @@ class Ending:
         self,
         if_current: dict[str, Any],
         if_moved: dict[str, Any],
-        then: Callable[[int], object] | None = None,
+        settlement: Settlement | None = None,
     ) -> int | None:
-        """`Lease.release` of the version this run read, with the run's calls stored."""
+        """`Lease.release` of the version this run read, with the run's calls stored and,
+        in the same transaction, the record's `settlement` of the actions up to that
+        version. The release returns what the settlement reads (`audit.settling`), so that
+        a run ends in as few statements as it can: the calls' rows, the release, the
+        settlements' events."""
+        returning: tuple[str, list[Any]] = ("", [])
+        if settlement is not None:
+            table = quote_table(Meeting)
+            returning = audit.settling(self.pk, self.version, table=table, **settlement.which)
+
+        def then(stored: int, returned: tuple | None) -> None:
+            if settlement is None or (stored != self.version and not settlement.moved_too):
+                return
+            if returned is None:
+                found = audit.causes(self.pk, self.version, **settlement.which)
+            else:
+                found = audit.settled(returned, table)
+            self._settle(settlement, *found)
+
         with transaction.atomic():
             if self.calls is not None:
                 self.calls.write()
-            return self.lease.release(self.version, if_current, if_moved, then)
+            return self.lease.release(self.version, if_current, if_moved, then, returning)
 
     # --- WeCom holds what was decided ---
 
@@ -176,7 +215,7 @@ class Ending:
         stored = self._release(
             current,
             {**fields, "sync_state": SyncState.PENDING},
-            then=lambda _stored: self._settle(AuditEvent.Outcome.OK, attempts=attempts, lost=lost),
+            Settlement(AuditEvent.Outcome.OK, attempts=attempts, lost=lost, moved_too=True),
         )
         if stored is None:
             return Result(BUSY, detail="lease lost")
@@ -214,15 +253,10 @@ class Ending:
             "sync_tries": F("sync_tries") + 1 if counted else F("sync_tries"),
             **_problem_fields(problem, field_name),
         }
-
-        def settle(stored: int) -> None:
-            if stored == self.version:
-                self._settle(AuditEvent.Outcome.FAILED, detail=words(problem))
-
         stored = self._release(
             fields,
             {"sync_state": SyncState.PENDING, "next_attempt_at": None},
-            then=settle,
+            Settlement(AuditEvent.Outcome.FAILED, detail=words(problem)),
         )
         if stored is not None and stored != self.version:
             # A newer edit may well fix what WeCom refused: it gets its own run.
@@ -246,10 +280,6 @@ class Ending:
         return Result(RETRY, retry_in=delay, detail=words(problem) if problem else "")
 
     def conflict(self, conflicts: dict[str, Any]) -> Result:
-        def settle(stored: int) -> None:
-            if stored == self.version:
-                self._settle(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts))
-
         stored = self._release(
             {
                 "sync_state": SyncState.CONFLICT,
@@ -258,7 +288,7 @@ class Ending:
                 **_no_problem(),
             },
             {"sync_state": SyncState.PENDING},
-            then=settle,
+            Settlement(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts)),
         )
         if stored is not None and stored != self.version:
             return Result(AGAIN, retry_in=0)
@@ -363,28 +393,22 @@ class Ending:
 
     def _settle(
         self,
-        outcome: str,
-        *,
-        detail: str = "",
-        attempts: Iterable[Attempt] = (),
-        lost: Sequence[problems.Problem] = (),
+        settlement: Settlement,
+        events: list[Any],
+        head: tuple[str, Any] | None,
     ) -> None:
-        """Append a sync_result event for each action of this meeting, up to the version
-        this run carried, that is not already settled that way. A cancel of an occurrence in
-        `lost` fails with its reason even when the rest is done; a done settlement names the
+        """Append a sync_result event for each of `events` (`audit.settling`: the actions of
+        this meeting up to the version this run carried that are not already settled that
+        way), in one INSERT after the chain's `head`. A cancel of an occurrence in `lost`
+        fails with its reason even when the rest is done; a done settlement names the
         attempts that confirmed it."""
+        outcome, lost = settlement.outcome, settlement.lost
         lost_dates = {p.params.get("date"): p for p in lost}
-        # A failure or a conflict concerns what is still waiting; done stays done.
-        events = audit.causes(
-            self.pk,
-            self.version,
-            unlike=outcome,
-            pending_only=outcome != AuditEvent.Outcome.OK,
-        )
-        confirmed_by = ", ".join(f"#{attempt.pk}" for attempt in attempts)
+        confirmed_by = ", ".join(f"#{attempt.pk}" for attempt in settlement.attempts)
+        results = []
         for event in events:
             meeting = event.meeting
-            this_outcome, this_detail = outcome, detail
+            this_outcome, this_detail = outcome, settlement.detail
             problem = lost_dates.get(_occurrence_date(event)) if lost else None
             if problem is not None:
                 this_outcome, this_detail = AuditEvent.Outcome.FAILED, words(problem)
@@ -397,13 +421,16 @@ class Ending:
                     this_detail = f"WeCom holds it (attempts {confirmed_by})"
             if this_outcome == event.effective_outcome:
                 continue
-            audit.record(
-                AuditEvent.Action.SYNC_RESULT,
-                meeting=meeting,
-                outcome=this_outcome,
-                detail=this_detail,
-                settles=event,
+            results.append(
+                audit.build(
+                    AuditEvent.Action.SYNC_RESULT,
+                    meeting=meeting,
+                    outcome=this_outcome,
+                    detail=this_detail,
+                    settles=event,
+                )
             )
+        audit.record_all(results, head=head)
 
 
 def _cancel_held(event: AuditEvent, meeting: Meeting | None) -> bool:

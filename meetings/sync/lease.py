@@ -5,7 +5,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from .. import settle
 from ..models import Meeting, SyncState
-from ..rows import where_sql
+from ..rows import update_where, where_sql
 
 logger = logging.getLogger("meetings.sync")
 
@@ -89,22 +89,27 @@ class Lease:
         version: int,
         if_current: dict[str, Any],
         if_moved: dict[str, Any],
-        then: Callable[[int], object] | None = None,
+        then: Callable[[int, tuple | None], object] | None = None,
+        returning: tuple[str, Sequence[Any]] = ("", ()),
     ) -> int | None:
         """Release with the fields for the version this run read, or with `if_moved` when an
-        edit arrived meanwhile. `then(stored_version)` runs in the same transaction, so that
-        whoever reads the meeting's new state reads what goes with it (the record's
-        settlements). Returns the version now stored, or None when the lease was lost
-        (another worker has taken over and decides)."""
+        edit arrived meanwhile. `then(stored_version, returned)` runs in the same
+        transaction, so that whoever reads the meeting's new state reads what goes with it
+        (the record's settlements); `returned` holds what the SQL of `returning` gave on the
+        released row when it was the version read, in the same statement, and is None
+        otherwise. Returns the version now stored, or None when the lease was lost (another
+        worker has taken over and decides)."""
         # Part of the ending's transaction when it has one (no savepoint of its own).
         with transaction.atomic(savepoint=False):
             # Most runs end on the version they read: one conditional UPDATE, which holds the
             # row until the commit as the lock below would.
-            if Meeting.objects.filter(pk=self.pk, lease_owner=self.owner, version=version).update(
-                lease_owner="", lease_expires=None, **if_current
-            ):
+            fields = {"lease_owner": "", "lease_expires": None, **if_current}
+            returned = update_where(
+                Meeting, fields, returning, pk=self.pk, lease_owner=self.owner, version=version
+            )
+            if returned is not None:
                 if then is not None:
-                    then(version)
+                    then(version, returned if returning[0] else None)
                 return version
             row = (
                 Meeting.objects.select_for_update()
@@ -117,7 +122,7 @@ class Lease:
             fields = if_current if row["version"] == version else if_moved
             Meeting.objects.filter(pk=self.pk).update(lease_owner="", lease_expires=None, **fields)
             if then is not None:
-                then(row["version"])
+                then(row["version"], None)
             return row["version"]
 
 

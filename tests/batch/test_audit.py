@@ -5,11 +5,12 @@ shown to auditors with the batch named."""
 import pytest
 from django.urls import reverse
 
+from meetings import audit
 from meetings.actions import batch as batch_actions
 from meetings.chain import verify_chain
 from meetings.models import AuditEvent, Batch, Meeting
 from meetings.payloads import apply_body
-from meetings.sync.endings import Ending
+from meetings.sync.endings import Ending, Settlement
 from tests.audit.test_tamper import TABLE, as_owner_without_triggers
 from tests.meetings.factories import local_unix, make_meeting
 
@@ -80,7 +81,9 @@ def test_the_worker_settles_each_event_of_the_batch(confirmed):
     class Lease:
         pk = first.pk
 
-    Ending(Lease(), version=first.version)._settle(AuditEvent.Outcome.OK)
+    done = Settlement(AuditEvent.Outcome.OK)
+    found = audit.causes(first.pk, first.version, **done.which)
+    Ending(Lease(), version=first.version)._settle(done, *found)
     counts = batch_actions.counts(the_batch)
     assert counts == {"done": 1, "waiting": 1, "failed": 0}
 

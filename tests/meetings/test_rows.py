@@ -7,12 +7,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.db.models.functions import Now
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from meetings import audit, settle
 from meetings.models import Meeting, MeetingSettings, Reminders, SyncAttempt
-from meetings.rows import insert_all, update_columns, where_sql, whole_meeting
+from meetings.rows import store_all, update_columns, update_where, where_sql, whole_meeting
 
 from .factories import make_meeting
 
@@ -140,7 +142,7 @@ def test_rows_inserted_together_get_their_own_pks_in_order():
     rows = [attempt(meeting, "meeting/get_info"), attempt(meeting, "meeting/update")]
     before = SyncAttempt.objects.count()
 
-    insert_all(rows)
+    store_all(rows)
 
     assert SyncAttempt.objects.count() == before + 2
     assert rows[0].pk < rows[1].pk
@@ -154,7 +156,7 @@ def test_an_update_changes_the_columns_named_and_no_other():
     meeting = make_meeting()
     row = attempt(meeting, "meeting/update", outcome=SyncAttempt.Outcome.RETRY)
     other = attempt(meeting, "meeting/get_info")
-    insert_all([row, other])
+    store_all([row, other])
 
     update_columns(row, errcode=400031, errmsg="invalid settings", outcome="failed")
 
@@ -164,6 +166,46 @@ def test_an_update_changes_the_columns_named_and_no_other():
     assert columns(SyncAttempt.objects.get(pk=other.pk)) == columns(other)
     with pytest.raises(AssertionError):
         update_columns(row, not_a_column=1)
+
+
+def test_stored_rows_are_written_over_and_new_ones_inserted_in_one_statement():
+    meeting = make_meeting()
+    sent = attempt(meeting, "meeting/update", outcome=SyncAttempt.Outcome.RETRY)
+    store_all([sent])
+    sent.outcome, sent.errcode, sent.duration_ms = "ok", 0, 51
+    read = attempt(meeting, "meeting/get_info", outcome="ok")
+    before = SyncAttempt.objects.count()
+
+    with CaptureQueriesContext(connection) as queries:
+        store_all([sent, read], changed=("outcome", "errcode", "duration_ms"))
+
+    assert len(queries) == 1
+    assert SyncAttempt.objects.count() == before + 1
+    assert read.pk > sent.pk
+    for row in (sent, read):
+        assert columns(SyncAttempt.objects.get(pk=row.pk)) == columns(row)
+
+
+def test_an_update_by_condition_sets_values_and_expressions_and_returns_what_is_asked():
+    meeting = make_meeting()
+    Meeting.objects.filter(pk=meeting.pk).update(sync_tries=2, synced_state={"title": "旧"})
+    table = connection.ops.quote_name(Meeting._meta.db_table)
+
+    returned = update_where(
+        Meeting,
+        {"sync_tries": F("sync_tries") + 1, "synced_state": None, "title": "新 ' %s"},
+        (f"{table}.version, %s", ["asked"]),
+        pk=meeting.pk,
+        version=meeting.version,
+    )
+
+    assert returned == (meeting.version, "asked")
+    stored = Meeting.objects.get(pk=meeting.pk)
+    assert (stored.sync_tries, stored.synced_state, stored.title) == (3, None, "新 ' %s")
+    # No row matched: nothing written, nothing returned.
+    assert update_where(Meeting, {"title": "x"}, pk=meeting.pk, version=-1) is None
+    assert Meeting.objects.get(pk=meeting.pk).title == "新 ' %s"
+    assert update_where(Meeting, {"title": "y"}, pk=meeting.pk) == (meeting.pk,)
 
 
 def test_a_condition_built_once_selects_what_the_orm_selects(settings):
