@@ -22,7 +22,7 @@ from .chain import head_of, head_sql, sealed_all
 from .fields import MASK
 from .fields import SECRETS as SECRET_FIELDS
 from .models import AuditEvent, Meeting, effective_outcome
-from .rows import columns_of, json_rows, take
+from .rows import columns_of, json_rows, store_all, take
 
 # The record shows MASK in place of a secret that is set: a secret is "changed", never shown.
 SYSTEM = "system"
@@ -117,7 +117,7 @@ def record_all(events, head=None):
         return []
     using = router.db_for_write(AuditEvent)
     with sealed_all(events, using=using, head=head):
-        AuditEvent.objects.using(using).bulk_create(events)
+        store_all(events)
         # As save() tells the receivers (`meetings.notify` among them), in the transaction.
         for event in events:
             post_save.send(AuditEvent, instance=event, created=True, raw=False, using=using)

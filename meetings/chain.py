@@ -96,7 +96,7 @@ def head_of(text):
 def sealed_all(events, using="default", head=None):
     """Link new events, in their order, after the chain's last one and seal each, in one
     transaction with their INSERT (the `with` body, which must insert them in this order:
-    a bulk_create does), under the chain's lock. `head` is the chain's head (`head_of`)
+    `rows.store_all` does), under the chain's lock. `head` is the chain's head (`head_of`)
     when a statement of this transaction has read it already."""
     # No savepoint of its own: an event that cannot be written fails the action with it.
     with transaction.atomic(using=using, savepoint=False):

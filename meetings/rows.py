@@ -111,14 +111,20 @@ def whole_meeting(pk: int, **columns: str) -> Meeting | None:
 
 
 def store_all(rows: Sequence[models.Model], changed: Sequence[str] = ()) -> None:
-    """Store instances of one model, in their order, in one statement: the new ones
-    inserted (their pks set), the stored ones with their fields named in `changed` written
-    over. As bulk_create does (no signals), for the sync's rows of calls: a call's row is
-    stored before it goes out and its answer with the next rows."""
+    """Store instances of one model, in their order, in one statement (or, past what the
+    database binds in one, in as many as bulk_create would make): the new ones inserted
+    (their pks set), the stored ones with their fields named in `changed` written over. As
+    bulk_create does (no signals), for the sync's rows of calls (a call's row is stored
+    before it goes out and its answer with the next rows) and the audit record's events."""
     model = type(rows[0])
     using = connections[DEFAULT_DB_ALIAS]
     pk, quote = model._meta.pk, using.ops.quote_name
     fields = [field for field in model._meta.concrete_fields if field is not pk]
+    size = using.ops.bulk_batch_size([pk, *fields], rows)
+    if len(rows) > size:
+        for start in range(0, len(rows), size):
+            store_all(rows[start : start + size], changed)
+        return
     one = ", ".join(["%s"] * len(fields))
     # A new row takes its pk from the database: DEFAULT, or NULL on SQLite.
     new_pk = using.ops.pk_default_value()

@@ -232,3 +232,14 @@ def test_a_condition_built_once_selects_what_the_orm_selects(settings):
     assert where_sql(Meeting, settle.settled()) is where_sql(Meeting, settle.settled())
     settings.SYNC_SETTLE_SECONDS = 7200
     assert where_sql(Meeting, settle.settled()) != (condition, params)
+
+
+def test_more_rows_than_one_statement_binds_are_stored_in_order():
+    meeting = make_meeting()
+    many = [attempt(meeting, "meeting/get_info", errcode=n) for n in range(700)]
+
+    store_all(many)
+
+    assert [row.errcode for row in sorted(many, key=lambda row: row.pk)] == list(range(700))
+    stored = SyncAttempt.objects.filter(meeting=meeting).order_by("pk")
+    assert [(row.pk, row.errcode) for row in stored] == [(row.pk, row.errcode) for row in many]
