@@ -10,7 +10,8 @@ Two parts, each printed beside its reference as a ratio:
    `--pool` × `--concurrency` each, as the README recommends for production. Its reference is
    the ideal throughput: workers × concurrency ÷ (calls per meeting × latency), every slot
    waiting on WeCom all the time and nothing else costing anything. The worker processes' CPU
-   (Celery and the broker included) is divided by the meetings synced, beside its 8 ms goal.
+   (Celery and the broker included) is divided by the meetings synced, beside its 8 ms goal;
+   then as many tasks that find no meeting show what Celery and the broker alone cost a task.
 2. One meeting at a time in this process, `--sample` meetings of 10 invitees and as many of
    `--crowd`: the database queries of a run (beside the 6 of the goal) and its CPU; the CPU at
    `--crowd` invitees beside twice the CPU at 10.
@@ -252,13 +253,14 @@ def run(args, port, queue):
         # Beside the worker on the same cores, and so part of what paced it.
         sandbox_cpu = cpu_seconds(sandbox_process) - sandbox_before
         log = sandbox.requests()
+        floor = celery_floor(workers, queue, len(pks))
     finally:
         for worker in workers:
             stop(worker)
         stop(sandbox_process)
         purge(queue)
 
-    report(args, alone, drain, started, (cpu, main_cpu), sandbox_cpu, log)
+    report(args, alone, drain, started, (cpu, main_cpu, floor), sandbox_cpu, log)
 
 
 def new_meetings(sandbox, userids, count):
@@ -344,6 +346,36 @@ def drained(pks, timeout):
     return list(mine.values_list("pk", "synced_at", "saved_at"))
 
 
+def celery_floor(workers, queue, count):
+    """The workers' CPU seconds a task for `count` sync tasks that find no meeting (a claim
+    that matches no row, a read that finds nothing to wait for): what Celery and the broker
+    cost a task on this pool, with next to nothing of the sync's own."""
+    from config.celery import app
+    from meetings import tasks
+
+    def cpu():
+        return sum(cpu_seconds(w) for w in workers)
+
+    def waiting():
+        with app.connection_for_write() as conn:
+            # Not passive: an empty Redis list does not exist, and a passive declare says so.
+            return conn.default_channel.queue_declare(queue=queue).message_count
+
+    # What the idle pool spends by itself (its timers), taken off below.
+    idle_from, idle_began = cpu(), time.monotonic()
+    time.sleep(1)
+    idle_rate = (cpu() - idle_from) / (time.monotonic() - idle_began)
+    began, cpu_before = time.monotonic(), cpu()
+    for number in range(count):
+        # Meeting pks are positive: these find no row.
+        tasks.sync_meeting.apply_async((-1 - number,))
+    wait_until(lambda: waiting() == 0, 300, "the tasks that find no meeting")
+    # The last tasks taken are still running.
+    time.sleep(0.5)
+    spent = cpu() - cpu_before - idle_rate * (time.monotonic() - began)
+    return spent / count
+
+
 def cpu_seconds(process):
     """User and system CPU seconds of a process and its children (a prefork pool's)."""
     return own_cpu_seconds(process.pid) + sum(own_cpu_seconds(pid) for pid in children(process.pid))
@@ -374,7 +406,7 @@ def report(args, alone, drain, started, cpus, sandbox_cpu, log):
     slots = args.workers * args.concurrency
     ideal = slots / (per_meeting * args.latency)
     throughput = meetings / elapsed
-    cpu, main_cpu = cpus
+    cpu, main_cpu, floor = cpus
     cpu_ms = cpu / meetings * 1000
     few, crowd = alone[INVITEES], alone[args.crowd]
     few_cpu = statistics.median(few["cpu"]) * 1000
@@ -416,6 +448,10 @@ def report(args, alone, drain, started, cpus, sandbox_cpu, log):
     print(
         f"ideal = {slots} slots ÷ ({per_meeting:.2f} calls × {args.latency * 1000:.0f} ms); "
         f"calls: {dict(sorted(calls.items()))}"
+    )
+    print(
+        f"a task that finds no meeting costs the same pool {floor * 1000:.1f} ms of CPU "
+        "(Celery, the broker, a claim that matches no row)"
     )
     if args.pool == "prefork":
         print(
