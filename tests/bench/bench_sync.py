@@ -11,7 +11,7 @@ Two parts, each printed beside its reference as a ratio:
    the ideal throughput: workers × concurrency ÷ (calls per meeting × latency), every slot
    waiting on WeCom all the time and nothing else costing anything. The worker processes' CPU
    (Celery and the broker included) is divided by the meetings synced, beside its 8 ms goal;
-   then as many tasks that find no meeting show what Celery and the broker alone cost a task.
+   then as many tasks that do nothing show what Celery and the broker alone cost a task.
 2. One meeting at a time in this process, `--sample` meetings of 10 invitees and as many of
    `--crowd`: the database queries of a run (beside the 6 of the goal) and its CPU; the CPU at
    `--crowd` invitees beside twice the CPU at 10.
@@ -347,11 +347,12 @@ def drained(pks, timeout):
 
 
 def celery_floor(workers, queue, count):
-    """The workers' CPU seconds a task for `count` sync tasks that find no meeting (a claim
-    that matches no row, a read that finds nothing to wait for): what Celery and the broker
-    cost a task on this pool, with next to nothing of the sync's own."""
+    """The workers' CPU seconds a task for `count` tasks that do nothing (Celery's own
+    `celery.accumulate`, acknowledged late as the sync's are): what Celery and the broker
+    cost a task on this pool, apart from the sync."""
     from config.celery import app
-    from meetings import tasks
+
+    nothing = app.tasks["celery.accumulate"]
 
     def cpu():
         return sum(cpu_seconds(w) for w in workers)
@@ -367,9 +368,8 @@ def celery_floor(workers, queue, count):
     idle_rate = (cpu() - idle_from) / (time.monotonic() - idle_began)
     began, cpu_before = time.monotonic(), cpu()
     for number in range(count):
-        # Meeting pks are positive: these find no row.
-        tasks.sync_meeting.apply_async((-1 - number,))
-    wait_until(lambda: waiting() == 0, 300, "the tasks that find no meeting")
+        nothing.apply_async((number,), queue=queue)
+    wait_until(lambda: waiting() == 0, 300, "the tasks that do nothing")
     # The last tasks taken are still running.
     time.sleep(0.5)
     spent = cpu() - cpu_before - idle_rate * (time.monotonic() - began)
@@ -450,8 +450,8 @@ def report(args, alone, drain, started, cpus, sandbox_cpu, log):
         f"calls: {dict(sorted(calls.items()))}"
     )
     print(
-        f"a task that finds no meeting costs the same pool {floor * 1000:.1f} ms of CPU "
-        "(Celery, the broker, a claim that matches no row)"
+        f"a task that does nothing costs the same pool {floor * 1000:.1f} ms of CPU "
+        "(Celery and the broker)"
     )
     if args.pool == "prefork":
         print(
