@@ -110,9 +110,10 @@ def record(action, **fields):
 
 def record_all(events, head=None):
     """Write events made with `build` (a batch change's, one per meeting; a sync's
-    settlements) in one INSERT, chained in their order: what `record` does for each, in a
-    number of queries that does not grow with the events. `head`: the chain's head, when
-    this transaction has read it (`chain.sealed_all`)."""
+    settlements) in one INSERT (`rows.store_all`), chained in their order: what `record`
+    does for each, signals included, in a number of queries that does not grow with the
+    events. `head`: the chain's head, when this transaction has read it
+    (`chain.sealed_all`)."""
     if not events:
         return []
     using = router.db_for_write(AuditEvent)
