@@ -22,7 +22,7 @@ from .chain import head_of, head_sql, sealed_all
 from .fields import MASK
 from .fields import SECRETS as SECRET_FIELDS
 from .models import AuditEvent, Meeting, effective_outcome
-from .rows import columns_of, json_rows, store_all, take
+from .rows import columns_of, json_rows, quote_table, store_all, take
 
 # The record shows MASK in place of a secret that is set: a secret is "changed", never shown.
 SYSTEM = "system"
@@ -227,8 +227,10 @@ def settled(row, table="m"):
 def causes(meeting_pk, version, *, unlike, pending_only=False):
     """`settling` read on its own, for an ending whose release could not return it."""
     sql, params = settling(meeting_pk, version, unlike=unlike, pending_only=pending_only)
-    table = connection.ops.quote_name(Meeting._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql} FROM {table} m WHERE m.id = %s", [*params, meeting_pk])  # noqa: S608
+        cursor.execute(
+            f"SELECT {sql} FROM {quote_table(Meeting)} m WHERE m.id = %s",  # noqa: S608
+            [*params, meeting_pk],
+        )
         row = cursor.fetchone()
     return settled(row) if row is not None else ([], None)
