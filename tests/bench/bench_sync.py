@@ -14,7 +14,9 @@ Two parts, each printed beside its reference as a ratio:
    then as many tasks that do nothing show what Celery and the broker alone cost a task.
 2. One meeting at a time in this process, `--sample` meetings of 10 invitees and as many of
    `--crowd`: the database queries of a run (beside the 6 of the goal) and its CPU; the CPU at
-   `--crowd` invitees beside twice the CPU at 10.
+   `--crowd` invitees beside twice the CPU at 10. The runs of 10 invitees are followed by as
+   many answered `--latency` late: the same work, so their CPU beside the CPU with no latency
+   shows what the machine charges a process for resuming after each wait on WeCom.
 
 It asserts nothing about time. It runs on whatever DATABASE_URL, CELERY_BROKER_URL and
 CACHE_URL name, in a database of its own: a fresh SQLite file under $VAR_DIR/bench, or on
@@ -202,7 +204,7 @@ def run(args, port, queue):
             flush=True,
         )
         alone = {
-            INVITEES: one_by_one(sandbox, users[:INVITEES], args.sample),
+            INVITEES: one_by_one(sandbox, users[:INVITEES], args.sample, args.latency),
             args.crowd: one_by_one(sandbox, users[: args.crowd], args.sample),
         }
 
@@ -300,20 +302,23 @@ def saved_meetings(sandbox, userids, count):
     return pks
 
 
-def one_by_one(sandbox, userids, count):
+def one_by_one(sandbox, userids, count, latency=0.0):
     """Sync `count` meetings of these invitees one after the other in this process, as the
-    task does: the CPU seconds and the database statements (transaction control left out)
-    of each run, as {"cpu": [...], "queries": [...], "cache_queries": [...]}."""
+    task does, the sandbox answering at once: the CPU seconds and the database statements
+    (transaction control left out) of each run, as {"cpu": [...], "queries": [...],
+    "cache_queries": [...]}. With `latency`, as many more runs follow, each call answered
+    that late, their CPU seconds in "cpu_late"."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from meetings import tasks
     from meetings.models import Meeting, SyncState
 
+    late = saved_meetings(sandbox, userids, count) if latency else []
     pks = saved_meetings(sandbox, userids, count + 1)
     # The first run pays for what a process does once (a token, connections).
     tasks.sync_meeting(pks.pop())
-    figures = {"cpu": [], "queries": [], "cache_queries": []}
+    figures = {"cpu": [], "queries": [], "cache_queries": [], "cpu_late": []}
     for pk in pks:
         with CaptureQueriesContext(connection) as queries:
             began = time.process_time()
@@ -327,7 +332,17 @@ def one_by_one(sandbox, userids, count):
         cached = [s for s in statements if "django_cache" in s]
         figures["queries"].append(len(statements) - len(cached))
         figures["cache_queries"].append(len(cached))
-    unsynced = Meeting.objects.filter(pk__in=pks).exclude(sync_state=SyncState.SYNCED).count()
+    # After the others, not alternating with them: a run that follows a wait is slowed too.
+    if late:
+        sandbox.configure(latency=latency)
+        for pk in late:
+            began = time.process_time()
+            tasks.sync_meeting(pk)
+            figures["cpu_late"].append(time.process_time() - began)
+        sandbox.configure(latency=0)
+    unsynced = (
+        Meeting.objects.filter(pk__in=[*pks, *late]).exclude(sync_state=SyncState.SYNCED).count()
+    )
     if unsynced:
         raise SystemExit(f"{unsynced} meetings of {len(userids)} invitees did not sync")
     return figures
@@ -410,6 +425,7 @@ def report(args, alone, drain, started, cpus, sandbox_cpu, log):
     cpu_ms = cpu / meetings * 1000
     few, crowd = alone[INVITEES], alone[args.crowd]
     few_cpu = statistics.median(few["cpu"]) * 1000
+    late_cpu = statistics.median(few["cpu_late"]) * 1000
     crowd_cpu = statistics.median(crowd["cpu"]) * 1000
     queries = statistics.median(few["queries"])
     crowd_queries = statistics.median(crowd["queries"])
@@ -444,6 +460,12 @@ def report(args, alone, drain, started, cpus, sandbox_cpu, log):
         f"{2 * few_cpu:.1f}",
         crowd_cpu / (2 * few_cpu),
     )
+    row(
+        f"run CPU at {args.latency * 1000:.0f} ms latency vs at none, ms",
+        f"{late_cpu:.1f}",
+        f"{few_cpu:.1f}",
+        late_cpu / few_cpu,
+    )
     print()
     print(
         f"ideal = {slots} slots ÷ ({per_meeting:.2f} calls × {args.latency * 1000:.0f} ms); "
@@ -469,7 +491,9 @@ def report(args, alone, drain, started, cpus, sandbox_cpu, log):
     )
     print(
         f"one by one, {INVITEES} invitees: run CPU p50 {few_cpu:.1f} ms, queries {queries:g}, "
-        f"cache queries {statistics.median(few['cache_queries']):g}"
+        f"cache queries {statistics.median(few['cache_queries']):g}; "
+        f"{late_cpu:.1f} ms with every call answered {args.latency * 1000:.0f} ms late "
+        "(the same work: the rest is the machine resuming the process after each wait)"
     )
     print(
         f"one by one, {args.crowd} invitees: run CPU p50 {crowd_cpu:.1f} ms, queries "
