@@ -66,11 +66,13 @@ class WeComClient:
         self.session = requests.Session() if session is None else session
         # requests would look through the environment for proxies and CA bundles on every
         # call (a tenth of the worker's CPU). The client only ever calls one host, so that is
-        # done once, here: HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE still apply.
+        # done once, here: HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE still apply. These
+        # are what the session would hand its transport adapter on each call (see _send).
         found = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
-        self.session.trust_env = False
-        self.session.proxies = found["proxies"]
-        self.session.verify = found["verify"]
+        self.proxies = found["proxies"]
+        # None only from a session set so by its caller: certificates are checked anyway.
+        self.verify = True if found["verify"] is None else found["verify"]
+        self.cert = found["cert"]
         self._observer: Observer | None = None
         self.tokens = TokenCache(
             corp_id,
@@ -305,17 +307,24 @@ class WeComClient:
         started = time.monotonic()
         failure = None
         try:
-            # Prepared here rather than by session.request, which merges the session's
-            # cookies, auth and hooks into every request (the client sets none of them) at
-            # about a tenth of a call's CPU.
+            # Prepared here and handed straight to the session's transport adapter: the
+            # session would merge its cookies, auth and hooks into every request and look
+            # for cookies and redirects in every answer, and WeCom's API has none of them
+            # (a tenth of a call's CPU). A redirect is then an answer that is not WeCom's.
+            url = f"{self.base_url}/cgi-bin/{path}"
             request = requests.Request(
-                method,
-                f"{self.base_url}/cgi-bin/{path}",
-                headers=self.session.headers,
-                params=params,
-                json=payload,
+                method, url, headers=self.session.headers, params=params, json=payload
             )
-            response = self.session.send(request.prepare(), timeout=self.timeout)
+            response = self.session.get_adapter(url).send(
+                request.prepare(),
+                timeout=self.timeout,
+                proxies=self.proxies,
+                verify=self.verify,
+                cert=self.cert,
+            )
+            # Read whole here, as session.send would: a body broken off is a failed call,
+            # and the connection goes back to the pool whatever the answer.
+            response.content  # noqa: B018
         # The exceptions of requests quote the URL, query string and credentials included,
         # so none of them is kept: the error is built from a plain description, and it is
         # raised after the except clauses so that it does not chain the original either.

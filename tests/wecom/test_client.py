@@ -338,10 +338,10 @@ def test_it_reads_the_proxy_from_the_environment_once(monkeypatch):
     client = WeComClient(
         "https://qyapi.example", "wwcorp", "secret", 1, connect_timeout=1, read_timeout=1
     )
-    assert client.session.proxies["https"] == "http://proxy.example:3128"
+    assert client.proxies["https"] == "http://proxy.example:3128"
 
     monkeypatch.setenv("NO_PROXY", "qyapi.example")
     bypassed = WeComClient(
         "https://qyapi.example", "wwcorp", "secret", 1, connect_timeout=1, read_timeout=1
     )
-    assert "https" not in bypassed.session.proxies
+    assert "https" not in bypassed.proxies
