@@ -6,6 +6,7 @@ import re
 import threading
 import time
 import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import connections
@@ -208,6 +209,38 @@ def test_it_raises_an_answer_that_is_not_wecom_json_as_transient(sandbox, wecom)
         wecom.meeting_update({"meetingid": "any"})
 
     assert str(caught.value) == "meeting/update: the answer is not WeCom JSON"
+
+
+def test_it_raises_a_redirect_as_transient_without_following_it(sandbox, make_client):
+    """A proxy or gateway that answers with a redirect is not WeCom: the call fails and
+    says so, and the credentials in its query string are not sent on."""
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", f"{sandbox.url}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        wecom = make_client(base_url=f"http://127.0.0.1:{server.server_port}")
+        sandbox.clear_requests()
+        with pytest.raises(TransientError) as caught:
+            wecom.meeting_update({"meetingid": "any"})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert str(caught.value) == "gettoken: HTTP 302"
+    assert not caught.value.maybe_applied
+    assert sandbox.requests() == []
 
 
 def test_it_raises_a_timeout_as_transient_that_may_have_been_applied(sandbox, make_client):
