@@ -228,6 +228,10 @@ def changes(
                 a, b = before.get(sub), after.get(sub)
                 if isinstance(a, dict) or isinstance(b, dict):
                     a, b = (a or {}).get("userid", []), (b or {}).get("userid", [])
+                    if not (a or b):
+                        # A list that begins to apply empty (ring_users when remind_scope
+                        # becomes 4): nobody before, nobody after, nothing to show.
+                        continue
                 rows.append((f"{key}.{sub}", a, b))
         else:
             rows.append((key, before, after))

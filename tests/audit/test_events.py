@@ -39,6 +39,18 @@ def test_it_records_an_edit_with_who_where_and_old_and_new(client_for):
     } in event.changes
 
 
+def test_it_records_the_ring_scope_without_an_empty_list_beside_it(client_for):
+    meeting = make_meeting(settings={"remind_scope": 2})
+
+    client_for("administrator").post(
+        reverse("meetings:edit", args=[meeting.pk]),
+        form_data(meeting, **{"settings-remind_scope": 4}),
+    )
+
+    event = AuditEvent.objects.get(action="edit")
+    assert event.changes == [{"field": "settings.remind_scope", "old": 2, "new": 4}]
+
+
 def test_it_believes_x_forwarded_for_only_behind_a_trusted_proxy(client_for, settings):
     meeting = make_meeting()
     client = client_for("administrator")

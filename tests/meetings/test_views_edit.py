@@ -418,6 +418,14 @@ def test_it_shows_no_changes_for_an_untouched_form(editor):
     assert "No changes yet." in response.content.decode()
 
 
+def test_it_lists_no_ring_list_that_begins_to_apply_with_nobody_in_it(editor):
+    # Ringing chosen people, none chosen yet: the scope changed, the list did not.
+    meeting = make_meeting(settings={"remind_scope": 2})
+    panel = redraw(editor, meeting, "changes", **{"settings-remind_scope": 4}).content.decode()
+    assert "<del>Ring the hosts only</del> → <ins>Ring chosen people</ins>" in panel
+    assert "Ring these people" not in panel
+
+
 # --- saving ----------------------------------------------------------------------------
 
 
