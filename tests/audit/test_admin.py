@@ -159,3 +159,9 @@ def test_it_shows_an_attempt_with_the_event_that_caused_it(client_for, edited):
     )
 
     assert reverse("admin:meetings_auditevent_change", args=[event.pk]) in page
+
+
+def test_its_pages_name_the_products_icon(client_for):
+    # Otherwise the browser asks for /favicon.ico on every admin page, each a 404 in the log.
+    page = client_for("auditor").get(reverse("admin:meetings_auditevent_changelist"))
+    assert '<link rel="icon" href="/static/favicon.svg"' in page.content.decode()
