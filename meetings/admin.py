@@ -204,8 +204,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
     )
     date_hierarchy = "at"
     # The meeting's own ID too: events written before WeCom gave it one (its creation) are
-    # found with the rest of its story.
-    search_fields = ("meetingid", "meeting__meetingid", "title", "actor_username")
+    # found with the rest of its story. And its 会议号, the number people know it by.
+    search_fields = (
+        "meetingid",
+        "meeting__meetingid",
+        "meeting__meeting_code",
+        "title",
+        "actor_username",
+    )
     # The meeting (for its WeCom ID once known) in the same query as the events.
     list_select_related = ("meeting",)
     list_per_page = 50
@@ -376,7 +382,7 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     )
     list_filter = ("outcome", "path", "started_at")
     date_hierarchy = "started_at"
-    search_fields = ("meetingid", "meeting__meetingid", "errmsg")
+    search_fields = ("meetingid", "meeting__meetingid", "meeting__meeting_code", "errmsg")
     list_select_related = ("event",)
     list_per_page = 50
     fields = (
@@ -462,9 +468,17 @@ class EventInline(ReadOnlyInline, admin.TabularInline):
 
 @admin.register(Meeting)
 class MeetingAdmin(ReadOnlyAdmin):
-    list_display = ("meetingid", "title", "start", "status", "sync_state", "version")
+    list_display = (
+        "meetingid",
+        "meeting_code",
+        "title",
+        "start",
+        "status",
+        "sync_state",
+        "version",
+    )
     list_filter = ("status", "sync_state")
-    search_fields = ("meetingid", "title")
+    search_fields = ("meetingid", "meeting_code", "title")
     date_hierarchy = "start"
     # WeCom's confirmed state and the conflicting values hold the password and the host key:
     # they are shown through the redacting columns below instead.

@@ -7,10 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from meetings import payloads
 from meetings.actions import meeting as meeting_actions
-from meetings.models import AuditEvent, SyncAttempt
+from meetings.models import AuditEvent, Meeting, SyncAttempt
 from tests.meetings.factories import make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,31 @@ def test_its_pages_name_the_products_icon(client_for):
     # Otherwise the browser asks for /favicon.ico on every admin page, each a 404 in the log.
     page = client_for("auditor").get(reverse("admin:meetings_auditevent_changelist"))
     assert '<link rel="icon" href="/static/favicon.svg"' in page.content.decode()
+
+
+def test_it_finds_a_meeting_its_events_and_its_calls_by_the_meeting_code(
+    client_for, people, edited
+):
+    # The 会议号 is the number people know a meeting by; the WeCom ID is not.
+    Meeting.objects.filter(pk=edited.pk).update(meeting_code="330481782")
+    other = make_meeting(title="月会", meetingid="hyaudit02")
+    edit(other, people, title="季会")
+    for meeting in (edited, other):
+        SyncAttempt.objects.create(
+            meeting=meeting,
+            meetingid=meeting.meetingid,
+            version=2,
+            path="meeting/update",
+            started_at=timezone.now(),
+            duration_ms=40,
+            errcode=0,
+            errmsg="ok",
+            outcome=SyncAttempt.Outcome.OK,
+        )
+    client = client_for("auditor")
+
+    for changelist in ("meeting", "auditevent", "syncattempt"):
+        url = reverse(f"admin:meetings_{changelist}_changelist")
+        page = client.get(url, {"q": "330481782"}).content.decode()
+        assert "hyaudit01" in page, changelist
+        assert "hyaudit02" not in page, changelist
