@@ -34,6 +34,12 @@ USER_DELETED = "user %(user)s deleted"
 GROUP = "group %(group)s"
 GROUP_CREATED = "group %(group)s created"
 GROUP_DELETED = "group %(group)s deleted"
+# A sync result's detail when WeCom holds the change: the calls whose read-back showed it.
+HELD = "WeCom holds it (attempts %(attempts)s)"
+# The fields a sync found changed both here and in WeCom, as paths joined by ", ": the admin
+# names them by their labels.
+CONFLICTED = "in conflict: %(fields)s"
+STILL_CONFLICTED = "still in conflict: %(fields)s"
 # The actions after which the worker sends a new desired state (or the same one again).
 CAUSES_SYNC = (
     AuditEvent.Action.CREATE,

@@ -304,6 +304,9 @@ DETAILS = (
     audit.GROUP,
     audit.GROUP_CREATED,
     audit.GROUP_DELETED,
+    audit.HELD,
+    audit.CONFLICTED,
+    audit.STILL_CONFLICTED,
     "calendar %(cal_id)s (%(summary)s): added",
     "calendar %(cal_id)s (%(summary)s): updated",
     "calendar %(cal_id)s (%(summary)s): deleted",
@@ -338,7 +341,10 @@ def detail_words(detail):
     for pattern, template in _DETAIL_PATTERNS:
         found = pattern.match(detail or "")
         if found:
-            return pgettext("audit detail", template) % found.groupdict()
+            values = found.groupdict()
+            if "fields" in values:
+                values["fields"] = listing(audit_label(f) for f in values["fields"].split(", "))
+            return pgettext("audit detail", template) % values
     return detail or NOTHING
 
 

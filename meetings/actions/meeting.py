@@ -309,7 +309,9 @@ def resolve_conflict(
         meeting=meeting,
         changes=settled,
         source_ip=source_ip,
-        detail=f"still in conflict: {', '.join(sorted(remaining))}" if remaining else "",
+        detail=audit.STILL_CONFLICTED % {"fields": ", ".join(sorted(remaining))}
+        if remaining
+        else "",
         outcome=AuditEvent.Outcome.OK if remaining else PENDING,
     )
     return meeting

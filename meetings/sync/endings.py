@@ -288,7 +288,10 @@ class Ending:
                 **_no_problem(),
             },
             {"sync_state": SyncState.PENDING},
-            Settlement(AuditEvent.Outcome.CONFLICT, detail=", ".join(conflicts)),
+            Settlement(
+                AuditEvent.Outcome.CONFLICT,
+                detail=audit.CONFLICTED % {"fields": ", ".join(conflicts)},
+            ),
         )
         if stored is not None and stored != self.version:
             return Result(AGAIN, retry_in=0)
@@ -418,7 +421,7 @@ class Ending:
                     # as it was (failed with its reason, or pending).
                     continue
                 if confirmed_by:
-                    this_detail = f"WeCom holds it (attempts {confirmed_by})"
+                    this_detail = audit.HELD % {"attempts": confirmed_by}
             if this_outcome == event.effective_outcome:
                 continue
             results.append(

@@ -6,7 +6,7 @@ details in the reader's language: no stored code ("role_change", "settings.auto_
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from meetings import audit, payloads, presenters, sync
 from meetings.actions import account as account_actions
@@ -77,12 +77,29 @@ def record(people, sandbox):
         changes=[{"field": "occurrence", "old": "1796796000", "new": "cancelled"}],
     )
     audit.record(Action.RETRY, actor=admin, meeting=meeting, detail="failed: timeout")
+    conflicted = audit.record(Action.EDIT, actor=admin, meeting=meeting, outcome=Outcome.PENDING)
+    audit.record(
+        Action.SYNC_RESULT,
+        meeting=meeting,
+        settles=conflicted,
+        outcome=Outcome.CONFLICT,
+        detail=audit.CONFLICTED % {"fields": "title, settings.enable_waiting_room"},
+    )
     audit.record(
         Action.RESOLVE_CONFLICT,
         actor=admin,
         meeting=meeting,
-        outcome=Outcome.PENDING,
+        outcome=Outcome.OK,
         changes=[{"field": "title", "old": "周会", "new": "例会"}],
+        detail=audit.STILL_CONFLICTED % {"fields": "settings.enable_waiting_room"},
+    )
+    done = audit.record(Action.EDIT, actor=admin, meeting=meeting, outcome=Outcome.PENDING)
+    audit.record(
+        Action.SYNC_RESULT,
+        meeting=meeting,
+        settles=done,
+        outcome=Outcome.OK,
+        detail=audit.HELD % {"attempts": "#1, #2"},
     )
     pending = audit.record(Action.EDIT, actor=admin, meeting=meeting, outcome=Outcome.PENDING)
     SyncAttempt.objects.create(
@@ -191,6 +208,23 @@ def test_every_admin_page_speaks_the_readers_language(
             assert texts & chinese == set(), name
         pages += 1
     assert pages >= 20
+
+
+def test_every_detail_the_record_writes_in_its_own_words_has_chinese_ones(
+    record,
+    catalogue,  # noqa: F811 - the fixture imported above
+):
+    # A detail the admin would show as written: none of the record's (WeCom's errmsg is
+    # shown within its own words: "failed: %(error)s").
+    with translation.override("zh-hans"):
+        as_written = {
+            e.detail
+            for e in AuditEvent.objects.exclude(detail="")
+            if presenters.detail_words(e.detail) == e.detail
+        }
+    assert as_written == set()
+    chinese = {e.msgid for e in catalogue if e.msgctxt == "audit detail" and e.translated()}
+    assert set(presenters.DETAILS) - chinese == set()
 
 
 def test_the_csv_headings_speak_the_readers_language(client_for, record):
