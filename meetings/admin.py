@@ -176,6 +176,23 @@ def batch_words(batch):
     }
 
 
+def meeting_link(pk, title, meetingid):
+    """A meeting as the record names it, its title and WeCom ID, linked to its admin page when
+    its row is known (`pk`)."""
+    if not title and not meetingid:
+        return "—"
+    shown = (
+        format_html("{} ({})", title, meetingid or _("not yet created in WeCom"))
+        if title
+        else meetingid
+    )
+    if pk is None:
+        return shown
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:meetings_meeting_change", args=[pk]), shown
+    )
+
+
 def event_meetingid(event):
     """The WeCom ID of the event's meeting: the event's own copy, or, for an event written
     before WeCom gave the meeting one (its creation), the meeting's now."""
@@ -246,21 +263,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("meeting"), ordering="meetingid")
     def meeting_column(self, event):
-        meetingid = event_meetingid(event)
-        if event.meeting is None and not meetingid:
-            return "—"
-        title = event.title or (event.meeting.title if event.meeting else "")
-        shown = (
-            format_html("{} ({})", title, meetingid or _("not yet created in WeCom"))
-            if title
-            else meetingid
-        )
-        if event.meeting is None:
-            return shown
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:meetings_meeting_change", args=[event.meeting_id]),
-            shown,
+        meeting = event.meeting
+        return meeting_link(
+            meeting and meeting.pk,
+            event.title or (meeting.title if meeting else ""),
+            event_meetingid(event),
         )
 
     @admin.display(description=_("outcome"), ordering="effective_outcome")
@@ -372,7 +379,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class SyncAttemptAdmin(ReadOnlyAdmin):
     list_display = (
         "started_column",
-        "meetingid",
+        "meeting_column",
         "version",
         "path",
         "outcome",
@@ -387,7 +394,7 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     list_per_page = 50
     fields = (
         "started_column",
-        "meetingid",
+        "meeting_column",
         "version",
         "path",
         "outcome",
@@ -399,9 +406,22 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # The meeting's title by a subquery, not a join: a call stays in the record, and in
+        # this list, whatever became of its meeting's row.
+        title = Meeting.objects.filter(pk=OuterRef("meeting_id")).values("title")[:1]
+        return super().get_queryset(request).annotate(meeting_title=Subquery(title))
+
     @admin.display(description=_("started"), ordering="started_at")
     def started_column(self, attempt):
         return presenters.zoned(attempt.started_at)
+
+    @admin.display(description=_("meeting"), ordering="meetingid")
+    def meeting_column(self, attempt):
+        known = attempt.meeting_title is not None
+        return meeting_link(
+            attempt.meeting_id if known else None, attempt.meeting_title or "", attempt.meetingid
+        )
 
     @admin.display(description=_("caused by"))
     def event_column(self, attempt):

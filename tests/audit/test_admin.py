@@ -168,6 +168,21 @@ def test_its_pages_name_the_products_icon(client_for):
     assert '<link rel="icon" href="/static/favicon.svg"' in page.content.decode()
 
 
+def an_update(meeting_pk, meetingid):
+    """A call to meeting/update WeCom accepted, for the meeting of that row."""
+    return SyncAttempt.objects.create(
+        meeting_id=meeting_pk,
+        meetingid=meetingid,
+        version=2,
+        path="meeting/update",
+        started_at=timezone.now(),
+        duration_ms=40,
+        errcode=0,
+        errmsg="ok",
+        outcome=SyncAttempt.Outcome.OK,
+    )
+
+
 def test_it_finds_a_meeting_its_events_and_its_calls_by_the_meeting_code(
     client_for, people, edited
 ):
@@ -176,17 +191,7 @@ def test_it_finds_a_meeting_its_events_and_its_calls_by_the_meeting_code(
     other = make_meeting(title="月会", meetingid="hyaudit02")
     edit(other, people, title="季会")
     for meeting in (edited, other):
-        SyncAttempt.objects.create(
-            meeting=meeting,
-            meetingid=meeting.meetingid,
-            version=2,
-            path="meeting/update",
-            started_at=timezone.now(),
-            duration_ms=40,
-            errcode=0,
-            errmsg="ok",
-            outcome=SyncAttempt.Outcome.OK,
-        )
+        an_update(meeting.pk, meeting.meetingid)
     client = client_for("auditor")
 
     for changelist in ("meeting", "auditevent", "syncattempt"):
@@ -194,3 +199,16 @@ def test_it_finds_a_meeting_its_events_and_its_calls_by_the_meeting_code(
         page = client.get(url, {"q": "330481782"}).content.decode()
         assert "hyaudit01" in page, changelist
         assert "hyaudit02" not in page, changelist
+
+
+def test_it_names_each_calls_meeting_by_its_title_linked_to_it(client_for, edited):
+    # The second call's meeting row is gone: the call stays listed, by its meeting ID.
+    an_update(edited.pk, edited.meetingid)
+    an_update(edited.pk + 1000, "hygone01")
+
+    page = client_for("auditor").get(reverse("admin:meetings_syncattempt_changelist"))
+
+    html = page.content.decode()
+    meeting_page = reverse("admin:meetings_meeting_change", args=[edited.pk])
+    assert f'<a href="{meeting_page}">例会 (hyaudit01)</a>' in html
+    assert '<td class="field-meeting_column">hygone01</td>' in html
