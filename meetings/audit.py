@@ -11,6 +11,7 @@ receivers that turn Django's signals into actions live in `meetings.signals`.
 import contextvars
 import ipaddress
 import json
+from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,10 +37,11 @@ GROUP_CREATED = "group %(group)s created"
 GROUP_DELETED = "group %(group)s deleted"
 # A sync result's detail when WeCom holds the change: the calls whose read-back showed it.
 HELD = "WeCom holds it (attempts %(attempts)s)"
-# The fields a sync found changed both here and in WeCom, as paths joined by ", ": the admin
-# names them by their labels.
+# The fields a sync found changed both here and in WeCom (`with_fields`): the admin names
+# them by their labels.
 CONFLICTED = "in conflict: %(fields)s"
 STILL_CONFLICTED = "still in conflict: %(fields)s"
+FIELDS_SEPARATOR = ", "
 # The actions after which the worker sends a new desired state (or the same one again).
 CAUSES_SYNC = (
     AuditEvent.Action.CREATE,
@@ -52,6 +54,11 @@ CAUSES_SYNC = (
 
 # Who is acting where a signal cannot say (a group change made in the admin or by grant_role).
 _acting = contextvars.ContextVar("meetings_audit_acting", default=(None, None))
+
+
+def with_fields(template: str, paths: Iterable[str]) -> str:
+    """A detail naming fields by their paths, as `presenters.detail_words` reads them back."""
+    return template % {"fields": FIELDS_SEPARATOR.join(paths)}
 
 
 @contextmanager

@@ -343,7 +343,8 @@ def detail_words(detail):
         if found:
             values = found.groupdict()
             if "fields" in values:
-                values["fields"] = listing(audit_label(f) for f in values["fields"].split(", "))
+                paths = values["fields"].split(audit.FIELDS_SEPARATOR)
+                values["fields"] = listing(audit_label(path) for path in paths)
             return pgettext("audit detail", template) % values
     return detail or NOTHING
 

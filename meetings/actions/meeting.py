@@ -309,9 +309,7 @@ def resolve_conflict(
         meeting=meeting,
         changes=settled,
         source_ip=source_ip,
-        detail=audit.STILL_CONFLICTED % {"fields": ", ".join(sorted(remaining))}
-        if remaining
-        else "",
+        detail=audit.with_fields(audit.STILL_CONFLICTED, sorted(remaining)) if remaining else "",
         outcome=AuditEvent.Outcome.OK if remaining else PENDING,
     )
     return meeting

@@ -290,7 +290,7 @@ class Ending:
             {"sync_state": SyncState.PENDING},
             Settlement(
                 AuditEvent.Outcome.CONFLICT,
-                detail=audit.CONFLICTED % {"fields": ", ".join(conflicts)},
+                detail=audit.with_fields(audit.CONFLICTED, conflicts),
             ),
         )
         if stored is not None and stored != self.version:

@@ -77,29 +77,25 @@ def record(people, sandbox):
         changes=[{"field": "occurrence", "old": "1796796000", "new": "cancelled"}],
     )
     audit.record(Action.RETRY, actor=admin, meeting=meeting, detail="failed: timeout")
-    conflicted = audit.record(Action.EDIT, actor=admin, meeting=meeting, outcome=Outcome.PENDING)
-    audit.record(
-        Action.SYNC_RESULT,
-        meeting=meeting,
-        settles=conflicted,
-        outcome=Outcome.CONFLICT,
-        detail=audit.CONFLICTED % {"fields": "title, settings.enable_waiting_room"},
-    )
+    # Two edits the worker settled: one met a conflict, one WeCom holds.
+    for outcome, detail in (
+        (
+            Outcome.CONFLICT,
+            audit.with_fields(audit.CONFLICTED, ["title", "settings.enable_waiting_room"]),
+        ),
+        (Outcome.OK, audit.HELD % {"attempts": "#1, #2"}),
+    ):
+        edit = audit.record(Action.EDIT, actor=admin, meeting=meeting, outcome=Outcome.PENDING)
+        audit.record(
+            Action.SYNC_RESULT, meeting=meeting, settles=edit, outcome=outcome, detail=detail
+        )
     audit.record(
         Action.RESOLVE_CONFLICT,
         actor=admin,
         meeting=meeting,
         outcome=Outcome.OK,
         changes=[{"field": "title", "old": "周会", "new": "例会"}],
-        detail=audit.STILL_CONFLICTED % {"fields": "settings.enable_waiting_room"},
-    )
-    done = audit.record(Action.EDIT, actor=admin, meeting=meeting, outcome=Outcome.PENDING)
-    audit.record(
-        Action.SYNC_RESULT,
-        meeting=meeting,
-        settles=done,
-        outcome=Outcome.OK,
-        detail=audit.HELD % {"attempts": "#1, #2"},
+        detail=audit.with_fields(audit.STILL_CONFLICTED, ["settings.enable_waiting_room"]),
     )
     pending = audit.record(Action.EDIT, actor=admin, meeting=meeting, outcome=Outcome.PENDING)
     SyncAttempt.objects.create(
