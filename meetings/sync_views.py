@@ -10,6 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -17,6 +18,7 @@ from django_htmx.middleware import HtmxDetails
 from . import audit, context_processors, live, presenters, sync
 from .actions import meeting as meeting_actions
 from .actions.errors import ActionError
+from .forms import ATTENTION
 from .models import Meeting
 from .presenters import (
     USERID_LISTS,
@@ -52,7 +54,10 @@ def sync_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @can_view
 @require_GET
 def attention(request: HtmxHttpRequest) -> HttpResponse:
-    """The navigation's count of meetings waiting for a person, which polls itself."""
+    """The navigation's count of meetings waiting for a person, which polls itself. Opened
+    as a page (a bookmark, a link copied from it), the meetings it counts."""
+    if not request.htmx:
+        return redirect(f"{reverse('meetings:list')}?sync={ATTENTION}")
     count = context_processors.needs_attention()
     return render(request, "meetings/_attention.html", {"count": count})
 

@@ -102,7 +102,7 @@ def pages(client):
     yield "sync panel", client.get(reverse("meetings:sync_panel", args=[meeting.pk]))
     yield "agenda", client.get(reverse("meetings:agenda"))
     yield "agenda day", client.get(reverse("meetings:agenda"), {"span": "day"})
-    yield "needs attention", client.get(reverse("meetings:attention"))
+    yield "needs attention", client.get(reverse("meetings:attention"), HTTP_HX_REQUEST="true")
 
 
 def administrator(user_model):

@@ -114,6 +114,22 @@ def test_it_shows_the_badge_of_every_meeting_in_the_list(admin_client, meeting, 
     assert reverse("meetings:sync_status", args=[meeting.pk]) in html
 
 
+def test_the_navigation_counts_the_meetings_waiting_for_a_person(admin_client, meeting, english):
+    url = reverse("meetings:attention")
+    assert '<span class="count">0</span>' in admin_client.get(url, **HTMX).content.decode()
+    set_state(meeting, sync_state=SyncState.FAILED)
+    assert '<span class="count">1</span>' in admin_client.get(url, **HTMX).content.decode()
+
+
+def test_the_count_opened_as_a_page_shows_the_meetings_it_counts(admin_client, meeting, english):
+    set_state(meeting, sync_state=SyncState.CONFLICT)
+    response = admin_client.get(reverse("meetings:attention"), follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("meetings:list") + "?sync=attention"
+    assert "<html" in html
+    assert "周会" in html
+
+
 def test_it_retries_a_failed_sync_and_polls_again(admin_client, meeting, english):
     set_state(
         meeting,
