@@ -41,6 +41,8 @@ HELD = "WeCom holds it (attempts %(attempts)s)"
 # them by their labels.
 CONFLICTED = "in conflict: %(fields)s"
 STILL_CONFLICTED = "still in conflict: %(fields)s"
+# An action's fields whose conflict an administrator settled by keeping WeCom's value.
+KEPT_THEIRS = "WeCom's value kept: %(fields)s"
 FIELDS_SEPARATOR = ", "
 # The actions after which the worker sends a new desired state (or the same one again).
 CAUSES_SYNC = (

@@ -587,6 +587,9 @@ class AuditEvent(models.Model):
         # An action that WeCom has still to confirm; a later sync_result event settles it.
         PENDING = "pending", _("Pending")
         CONFLICT = "conflict", _("Conflict")
+        # An action whose every change met a conflict that an administrator settled by
+        # keeping WeCom's value: never sent, never done.
+        OVERRIDDEN = "overridden", _("Overridden")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -307,6 +307,7 @@ DETAILS = (
     audit.HELD,
     audit.CONFLICTED,
     audit.STILL_CONFLICTED,
+    audit.KEPT_THEIRS,
     "calendar %(cal_id)s (%(summary)s): added",
     "calendar %(cal_id)s (%(summary)s): updated",
     "calendar %(cal_id)s (%(summary)s): deleted",

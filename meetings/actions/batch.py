@@ -94,7 +94,7 @@ FAILED = "failed"
 PROGRESS_STATES = {
     DONE: (Outcome.OK,),
     WAITING: (Outcome.PENDING,),
-    FAILED: (Outcome.FAILED, Outcome.CONFLICT),
+    FAILED: (Outcome.FAILED, Outcome.CONFLICT, Outcome.OVERRIDDEN),
 }
 
 

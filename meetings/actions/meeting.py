@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import audit, payloads, people, rules, settle, tasks
 from ..models import AuditEvent, Meeting, Status, SyncState
 from ..sync import endings
-from ..sync.merge import body_from_leaves, groups_of, leaves
+from ..sync.merge import body_from_leaves, groups_of, leaf_of, leaves
 from .errors import ActionError, NotEditable, StaleVersion
 
 if TYPE_CHECKING:
@@ -303,7 +303,7 @@ def resolve_conflict(
     if not remaining:
         transaction.on_commit(partial(tasks.enqueue, meeting.pk))
     meeting.refresh_from_db()
-    audit.record(
+    resolution = audit.record(
         Action.RESOLVE_CONFLICT,
         actor=actor,
         meeting=meeting,
@@ -312,4 +312,44 @@ def resolve_conflict(
         detail=audit.with_fields(audit.STILL_CONFLICTED, sorted(remaining)) if remaining else "",
         outcome=AuditEvent.Outcome.OK if remaining else PENDING,
     )
+    if kept := {name for name, choice in choices.items() if choice == "wecom"}:
+        _give_way(resolution, kept)
     return meeting
+
+
+def _give_way(resolution: AuditEvent, kept_now: set[str]) -> None:
+    """Settle the actions that met the conflict as far as `resolution` decided them, by
+    keeping WeCom's value of `kept_now`: an action all of whose changes gave way to WeCom
+    (in this or an earlier settling) is overridden, and the sync will never call it done;
+    one with changes still to send stays pending, the record naming what it lost."""
+    meeting = resolution.meeting
+    resolutions = [
+        (pk, {row["field"] for row in changes if row.get("choice") == "wecom"})
+        for pk, changes in AuditEvent.objects.filter(
+            meeting=meeting, action=Action.RESOLVE_CONFLICT
+        ).values_list("pk", "changes")
+    ]
+    waiting = AuditEvent.objects.with_outcome().filter(
+        meeting=meeting,
+        action__in=audit.CAUSES_SYNC,
+        effective_outcome__in=(AuditEvent.Outcome.CONFLICT, PENDING),
+        pk__lt=resolution.pk,
+    )
+    settlements = []
+    for event in waiting:
+        fields = {leaf_of(row["field"]) for row in event.changes}
+        if not fields & kept_now:
+            continue
+        kept = set().union(*(names for pk, names in resolutions if pk > event.pk))
+        settlements.append(
+            audit.build(
+                Action.SYNC_RESULT,
+                actor=resolution.actor,
+                meeting=meeting,
+                outcome=AuditEvent.Outcome.OVERRIDDEN if fields <= kept else PENDING,
+                detail=audit.with_fields(audit.KEPT_THEIRS, sorted(fields & kept)),
+                source_ip=resolution.source_ip,
+                settles=event,
+            )
+        )
+    audit.record_all(settlements)

@@ -410,6 +410,10 @@ class Ending:
         confirmed_by = ", ".join(f"#{attempt.pk}" for attempt in settlement.attempts)
         results = []
         for event in events:
+            if event.effective_outcome == AuditEvent.Outcome.OVERRIDDEN:
+                # An administrator kept WeCom's value of all it changed: nothing of it was
+                # sent, so no sync settles it.
+                continue
             meeting = event.meeting
             this_outcome, this_detail = outcome, settlement.detail
             problem = lost_dates.get(_occurrence_date(event)) if lost else None

@@ -54,6 +54,11 @@ def leaves(body: dict[str, Any] | None) -> dict[str, Any]:
     return flat
 
 
+def leaf_of(path: str) -> str:
+    """The leaf (`leaves`) that a field of the audit record's changes belongs to."""
+    return TIME if path in payloads.TIME_FIELDS else path
+
+
 def body_from_leaves(flat: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for key, value in flat.items():

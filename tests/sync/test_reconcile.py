@@ -138,6 +138,49 @@ def test_it_settles_a_conflict_as_the_administrator_chose(sandbox, choice, expec
     assert meeting.conflict == {}
 
 
+def outcome_of(event):
+    return AuditEvent.objects.with_outcome().get(pk=event.pk).effective_outcome
+
+
+@pytest.mark.parametrize(("choice", "expected"), [("mine", "ok"), ("wecom", "overridden")])
+def test_the_record_never_calls_done_an_edit_whose_value_gave_way_to_wecoms(
+    sandbox, choice, expected
+):
+    meeting = import_new(sandbox)
+    sandbox.patch_meeting(meeting.meetingid, title="WeCom 的标题")
+    meeting = edit(meeting, title="我的标题")
+    sync.reconcile(meeting.pk)
+    event = AuditEvent.objects.get(meeting=meeting, action="edit")
+
+    meeting_actions.resolve_conflict(fresh(meeting), {"title": choice}, actor=None)
+    sync.reconcile(meeting.pk)
+    # Another edit and its sync change nothing of it.
+    sync.reconcile(edit(meeting, location="5楼").pk)
+
+    assert fresh(meeting).sync_state == SyncState.SYNCED
+    assert outcome_of(event) == expected
+    if choice == "wecom":
+        assert event.settlements.order_by("-pk").first().detail == "WeCom's value kept: title"
+
+
+def test_an_edit_that_lost_one_field_to_wecom_is_done_for_the_rest(sandbox):
+    meeting = import_new(sandbox)
+    sandbox.patch_meeting(meeting.meetingid, title="WeCom 的标题")
+    meeting = edit(meeting, title="我的标题", location="3楼")
+    sync.reconcile(meeting.pk)
+    event = AuditEvent.objects.get(meeting=meeting, action="edit")
+
+    meeting_actions.resolve_conflict(fresh(meeting), {"title": "wecom"}, actor=None)
+    assert outcome_of(event) == "pending"
+    sync.reconcile(meeting.pk)
+
+    assert sandbox.meeting(meeting.meetingid)["location"] == "3楼"
+    assert outcome_of(event) == "ok"
+    details = list(event.settlements.order_by("pk").values_list("detail", flat=True))
+    assert details[:2] == ["in conflict: title", "WeCom's value kept: title"]
+    assert details[2].startswith("WeCom holds it")
+
+
 def test_it_fails_at_once_with_wecoms_reason_on_the_field(sandbox):
     meeting = edit(import_new(sandbox), settings={"hosts": {"userid": ["lisi"]}})
     sandbox.fault(path="meeting/update", kind="errcode", value=400029)
