@@ -77,6 +77,30 @@ def current_actor():
     return _acting.get()
 
 
+def values_at(meeting, version):
+    """What the record says the meeting's fields were at `version`, for each field changed
+    since: {path: the change row of the first event since that changed it} (its "old", or
+    its "secret" mark). None when a version since left no event with changes: the record
+    then cannot say what was changed."""
+    events = (
+        AuditEvent.objects.filter(meeting=meeting, version__gt=version)
+        .exclude(action=AuditEvent.Action.SYNC_RESULT)
+        .exclude(outcome=AuditEvent.Outcome.REFUSED)
+        .order_by("pk")
+        .values_list("version", "changes")
+    )
+    before: dict[str, dict[str, Any]] = {}
+    versions = set()
+    for event_version, changes in events:
+        if changes:
+            versions.add(event_version)
+        for row in changes:
+            before.setdefault(row["field"], row)
+    if not set(range(version + 1, meeting.version + 1)) <= versions:
+        return None
+    return before
+
+
 def client_ip(request):
     """The address the request came from. Behind a proxy REMOTE_ADDR is the proxy's, and
     X-Forwarded-For is believed (its first entry) only when TRUST_X_FORWARDED_FOR says the

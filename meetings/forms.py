@@ -398,7 +398,7 @@ class MeetingEditor:
         self.settings = self.forms["settings"]
         self.reminders = self.forms["reminders"]
         self.notes = {}
-        # The values someone else saved meanwhile, by body path (conflict_with).
+        # The values someone else saved meanwhile, by body path (rebased).
         self.conflicts = {}
         self._clean(saved, calendars)
 
@@ -618,22 +618,44 @@ class MeetingEditor:
         """Whether the page shows this field (the rules say it applies)."""
         return html_name in self.visible
 
-    def conflict_with(self, current):
-        """Someone saved `current` after this form was loaded: keep their value of each field
-        that differs from what was typed (the page shows it beside the field), and carry their
-        version, so that saving again is a deliberate choice to replace their edit."""
-        saved = payloads.desired_body(current)
-        for path, theirs, _mine in payloads.changes(saved, self.body):
-            self.conflicts[path] = theirs
-        self.data["version"] = str(current.version)
-        self.main.add_error(
+    def rebased(self, current, before, *, calendars=()):
+        """This form over `current`, which someone else saved after it was loaded. A field
+        only they changed takes their value, so that saving again cannot quietly put back
+        what it was; one changed here too keeps what was typed, their value shown beside it,
+        so that replacing their edit is a deliberate choice. `before` holds, for each field
+        changed since the form was loaded, the record's change row that says what it was
+        then (`audit.values_at`); None when the record cannot say, and then every field
+        that differs from theirs is shown so."""
+        theirs = saved_data(current)
+        data = QueryDict(mutable=True)
+        for name, values in self.data.lists():
+            data.setlist(name, list(values))
+        conflicts = {}
+        for path, their_value, mine in payloads.changes(payloads.desired_body(current), self.body):
+            was = None if before is None else before.get(path)
+            if before is not None and was is None:
+                # Nobody else changed it: it differs because it was changed here.
+                continue
+            if was is not None and not was.get("secret") and payloads.same(was["old"], mine):
+                # Changed by them alone.
+                name = FIELDS[path].html_name
+                data.pop(name, None)
+                if theirs.getlist(name):
+                    data.setlist(name, theirs.getlist(name))
+                continue
+            conflicts[path] = their_value
+        data["version"] = str(current.version)
+        editor = MeetingEditor(current, data, calendars=calendars)
+        editor.conflicts = conflicts
+        editor.main.add_error(
             None,
             _(
-                "Someone else saved this meeting after you opened it, so nothing was saved. "
-                "Their values are shown beside the fields that differ; save again to replace "
-                "them with yours."
+                "Someone else saved this meeting after you opened it, so nothing was saved yet. "
+                "The form now holds their changes with yours; where you both changed a field, "
+                "their value is shown beside it. Save again to keep what the form shows."
             ),
         )
+        return editor
 
 
 # Every meeting whose last saved change WeCom does not have yet, whatever the reason.

@@ -158,7 +158,9 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             source_ip=audit.client_ip(request),
         )
     except StaleVersion as stale:
-        editor.conflict_with(stale.meeting)
+        current = stale.meeting
+        before = audit.values_at(current, editor.loaded_version)
+        editor = editor.rebased(current, before, calendars=calendars)
         return _edit_page(request, editor, show_errors=True)
     except NotEditable:
         meeting.refresh_from_db(fields=["status", "cancel_requested"])

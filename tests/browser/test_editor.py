@@ -9,6 +9,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from meetings import payloads
+from meetings.actions import meeting as meeting_actions
+from meetings.models import Meeting
 from tests.meetings.factories import local_unix, make_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -120,3 +123,26 @@ def test_it_shows_a_refused_password_beside_the_field_and_keeps_what_was_typed(
     expect(control(page, "location")).to_have_value("Room 7")
     meeting.refresh_from_db()
     assert meeting.title == "Before"
+
+
+def test_saving_after_a_colleague_saved_keeps_what_only_the_colleague_changed(logged_in_page):
+    page = logged_in_page
+    meeting = open_editor(page, title="Before", location="Room 1")
+    # A colleague, in another tab, moves the meeting to another room meanwhile.
+    meeting_actions.edit_meeting(
+        meeting,
+        {**payloads.desired_body(meeting), "location": "Room 2"},
+        actor=None,
+        loaded_version=meeting.version,
+    )
+    control(page, "title").fill("Typed title")
+    page.click("button.primary[type=submit]")
+
+    expect(page.locator(".errors[role=alert]")).to_be_visible()
+    expect(control(page, "title")).to_have_value("Typed title")
+    expect(control(page, "location")).to_have_value("Room 2")
+    page.click("button.primary[type=submit]")
+
+    page.wait_for_url(f"**/meetings/{meeting.pk}/")
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    assert (meeting.title, meeting.location) == ("Typed title", "Room 2")

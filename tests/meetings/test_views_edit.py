@@ -552,8 +552,8 @@ def test_it_refuses_to_edit_a_meeting_that_has_started(editor):
 
 
 def test_it_reports_a_save_by_someone_else_and_keeps_what_was_typed(editor):
-    meeting = make_meeting(title="Original", location="Room 1")
-    loaded = form_data(meeting, title="Mine")
+    meeting = make_meeting(title="Original", location="Room 1", description="Agenda")
+    loaded = form_data(meeting, title="Mine", description="Agenda, mine")
     # A second administrator saves between this one's loading and saving.
     meeting_actions.edit_meeting(
         meeting,
@@ -565,12 +565,49 @@ def test_it_reports_a_save_by_someone_else_and_keeps_what_was_typed(editor):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Someone else saved this meeting after you opened it" in html
+    # Changed on both sides: what was typed, their value beside it.
     title = field_html(response, "title")
     assert 'value="Mine"' in title
     assert "Saved by someone else: Theirs" in title
-    assert "Saved by someone else: Room 2" in field_html(response, "location")
+    # Changed by them alone: their value, so that saving again keeps it.
+    location = field_html(response, "location")
+    assert 'value="Room 2"' in location
+    assert "Saved by someone else" not in location
+    # Changed here alone: what was typed, nothing beside it.
+    description = field_html(response, "description")
+    assert "Agenda, mine" in description
+    assert "Saved by someone else" not in description
     assert 'name="version" value="2"' in html
     assert reload(meeting).title == "Theirs"
+
+
+def test_it_brings_in_a_time_only_someone_else_changed(editor):
+    meeting = make_meeting(title="Original", duration=7200)
+    loaded = form_data(meeting, title="Mine")
+    meeting_actions.edit_meeting(
+        meeting, _body_with(meeting, meeting_duration=5400), actor=None, loaded_version=1
+    )
+
+    response = save(editor, meeting, loaded)
+
+    duration = field_html(response, "meeting_duration")
+    assert 'value="90"' in duration
+    assert "Saved by someone else" not in duration
+
+
+def test_it_shows_every_difference_when_the_record_cannot_say_who_changed_what(editor):
+    meeting = make_meeting(title="Original", location="Room 1")
+    loaded = form_data(meeting, title="Mine")
+    # A version the record has no event for (a change written outside the actions).
+    meeting.location = "Room 2"
+    meeting.version = 2
+    meeting.save()
+
+    response = save(editor, meeting, loaded)
+
+    location = field_html(response, "location")
+    assert 'value="Room 1"' in location
+    assert "Saved by someone else: Room 2" in location
 
 
 def test_it_saves_over_someone_elses_edit_once_shown_it(editor):
