@@ -409,8 +409,16 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         # The meeting's title by a subquery, not a join: a call stays in the record, and in
         # this list, whatever became of its meeting's row.
-        title = Meeting.objects.filter(pk=OuterRef("meeting_id")).values("title")[:1]
-        return super().get_queryset(request).annotate(meeting_title=Subquery(title))
+        meeting = Meeting.objects.filter(pk=OuterRef("meeting_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                meeting_title=Subquery(meeting.values("title")[:1]),
+                # A create is sent before WeCom names the meeting: the name it gave since.
+                meeting_meetingid=Subquery(meeting.values("meetingid")[:1]),
+            )
+        )
 
     @admin.display(description=_("started"), ordering="started_at")
     def started_column(self, attempt):
@@ -420,7 +428,9 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
     def meeting_column(self, attempt):
         known = attempt.meeting_title is not None
         return meeting_link(
-            attempt.meeting_id if known else None, attempt.meeting_title or "", attempt.meetingid
+            attempt.meeting_id if known else None,
+            attempt.meeting_title or "",
+            attempt.meetingid or attempt.meeting_meetingid,
         )
 
     @admin.display(description=_("caused by"))

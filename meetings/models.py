@@ -484,7 +484,7 @@ class SyncAttempt(models.Model):
         verbose_name_plural = _("sync attempts")
 
     def __str__(self):
-        return f"{self.meetingid} v{self.version} {self.path}: {self.outcome}"
+        return f"{self.meetingid} v{self.version} {self.path}: {self.get_outcome_display()}"
 
 
 class Notice(models.Model):

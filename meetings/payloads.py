@@ -26,6 +26,8 @@ REMINDERS_FLAGS = ("is_repeat", "is_custom_repeat")
 DAY_LISTS = ("repeat_day_of_week", "repeat_day_of_month", "remind_before")
 # The two halves of a time change travel together, as the update page demands.
 TIME_FIELDS = ("meeting_start", "meeting_duration")
+# What a field holds when it holds nothing.
+BLANK: tuple[object, ...] = (None, "", [])
 
 
 def to_unix(moment: datetime | None) -> int | None:
@@ -228,12 +230,12 @@ def changes(
                 a, b = before.get(sub), after.get(sub)
                 if isinstance(a, dict) or isinstance(b, dict):
                     a, b = (a or {}).get("userid", []), (b or {}).get("userid", [])
-                    if not (a or b):
-                        # A list that begins to apply empty (ring_users when remind_scope
-                        # becomes 4): nobody before, nobody after, nothing to show.
-                        continue
+                if a in BLANK and b in BLANK:
+                    # A field that begins to apply empty (ring_users when remind_scope
+                    # becomes 4, the host key WeCom is to choose): nothing to show.
+                    continue
                 rows.append((f"{key}.{sub}", a, b))
-        else:
+        elif not (before in BLANK and after in BLANK):
             rows.append((key, before, after))
     return rows
 

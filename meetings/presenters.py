@@ -464,7 +464,10 @@ def change_lines(changes, names=None):
     for row in changes or []:
         field, secret = row.get("field", ""), bool(row.get("secret"))
         old = audit_value(field, row.get("old"), names, secret)
-        new = _("changed") if secret else audit_value(field, row.get("new"), names)
+        new = audit_value(field, row.get("new"), names, secret)
+        if secret and row.get("old") and row.get("new"):
+            # Set on both sides, and yet a change: another value, which is not shown.
+            new = _("changed")
         lines.append(
             (
                 audit_label(field),

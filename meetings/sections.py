@@ -289,6 +289,9 @@ def changes(meeting, body, calendars, directory=None):
             rows.append(Change(label(path), _mask(old), _mask(new), secret=True))
             continue
         change = Change(label(path), describe(path, old, calendars), describe(path, new, calendars))
+        if change.old == change.new and path not in USERID_LISTS:
+            # Unset and WeCom's default ("No" both): no change to anyone reading it.
+            continue
         if path in USERID_LISTS:
             change.old_people = presenters.label_people(_userid_list(old), named)
             change.new_people = presenters.label_people(_userid_list(new), named)

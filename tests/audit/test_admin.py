@@ -68,6 +68,33 @@ def test_it_shows_the_changes_as_an_old_to_new_table(client_for, edited):
     assert "<td>周会</td><td>例会</td>" in page.replace("<td>→</td>", "")
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "shown"),
+    [
+        ("482913", "", "<td>set</td><td>not set</td>"),
+        ("", "482913", "<td>not set</td><td>set</td>"),
+        ("482913", "771204", "<td>set</td><td>changed</td>"),
+    ],
+)
+def test_it_says_whether_a_password_was_set_removed_or_changed(
+    client_for, people, before, after, shown
+):
+    meeting = make_meeting(title="周会", settings={"password": before})
+    edit(
+        meeting, people, settings={**payloads.desired_body(meeting)["settings"], "password": after}
+    )
+    event = AuditEvent.objects.get(action="edit")
+
+    page = (
+        client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
+        .get(reverse("admin:meetings_auditevent_change", args=[event.pk]))
+        .content.decode()
+    )
+
+    assert shown in page.replace("<td>→</td>", "")
+    assert "482913" not in page and "771204" not in page
+
+
 def test_it_lists_events_with_a_fixed_number_of_queries(client_for, edited, people):
     client = client_for("auditor")
     url = reverse("admin:meetings_auditevent_changelist")
@@ -168,19 +195,30 @@ def test_its_pages_name_the_products_icon(client_for):
     assert '<link rel="icon" href="/static/favicon.svg"' in page.content.decode()
 
 
-def an_update(meeting_pk, meetingid):
-    """A call to meeting/update WeCom accepted, for the meeting of that row."""
+def a_call(meeting_pk, meetingid, path="meeting/update"):
+    """A call WeCom accepted, for the meeting of that row."""
     return SyncAttempt.objects.create(
         meeting_id=meeting_pk,
         meetingid=meetingid,
         version=2,
-        path="meeting/update",
+        path=path,
         started_at=timezone.now(),
         duration_ms=40,
         errcode=0,
         errmsg="ok",
         outcome=SyncAttempt.Outcome.OK,
     )
+
+
+def test_it_names_a_create_call_by_the_id_wecom_gave_the_meeting_and_in_chinese(client_for, edited):
+    # A create goes out before WeCom names the meeting: the call's own meetingid is empty.
+    create = a_call(edited.pk, "", path="meeting/create")
+
+    page = client_for("auditor").get(reverse("admin:meetings_syncattempt_change", args=[create.pk]))
+
+    html = page.content.decode()
+    assert "例会 (hyaudit01)" in html
+    assert "meeting/create: 已接受" in html
 
 
 def test_it_finds_a_meeting_its_events_and_its_calls_by_the_meeting_code(
@@ -191,7 +229,7 @@ def test_it_finds_a_meeting_its_events_and_its_calls_by_the_meeting_code(
     other = make_meeting(title="月会", meetingid="hyaudit02")
     edit(other, people, title="季会")
     for meeting in (edited, other):
-        an_update(meeting.pk, meeting.meetingid)
+        a_call(meeting.pk, meeting.meetingid)
     client = client_for("auditor")
 
     for changelist in ("meeting", "auditevent", "syncattempt"):
@@ -203,8 +241,8 @@ def test_it_finds_a_meeting_its_events_and_its_calls_by_the_meeting_code(
 
 def test_it_names_each_calls_meeting_by_its_title_linked_to_it(client_for, edited):
     # The second call's meeting row is gone: the call stays listed, by its meeting ID.
-    an_update(edited.pk, edited.meetingid)
-    an_update(edited.pk + 1000, "hygone01")
+    a_call(edited.pk, edited.meetingid)
+    a_call(edited.pk + 1000, "hygone01")
 
     page = client_for("auditor").get(reverse("admin:meetings_syncattempt_changelist"))
 

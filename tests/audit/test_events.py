@@ -145,6 +145,18 @@ def test_it_records_an_import_by_a_command_as_the_system(sandbox):
     assert "9876" not in str(event.changes)
 
 
+def test_it_records_no_row_for_what_an_imported_meeting_leaves_empty(sandbox):
+    from meetings import importing
+
+    importing.import_by_id(sandbox.create_meeting(title="无密码的会"))
+
+    event = AuditEvent.objects.get(action="import")
+    assert {"field": "title", "old": None, "new": "无密码的会"} in event.changes
+    empty = [r for r in event.changes if r["old"] in (None, "") and r["new"] in (None, "", [])]
+    assert empty == []
+    assert "settings.password" not in {row["field"] for row in event.changes}
+
+
 def test_it_links_each_sync_attempt_to_the_edit_it_carried(sandbox, people):
     from meetings import importing
 

@@ -634,3 +634,18 @@ def test_it_redirects_an_htmx_save_with_hx_redirect(editor):
 
 def _body_with(meeting, **fields):
     return {**payloads.desired_body(meeting), **fields}
+
+
+def test_it_lists_only_what_a_reader_sees_change_when_a_meeting_becomes_recurring(editor):
+    meeting = make_meeting()
+    response = redraw(
+        editor,
+        meeting,
+        "changes",
+        **{"reminders-is_repeat": "on", "settings-enable_host_key": "on"},
+    )
+    panel = response.content.decode()
+    # The host key WeCom is to choose, and a custom repeat not chosen, are no change.
+    assert "<del>not set</del> → <ins>not set</ins>" not in panel
+    assert "<del>No</del> → <ins>No</ins>" not in panel
+    assert "<del>—</del> → <ins>Weekly</ins>" in panel
