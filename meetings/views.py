@@ -88,7 +88,15 @@ def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     body = payloads.desired_body(meeting)
     reminders = body.get("reminders", {})
     preview = None
-    if reminders.get("is_repeat") == 1:
+    # The dates the rule gives, until WeCom lists the occurrences themselves (with the ones
+    # cancelled): from then on the occurrences' table says it all, and a cancelled meeting
+    # has no next meetings.
+    if (
+        reminders.get("is_repeat") == 1
+        and not meeting.sub_meetings
+        and meeting.status == Status.SCHEDULED
+        and not meeting.cancel_requested
+    ):
         preview = recurrence.preview(
             body["meeting_start"], body["meeting_duration"], reminders, limit=10
         )

@@ -2,9 +2,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from meetings.models import AuditEvent, Meeting, Status, SyncState
-from meetings.presenters import local_span
+from meetings.presenters import local_datetime, local_span
 from tests.meetings.factories import flash, local_unix, make_meeting, office_client
 
 pytestmark = pytest.mark.django_db
@@ -225,6 +226,24 @@ def test_it_says_when_wecom_has_not_listed_the_occurrences_yet(admin):
     meeting = make_meeting(reminders=WEEKLY)
     page = admin.get(detail_url(meeting)).content.decode()
     assert "The occurrences appear here once WeCom has listed them." in page
+    # Meanwhile the dates the rule gives.
+    assert "Next meetings" in page
+
+
+def test_it_lists_no_next_meeting_that_is_cancelled(admin):
+    meeting = weekly_meeting()
+    with translation.override("en"):
+        cancelled = local_datetime(meeting.sub_meetings[1]["start"])
+    admin.post(reverse("meetings:cancel", args=[meeting.pk]), {"sub_meetingid": "sub-2"})
+    admin.get(detail_url(meeting))  # the message that says it will be cancelled
+    page = admin.get(detail_url(meeting)).content.decode()
+    # The occurrences WeCom listed, each once, the cancelled one marked so.
+    assert "Next meetings" not in page
+    assert page.count(cancelled) == 1
+
+    admin.post(cancel_url(meeting))
+    page = admin.get(detail_url(meeting)).content.decode()
+    assert "Next meetings" not in page
 
 
 def test_it_reads_the_occurrences_without_a_query_each(admin):
