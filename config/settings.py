@@ -63,6 +63,8 @@ DEBUG = envbool("DEBUG", False)
 # The embedded key only serves the local demo; production must set its own.
 SECRET_KEY = envstr("SECRET_KEY", "insecure-local-demo-key-set-SECRET_KEY-in-production")
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+# A refused CSRF check (a form open too long, a login elsewhere) on a page of the site's own.
+CSRF_FAILURE_VIEW = "meetings.error_views.csrf_failure"
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in envstr("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]

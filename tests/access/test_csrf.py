@@ -23,6 +23,23 @@ def test_it_refuses_a_change_posted_without_the_csrf_token(name, client_for):
     assert not AuditEvent.objects.filter(action__in=["edit", "retry", "resolve_conflict"])
 
 
+def test_it_says_in_the_sites_words_that_the_page_expired(client_for):
+    meeting = make_meeting(title="周会")
+    client = client_for("administrator", enforce_csrf_checks=True)
+
+    response = client.post(
+        reverse("meetings:edit", args=[meeting.pk]), form_data(meeting, title="被改")
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "页面已过期" in page
+    assert "未保存任何内容" in page
+    # The site's own page, not Django's technical one.
+    assert "DEBUG" not in page
+    assert reverse("meetings:list") in page
+
+
 def test_it_refuses_a_log_in_posted_without_the_csrf_token(people, client_for):
     client = client_for("anonymous", enforce_csrf_checks=True)
 

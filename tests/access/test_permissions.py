@@ -140,3 +140,33 @@ def test_it_answers_a_403_in_the_sites_own_page(meeting, client_for):
 
     assert response.status_code == 403
     assert "Your account may not open this page" in response.content.decode()
+
+
+def test_it_answers_a_404_in_the_sites_own_page(meeting, client_for):
+    client = client_for("administrator", HTTP_ACCEPT_LANGUAGE="en")
+
+    for url in (reverse("meetings:detail", args=[meeting.pk + 1000]), "/no-such-page/"):
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 404
+        assert "Page not found" in page
+        assert "There is no such page or meeting here" in page
+        assert f'href="{reverse("meetings:new")}"' in page, "the site's header"
+
+
+def test_it_answers_a_500_with_a_page_that_needs_nothing_of_the_request(
+    meeting, client_for, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("meetings.views.describe_sections", broken)
+    client = client_for("administrator")
+    client.raise_request_exception = False
+
+    response = client.get(reverse("meetings:detail", args=[meeting.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "服务器未能完成此请求" in page and "The server could not complete" in page
+    assert "a bug" not in page
