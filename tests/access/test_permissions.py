@@ -2,11 +2,14 @@
 page of the web UI and of the admin."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from meetings.actions import account as account_actions
 from meetings.models import AuditEvent, Meeting, SyncAttempt
 from tests.meetings.factories import make_meeting
+
+from .conftest import person
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +173,18 @@ def test_it_answers_a_500_with_a_page_that_needs_nothing_of_the_request(
     assert response.status_code == 500
     assert "服务器未能完成此请求" in page and "The server could not complete" in page
     assert "a bug" not in page
+
+
+def test_it_tells_someone_with_no_role_yet_and_offers_no_page_that_refuses(meeting):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(person("new.hire"))
+
+    response = client.get(reverse("meetings:list"))
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Your account has no role here yet" in page
+    assert f'href="{reverse("meetings:account")}"' in page
+    assert f'<a href="{reverse("meetings:list")}">Meetings</a>' not in page
+    assert "Back to the meetings" not in page
+    assert client.get(reverse("meetings:account")).status_code == 200
