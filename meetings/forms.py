@@ -35,12 +35,12 @@ from wecom.recurrence import REPEAT_WEEKLY, UNTIL_COUNT
 from . import fields, live, payloads, people, presenters, rules, search
 from .fields import FIELDS
 from .models import Meeting, MeetingSettings, Reminders, Status, SyncState
+from .people import USERID_SEPARATORS
 from .presenters import weekday_name
 from .rendering import RENDERER
 
 # The value format of <input type="datetime-local">, minutes being all the page offers.
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
-USERID_SEPARATORS = re.compile(r"[\s,，;；、]+")
 # The last moment of the chosen day: a series "until 30 June" still meets on 30 June.
 END_OF_DAY = time(23, 59, 59)
 
@@ -59,6 +59,11 @@ WHOLE_BODY = frozenset((rules.NON_FIELD, "settings", "reminders"))
 # Each ID is one get_info call made while the administrator waits.
 IMPORT_LIMIT = 50
 SPACED_CODE = re.compile(r"(?<!\d)(\d{3})[ -](\d{3})[ -](\d{3})(?!\d)")
+# The label a code or ID is copied with from WeCom's meeting card ("会议号：123 456 789").
+MEETING_LABEL = re.compile(r"(会议号|会议\s*ID|meeting\s*(code|ID))\s*[:：]?", re.IGNORECASE)
+# A meeting code is digits, a meetingid printable ASCII: a word in any other script is
+# neither, and is refused here rather than asked of WeCom.
+MEETING_REFERENCE = re.compile(r"[!-~]+")
 
 
 class UseridsField(forms.CharField):
@@ -74,8 +79,22 @@ class UseridsField(forms.CharField):
         super().__init__(required=False, **kwargs)
 
     def to_python(self, value):
-        text = super().to_python(value) or ""
-        return [userid for userid in USERID_SEPARATORS.split(text) if userid]
+        typed = people.split_userids(super().to_python(value))
+        # People think in names: one typed instead of a userid stands for the one person of
+        # the directory so named. Anything else is left for the rules to judge.
+        names = [word for word in typed if not rules.is_userid(word)]
+        found = people.by_name(names) if names else {}
+        several = [name for name in dict.fromkeys(names) if len(found.get(name, ())) > 1]
+        if several:
+            raise forms.ValidationError(
+                _(
+                    "Several people are named %(names)s: pick the one you mean by name search, "
+                    "or type their userid."
+                )
+                % {"names": "、".join(several)},
+                code="ambiguous_name",
+            )
+        return [found[word][0] if len(found.get(word, ())) == 1 else word for word in typed]
 
     def run_validators(self, value):
         # CharField's validators (the NUL check among them) judge text, not a list: the
@@ -107,15 +126,22 @@ class ImportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy(
             "The 9-digit meeting code shown in WeCom (spaces or dashes allowed), or the "
-            "meetingid, of each meeting, separated by commas or new lines. WeCom lets this "
-            "app change only the meetings it created."
+            "meetingid, of each meeting, separated by commas, spaces or new lines. WeCom lets "
+            "this app change only the meetings it created."
         ),
     )
 
     def clean_meetingids(self):
         # A code typed as the clients show it ("123 456 789") is one code, not three.
-        text = SPACED_CODE.sub(r"\1\2\3", self.cleaned_data["meetingids"])
+        text = MEETING_LABEL.sub(" ", self.cleaned_data["meetingids"])
+        text = SPACED_CODE.sub(r"\1\2\3", text)
         found = [m for m in USERID_SEPARATORS.split(text) if m]
+        wrong = [m for m in found if not MEETING_REFERENCE.fullmatch(m)]
+        if wrong:
+            raise forms.ValidationError(
+                _("%(words)s: neither a meeting code nor a meeting ID.")
+                % {"words": "、".join(f"“{word}”" for word in wrong)}
+            )
         if not found:
             raise forms.ValidationError(gettext_lazy("Enter at least one meeting ID."))
         if len(found) > IMPORT_LIMIT:

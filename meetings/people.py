@@ -59,6 +59,15 @@ def split_userids(text):
     return [userid for userid in USERID_SEPARATORS.split(text or "") if userid]
 
 
+def by_name(names):
+    """{name: [userid, …]} of the directory's people named exactly so, for the names given:
+    a person typed by name rather than userid."""
+    found: dict[str, list[str]] = {}
+    for userid, name in Person.objects.filter(name__in=set(names)).values_list("userid", "name"):
+        found.setdefault(name, []).append(userid)
+    return found
+
+
 def entries(userids):
     """Each userid with its directory entry; one not in the directory is flagged, and one that
     is not a userid at all is marked so (the rules refuse it on save)."""

@@ -169,6 +169,32 @@ def test_it_refuses_to_save_a_malformed_userid_typed_by_hand(editor):
     assert meeting.invitees == ["lisi"]
 
 
+def test_it_saves_a_person_typed_by_name_as_their_userid(editor):
+    Person.objects.create(userid="wangwu", name="王五", source="csv")
+    meeting = make_meeting(invitees=["lisi"])
+    data = form_data(meeting, invitees="lisi，王五")
+
+    response = editor.post(reverse("meetings:edit", args=[meeting.pk]), as_post(data))
+
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.invitees == ["lisi", "wangwu"]
+
+
+def test_it_asks_which_one_when_a_typed_name_names_several_people(editor):
+    Person.objects.create(userid="wangwu", name="王五", source="csv")
+    Person.objects.create(userid="wangwu2", name="王五", source="csv")
+    meeting = make_meeting(invitees=["lisi"])
+    data = form_data(meeting, invitees="lisi 王五")
+
+    response = editor.post(reverse("meetings:edit", args=[meeting.pk]), as_post(data))
+
+    assert response.status_code == 200
+    assert "Several people are named 王五" in response.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.invitees == ["lisi"]
+
+
 def test_it_adds_the_userids_of_an_imported_meeting_without_erasing_names(sandbox):
     Person.objects.create(userid="lisi", name="李四", department="研发部", source="csv")
     meetingid = sandbox.create_meeting(

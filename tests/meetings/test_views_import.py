@@ -99,6 +99,27 @@ def test_it_imports_by_the_meeting_code_as_wecom_clients_show_it(office_client, 
     assert sandbox.requests("meeting/get_info")[0]["body"] == {"meeting_code": code}
 
 
+def test_it_imports_a_meeting_code_copied_with_its_label(office_client, sandbox, eager):
+    meetingid = sandbox.create_meeting(title="复制来的会议号")
+    code = sandbox.meeting(meetingid)["meeting_code"]
+    copied = f"会议号：{code[:3]} {code[3:6]} {code[6:]}"
+    response = office_client.post(URL, {"meetingids": copied})
+    assert response.status_code == 302
+    assert Meeting.objects.get(meetingid=meetingid).meeting_code == code
+
+
+def test_it_refuses_words_that_are_no_meeting_beside_the_field(office_client, sandbox):
+    response = office_client.post(
+        URL, {"meetingids": "明天的例会\n123456789"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "“明天的例会”: neither a meeting code nor a meeting ID." in page
+    # What was typed is kept, and WeCom was not asked.
+    assert "明天的例会" in page.split("<textarea", 1)[1]
+    assert sandbox.requests("meeting/get_info") == []
+
+
 def test_it_names_a_meeting_code_wecom_does_not_know(office_client, sandbox, eager):
     response = office_client.post(URL, {"meetingids": "987-654-321"})
     page = office_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
