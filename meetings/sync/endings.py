@@ -135,6 +135,8 @@ class Settlement:
     attempts: Iterable[Attempt] = ()
     # Occurrence cancels that could not be carried out (`Ending.synced`).
     lost: Sequence[problems.Problem] = ()
+    # The record's rows of what the settlement found (a conflict: ours, then WeCom's).
+    changes: Sequence[dict[str, Any]] = ()
     # Also when an edit arrived meanwhile: WeCom holds the version read all the same.
     moved_too: bool = False
 
@@ -291,6 +293,11 @@ class Ending:
             Settlement(
                 AuditEvent.Outcome.CONFLICT,
                 detail=audit.with_fields(audit.CONFLICTED, conflicts),
+                # What each side holds, so that the record shows WeCom's value even if
+                # nobody ever settles the conflict.
+                changes=audit.change_rows(
+                    (name, sides["mine"], sides["wecom"]) for name, sides in conflicts.items()
+                ),
             ),
         )
         if stored is not None and stored != self.version:
@@ -434,6 +441,7 @@ class Ending:
                     meeting=meeting,
                     outcome=this_outcome,
                     detail=this_detail,
+                    changes=settlement.changes,
                     settles=event,
                 )
             )

@@ -118,6 +118,9 @@ def test_it_stops_at_a_conflict_and_sends_nothing(sandbox):
     assert meeting.sync_state == SyncState.CONFLICT
     assert meeting.conflict == {"title": {"mine": "我的标题", "wecom": "WeCom 的标题"}}
     assert updates(sandbox) == []
+    # The record keeps what WeCom held, whether or not anyone ever settles the conflict.
+    found = AuditEvent.objects.get(meeting=meeting, action="sync_result", outcome="conflict")
+    assert found.changes == [{"field": "title", "old": "我的标题", "new": "WeCom 的标题"}]
 
 
 @pytest.mark.parametrize(("choice", "expected"), [("mine", "我的标题"), ("wecom", "WeCom 的标题")])
