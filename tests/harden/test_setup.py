@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from meetings.models import Meeting
+from wecom.sandbox.state import Sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,19 @@ def test_the_procfiles_sandbox_loads_the_state_setup_demo_seeds(sandbox, setting
     assert (tmp_path / "sandbox.json").exists()
     # Without VAR_DIR, both use var/ in the checkout.
     assert state_file(procfile_command("sandbox", SANDBOX_PORT="8900")) == "var/sandbox.json"
+
+
+def test_the_demo_sandbox_sends_its_callbacks_to_the_app(sandbox, settings, tmp_path, monkeypatch):
+    settings.VAR_DIR = tmp_path
+    settings.WECOM_API_BASE = f"http://127.0.0.1:{settings.SANDBOX_PORT}"
+    monkeypatch.setenv("PORT", "8310")
+    call_command("setup_demo", stdout=io.StringIO())
+
+    # As the Procfile's sandbox starts: from the state file.
+    config = Sandbox(state_path=tmp_path / "sandbox.json").config
+    assert config["callback_url"] == "http://127.0.0.1:8310/wecom/callback/"
+    assert config["callback_token"] == settings.WECOM_CALLBACK_TOKEN
+    assert config["callback_aes_key"] == settings.WECOM_CALLBACK_AES_KEY
 
 
 def test_the_demo_login_is_a_meeting_administrator_without_the_admin(settings, tmp_path):

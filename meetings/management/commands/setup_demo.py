@@ -1,15 +1,18 @@
+import os
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from meetings import demo, people
 from meetings.actions import account as account_actions
 from meetings.models import Meeting
 from wecom.client import WeComClient
 from wecom.sandbox.server import SandboxServer
+from wecom.sandbox.state import Sandbox
 
 
 class Command(BaseCommand):
@@ -20,8 +23,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.create_administrator()
-        if self.uses_local_sandbox() and not Meeting.objects.exists():
-            self.seed_meetings()
+        if self.uses_local_sandbox():
+            if not Meeting.objects.exists():
+                self.seed_meetings()
+            self.point_callbacks()
 
     def create_administrator(self):
         User = get_user_model()
@@ -47,6 +52,28 @@ class Command(BaseCommand):
 
     def uses_local_sandbox(self):
         return settings.WECOM_API_BASE.rstrip("/") == f"http://127.0.0.1:{settings.SANDBOX_PORT}"
+
+    def point_callbacks(self):
+        """Point the sandbox's callbacks at this app, as an operator points WeCom's at the
+        app's URL (README, "In production"): a change made in the sandbox then reaches the
+        demo as one made in WeCom would. Each start, since PORT may have moved."""
+        path = settings.VAR_DIR / "sandbox.json"
+        sandbox = Sandbox(
+            settings.WECOM_CORP_ID,
+            settings.WECOM_SECRET,
+            settings.WECOM_AGENT_ID,
+            state_path=path,
+        )
+        # The web process's port: `make run` hands honcho the same PORT.
+        url = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}{reverse('wecom_callback')}"
+        sandbox.configure(
+            {
+                "callback_url": url,
+                "callback_token": settings.WECOM_CALLBACK_TOKEN,
+                "callback_aes_key": settings.WECOM_CALLBACK_AES_KEY,
+            }
+        )
+        sandbox.save(path)
 
     def seed_meetings(self):
         # The sandbox process is not up yet (make run starts it next); a short-lived one on the
