@@ -221,13 +221,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
     )
     date_hierarchy = "at"
     # The meeting's own ID too: events written before WeCom gave it one (its creation) are
-    # found with the rest of its story. And its 会议号, the number people know it by.
+    # found with the rest of its story. And its 会议号, the number people know it by. The
+    # detail names the user or group a role change concerns.
     search_fields = (
         "meetingid",
         "meeting__meetingid",
         "meeting__meeting_code",
         "title",
         "actor_username",
+        "detail",
     )
     # The meeting (for its WeCom ID once known) in the same query as the events.
     list_select_related = ("meeting",)

@@ -19,7 +19,9 @@ logger = logging.getLogger("meetings.tasks")
 def sync_meeting(meeting_pk):
     # Saves still coming in: go once they have settled, as one call (meetings.settle).
     result = sync.reconcile(meeting_pk, settled=True)
-    logger.info("meeting %s: %s %s", meeting_pk, result.outcome, result.detail)
+    # A sync that stopped for a person (failed, or a conflict) is what a log watch is for.
+    level = logging.WARNING if result.outcome in (sync.FAILED, sync.CONFLICT) else logging.INFO
+    logger.log(level, "meeting %s: %s %s", meeting_pk, result.outcome, result.detail)
     if result.retry_in is not None:
         enqueue(meeting_pk, countdown=result.retry_in)
 

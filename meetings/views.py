@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
@@ -141,6 +142,9 @@ def _occurrence_row(meeting, occurrence):
 
 @can_edit
 @require_http_methods(["GET", "POST"])
+# The page holds the meeting's password and host key: no cache, shared or the browser's, may
+# keep a copy.
+@never_cache
 def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(pk)
     detail = reverse("meetings:detail", args=[meeting.pk])

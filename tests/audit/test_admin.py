@@ -2,8 +2,10 @@
 
 import csv
 import io
+import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -250,3 +252,21 @@ def test_it_names_each_calls_meeting_by_its_title_linked_to_it(client_for, edite
     meeting_page = reverse("admin:meetings_meeting_change", args=[edited.pk])
     assert f'<a href="{meeting_page}">例会 (hyaudit01)</a>' in html
     assert '<td class="field-meeting_column">hygone01</td>' in html
+
+
+def test_it_finds_a_role_change_by_the_person_it_concerns(client_for, people):
+    from meetings.actions import account as account_actions
+
+    newcomer = get_user_model().objects.create_user("new.hire")
+    account_actions.grant_role(newcomer, "administrator", actor=people["superuser"])
+
+    page = (
+        client_for("auditor")
+        .get(reverse("admin:meetings_auditevent_changelist"), {"q": "new.hire"})
+        .content.decode()
+    )
+
+    assert AuditEvent.objects.filter(action="role_change").count() > 1
+    found = re.findall(r'href="/admin/meetings/auditevent/(\d+)/change/', page)
+    concerned = AuditEvent.objects.filter(detail__contains="new.hire")
+    assert concerned and sorted(found) == sorted(str(e.pk) for e in concerned)

@@ -649,3 +649,11 @@ def test_it_lists_only_what_a_reader_sees_change_when_a_meeting_becomes_recurrin
     assert "<del>not set</del> → <ins>not set</ins>" not in panel
     assert "<del>No</del> → <ins>No</ins>" not in panel
     assert "<del>—</del> → <ins>Weekly</ins>" in panel
+
+
+def test_no_cache_keeps_a_copy_of_the_page_that_shows_the_password(editor):
+    meeting = make_meeting(settings={"password": "482913"})
+    response = editor.get(edit_url(meeting))
+    assert "482913" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]

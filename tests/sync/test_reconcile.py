@@ -184,6 +184,22 @@ def test_an_edit_that_lost_one_field_to_wecom_is_done_for_the_rest(sandbox):
     assert details[2].startswith("WeCom holds it")
 
 
+def test_a_sync_that_stops_for_a_person_is_logged_as_a_warning(sandbox, caplog, settings):
+    from meetings import tasks
+
+    settings.SYNC_SETTLE_SECONDS = 0
+
+    meeting = edit(import_new(sandbox), settings={"hosts": {"userid": ["lisi"]}})
+    sandbox.fault(path="meeting/update", kind="errcode", value=400029)
+
+    with caplog.at_level("INFO", logger="meetings.tasks"):
+        tasks.sync_meeting(meeting.pk)
+
+    [record] = [r for r in caplog.records if r.name == "meetings.tasks"]
+    assert record.levelname == "WARNING"
+    assert fresh(meeting).sync_state == SyncState.FAILED
+
+
 def test_it_fails_at_once_with_wecoms_reason_on_the_field(sandbox):
     meeting = edit(import_new(sandbox), settings={"hosts": {"userid": ["lisi"]}})
     sandbox.fault(path="meeting/update", kind="errcode", value=400029)
