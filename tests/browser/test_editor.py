@@ -146,3 +146,27 @@ def test_saving_after_a_colleague_saved_keeps_what_only_the_colleague_changed(lo
     page.wait_for_url(f"**/meetings/{meeting.pk}/")
     meeting = Meeting.objects.get(pk=meeting.pk)
     assert (meeting.title, meeting.location) == ("Typed title", "Room 2")
+
+
+def test_leaving_with_changes_not_saved_asks_first_and_saving_does_not(logged_in_page):
+    page = logged_in_page
+    meeting = open_editor(page, title="Before")
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    control(page, "title").fill("Typed title")
+    control(page, "title").press("Tab")
+    expect(page.locator("#changes li.change")).to_have_count(1)
+
+    page.click(f"a[href='/meetings/{meeting.pk}/']")
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    expect(control(page, "title")).to_have_value("Typed title")
+
+    page.click("button.primary[type=submit]")
+    page.wait_for_url(f"**/meetings/{meeting.pk}/")
+    assert asked == ["beforeunload"]
