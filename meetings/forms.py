@@ -74,7 +74,10 @@ class UseridsField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault(
-            "help_text", gettext_lazy("Userids, separated by commas, spaces or new lines.")
+            "help_text",
+            gettext_lazy(
+                "Userids, or names from the directory, separated by commas, spaces or new lines."
+            ),
         )
         super().__init__(required=False, **kwargs)
 

@@ -598,7 +598,9 @@ def people_chips(html_name, entries):
             f"{who}\n    {flag}\n"
             f'    <button type="button" class="chip-remove js-only" data-for="{name}" '
             f'data-userid="{userid}" '
-            f'aria-label="{remove % {"who": shown}}">✕</button>'
+            # The name too: a person may have been typed by name (forms.UseridsField).
+            + (f'data-name="{shown}" ' if entry.name else "")
+            + f'aria-label="{remove % {"who": shown}}">✕</button>'
             "\n  </li>"
         )
     label = escape(_("People in this list"))

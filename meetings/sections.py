@@ -214,7 +214,12 @@ class EditPage:
         bound = self.editor.field(name)
         listed = None
         if declared.kind in PEOPLE_KINDS:
-            listed = self.editor.directory.entries(people.split_userids(bound.value()))
+            # As the form read the text (a person typed by name is their userid there), or
+            # the text itself when it could not be read.
+            userids = getattr(bound.form, "cleaned_data", {}).get(bound.name)
+            if not isinstance(userids, list):
+                userids = people.split_userids(bound.value())
+            listed = self.editor.directory.entries(userids)
         conflict = self.editor.conflicts.get(declared.path)
         return Row(
             bound,

@@ -35,9 +35,10 @@
   function remove(button) {
     var field = document.getElementsByName(button.dataset.for)[0];
     if (!field) { return; }
-    var userid = button.dataset.userid;
+    var userid = button.dataset.userid, name = button.dataset.name;
+    // The person may be in the text by userid or, typed so, by name.
     field.value = field.dataset.single ? "" : userids(field.value).filter(function (u) {
-      return u !== userid;
+      return u !== userid && (!name || u !== name);
     }).join(", ");
     changed(field);
   }

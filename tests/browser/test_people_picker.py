@@ -51,3 +51,20 @@ def test_it_keeps_what_is_being_typed_while_the_people_fieldset_is_redrawn(logge
     page.locator("[name='settings-hosts']").click()
     expect(page.locator("#people-invitees")).to_contain_text("王五")
     expect(page.locator("[name='invitees']")).to_have_value("lisi, wangwu")
+
+
+def test_a_person_typed_by_name_shows_by_name_and_can_be_taken_out(logged_in_page):
+    page = logged_in_page
+    Person.objects.create(userid="wangwu", name="王五", department="研发部", source="csv")
+    meeting = make_meeting(invitees=["lisi"])
+    page.goto(f"/meetings/{meeting.pk}/edit/")
+
+    page.locator("[name='invitees']").fill("lisi，王五")
+    page.locator("[name='invitees']").press("Tab")
+    chip = page.locator("#people-invitees li[data-userid='wangwu']")
+    expect(chip).to_contain_text("王五")
+    expect(chip).not_to_have_class("unknown")
+
+    chip.locator(".chip-remove").click()
+    expect(page.locator("[name='invitees']")).to_have_value("lisi")
+    expect(chip).to_have_count(0)
