@@ -38,12 +38,20 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _setting_options():
-    """The settings a batch may set, grouped by setting: "enable_waiting_room=1"…"""
+    """The settings a batch may set, grouped by setting: "enable_waiting_room=1"… Each option
+    names its setting too ("Waiting room: On"): the group's name is not shown once the list
+    is closed, and ten settings have an "On"."""
     groups = []
     for name, choices in batch_actions.SETTING_CHOICES.items():
-        path = f"settings.{name}"
-        options = [(f"{name}={_encode(value)}", str(words)) for value, words in choices]
-        groups.append((str(presenters.label(path)), options))
+        setting = str(presenters.label(f"settings.{name}"))
+        options = [
+            (
+                f"{name}={_encode(value)}",
+                _("%(setting)s: %(value)s") % {"setting": setting, "value": words},
+            )
+            for value, words in choices
+        ]
+        groups.append((setting, options))
     return groups
 
 

@@ -1,6 +1,8 @@
 """A batch change through its pages, with the test client: chosen in the list, previewed with
 the rules' verdicts, confirmed as one action per meeting, each with its audit event."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -36,6 +38,11 @@ def test_it_turns_the_waiting_room_on_for_the_ticked_meetings_and_leaves_out_a_r
     # Already ended: the edit page would refuse it too.
     ended = make_meeting(title="已结束", meeting_start=local_unix(5), status=3)
     chosen = choose(office_client, [first, second, ended])
+    # Each option names its setting: the closed list shows the option alone.
+    form = office_client.get(reverse("meetings:batch_change", args=[chosen.pk]))
+    assert re.search(
+        r'<option value="enable_waiting_room=1"[^>]*>等候室：开启</option>', form.content.decode()
+    )
     set_change(office_client, chosen, kind="setting", setting="enable_waiting_room=1")
 
     page = office_client.get(reverse("meetings:batch_preview", args=[chosen.pk]))
@@ -72,6 +79,11 @@ def test_it_turns_the_waiting_room_on_for_the_ticked_meetings_and_leaves_out_a_r
 
     progress = office_client.get(reverse("meetings:batch", args=[chosen.pk]))
     assert progress.context["counts"] == {"done": 0, "waiting": 2, "failed": 0}
+    # The first count is of the meetings changed, not of all those chosen (3).
+    assert re.search(
+        r'data-count="total"[^>]*>已修改</a> <span class="count">2</span>',
+        progress.content.decode(),
+    )
 
 
 def test_all_meetings_matching_the_filter_are_chosen_not_only_the_page(office_client):
