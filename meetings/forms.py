@@ -738,6 +738,13 @@ class MeetingFilterForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
+    def clean(self):
+        begin, end = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
+        if begin and end and end < begin:
+            # Else the list would only say that no meeting matches.
+            self.add_error("date_to", _("The end date is before the start date."))
+        return self.cleaned_data
+
     def filter(self, meetings):
         """The meetings that match, in the order the list shows them; a filter typed wrong is
         left out (and shown as wrong).

@@ -97,6 +97,19 @@ def test_it_shows_a_wrong_date_filter_as_wrong_and_lists_the_rest(office_client)
     assert 'class="field has-error"' in response.content.decode()
 
 
+def test_it_says_beside_the_end_date_that_it_is_before_the_start(office_client):
+    make_meeting(title="On the 10th", meeting_start=at("2031-05-10 09:00"))
+    response = office_client.get(LIST, {"date_from": "2031-05-12", "date_to": "2031-05-10"})
+    page = response.content.decode()
+    field = page[page.index('name="date_to"') - 400 : page.index('name="date_to"') + 400]
+    assert "截止日期早于起始日期。" in field
+    # The end is left out, the start kept.
+    assert titles(response) == []
+    assert titles(
+        office_client.get(LIST, {"date_from": "2031-05-09", "date_to": "2031-05-08"})
+    ) == ["On the 10th"]
+
+
 def test_it_shows_25_meetings_a_page_and_keeps_the_filters_when_paging(office_client):
     for day in range(30):
         make_meeting(title=f"Weekly {day:02d}", meeting_start=local_unix(days_ahead=day + 1))
