@@ -207,6 +207,17 @@ def test_it_settles_a_conflict_with_the_administrators_choice(admin_client, meet
     assert meeting.sync_state != SyncState.CONFLICT
 
 
+def test_an_imported_meeting_says_no_change_was_sent_and_when_it_last_synced(
+    admin_client, meeting, english
+):
+    # Imported: read from WeCom, never written to it from here.
+    set_state(meeting, synced_at=timezone.now())
+    html = admin_client.get(reverse("meetings:sync_panel", args=[meeting.pk])).content.decode()
+    assert "No change of this meeting has been sent to WeCom from here yet." in html
+    weekday = timezone.localtime().strftime("(%A)")
+    assert weekday in html.split("Last synced", 1)[1].split("</dd>", 1)[0]
+
+
 def test_it_lists_the_calls_made_to_wecom(admin_client, meeting, english):
     SyncAttempt.objects.create(
         meeting=meeting,
