@@ -481,6 +481,15 @@ def change_lines(changes, names=None):
     return lines
 
 
+def answer_words(errcode, errmsg):
+    """What WeCom answered a call, in the reader's language: what its errcode means (WeCom's
+    own errmsg is English, and sometimes terse), or, with no errcode, that WeCom was not
+    reached. WeCom's words as they came stay for a tooltip and the audit record."""
+    if errcode == 0:
+        return errmsg or NOTHING
+    return str(WeComError("", errcode).message)
+
+
 def problem_words(stored):
     """A stored sync problem (meetings.problems) as a sentence in the active language; ""
     for none."""

@@ -24,6 +24,11 @@ def local_datetime(moment):
 
 
 @register.filter
+def answer_words(attempt):
+    return presenters.answer_words(attempt.errcode, attempt.errmsg)
+
+
+@register.filter
 def problem_words(stored):
     return presenters.problem_words(stored)
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Meeting, SyncAttempt, SyncState
+from wecom.errors import WeComError
 
 from .conftest import import_new
 
@@ -237,5 +238,8 @@ def test_it_lists_the_calls_made_to_wecom(admin_client, meeting, english):
 
     assert reverse("meetings:sync_panel", args=[meeting.pk]) in detail.content.decode()
     html = panel.content.decode()
-    for text in ("meeting/update", "400031", "invalid settings", "Failed", "<td>3</td>"):
+    for text in ("meeting/update", "400031", "Failed", "<td>3</td>"):
         assert text in html
+    # WeCom's errcode in the reader's words, its own errmsg kept for a tooltip.
+    assert 'title="invalid settings"' in html
+    assert str(WeComError("", 400031).message) in html
