@@ -11,15 +11,45 @@
     return text.split(SEPARATORS).filter(Boolean);
   }
 
-  function changed(field) {
+  // After a pick or a removal the list is drawn again, and the keyboard would be left at
+  // the top of the page: it goes back to the list's search box (kept across redraws).
+  var refocus = null;
+
+  function changed(field, name) {
+    refocus = "people-search-" + name;
     field.dispatchEvent(new Event("change", { bubbles: true }));
+    var box = document.getElementById(refocus);
+    if (box) { box.focus(); }
   }
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var box = refocus && document.getElementById(refocus);
+    refocus = null;
+    if (box) { box.focus(); }
+  });
+
+  // In a search box, Enter picks the first match and the down arrow goes to the matches.
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (!box.classList || !box.classList.contains("people-search")) { return; }
+    if (event.key !== "Enter" && event.key !== "ArrowDown") { return; }
+    var results = document.getElementById(box.id.replace("people-search-", "people-results-"));
+    var first = results && results.querySelector(".people-pick");
+    if (!first) { return; }
+    event.preventDefault();
+    if (event.key === "Enter") { pick(first); } else { first.focus(); }
+  });
 
   function pick(button) {
     var name = button.dataset.for, userid = button.dataset.userid;
     var field = document.getElementsByName(name)[0];
     var search = document.getElementById("people-search-" + name);
-    if (search) { search.value = ""; }
+    if (search) {
+      search.value = "";
+      // As if typed: the matches of the old query go, and the same query typed again is
+      // searched again (htmx only searches a value that changed).
+      search.dispatchEvent(new Event("input", { bubbles: true }));
+    }
     if (!field) { return; }
     if (field.dataset.single) {
       field.value = userid;
@@ -29,7 +59,7 @@
       list.push(userid);
       field.value = list.join(", ");
     }
-    changed(field);
+    changed(field, name);
   }
 
   function remove(button) {
@@ -40,7 +70,7 @@
     field.value = field.dataset.single ? "" : userids(field.value).filter(function (u) {
       return u !== userid && (!name || u !== name);
     }).join(", ");
-    changed(field);
+    changed(field, button.dataset.for);
   }
 
   document.addEventListener("click", function (event) {

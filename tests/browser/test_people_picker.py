@@ -68,3 +68,34 @@ def test_a_person_typed_by_name_shows_by_name_and_can_be_taken_out(logged_in_pag
     chip.locator(".chip-remove").click()
     expect(page.locator("[name='invitees']")).to_have_value("lisi")
     expect(chip).to_have_count(0)
+
+
+def test_the_keyboard_picks_and_takes_out_people_without_losing_its_place(logged_in_page):
+    page = logged_in_page
+    Person.objects.create(userid="zhaoliu", name="赵六", department="市场部", source="csv")
+    meeting = make_meeting(invitees=["lisi"])
+    page.goto(f"/meetings/{meeting.pk}/edit/")
+    search = page.locator("#people-search-invitees")
+
+    search.focus()
+    page.keyboard.type("赵")
+    expect(page.locator("#people-results-invitees button[data-userid='zhaoliu']")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#people-results-invitees button[data-userid='zhaoliu']")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("[name='invitees']")).to_have_value("lisi, zhaoliu")
+    expect(page.locator("#people-invitees li[data-userid='zhaoliu']")).to_be_visible()
+    expect(search).to_be_focused()
+
+    page.locator("#people-invitees li[data-userid='zhaoliu'] .chip-remove").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[name='invitees']")).to_have_value("lisi")
+    expect(page.locator("#people-invitees li[data-userid='zhaoliu']")).to_have_count(0)
+    expect(search).to_be_focused()
+
+    # Enter in the search box picks the first match.
+    page.keyboard.type("赵")
+    expect(page.locator("#people-results-invitees button[data-userid='zhaoliu']")).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("[name='invitees']")).to_have_value("lisi, zhaoliu")
+    expect(search).to_be_focused()
