@@ -25,10 +25,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, presenters, sync
+from . import audit, payloads, presenters, sync
 from .actions import account as account_actions
 from .actions import batch as batch_actions
-from .models import Account, AuditEvent, Meeting, MeetingSettings, Reminders, SyncAttempt
+from .models import Account, AuditEvent, Calendar, Meeting, SyncAttempt
 
 
 class ReadOnly:
@@ -455,32 +455,6 @@ class SyncAttemptAdmin(ReadOnlyAdmin):
         )
 
 
-class SettingsInline(ReadOnlyInline, admin.StackedInline):
-    model = MeetingSettings
-    # The password and the host key are for the edit page only; here only whether they are set.
-    exclude = ("password", "host_key")
-    readonly_fields = ("password_set", "host_key_set")
-
-    @admin.display(description=_("meeting password"))
-    def password_set(self, settings):
-        return _("set") if settings.password else _("not set")
-
-    @admin.display(description=_("host key value"))
-    def host_key_set(self, settings):
-        return _("set") if settings.host_key else _("not set")
-
-    def get_readonly_fields(self, request, obj=None):
-        names = [f.name for f in MeetingSettings._meta.fields if f.name not in self.exclude]
-        return [*names, *self.readonly_fields]
-
-
-class RemindersInline(ReadOnlyInline, admin.StackedInline):
-    model = Reminders
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Reminders._meta.fields]
-
-
 class EventInline(ReadOnlyInline, admin.TabularInline):
     model = AuditEvent
     fk_name = "meeting"
@@ -513,13 +487,43 @@ class MeetingAdmin(ReadOnlyAdmin):
     search_fields = ("meetingid", "meeting_code", "title")
     date_hierarchy = "start"
     # WeCom's confirmed state and the conflicting values hold the password and the host key:
-    # they are shown through the redacting columns below instead.
-    exclude = ("lease_owner", "lease_expires", "synced_state", "conflict")
-    inlines = (SettingsInline, RemindersInline, EventInline)
+    # they are shown through the redacting columns below instead. What the meeting is (its
+    # time, people, settings and recurrence) is shown as its page says it (`described`),
+    # not as raw columns: the settings that do not apply left out, times and people in words.
+    exclude = (
+        "lease_owner",
+        "lease_expires",
+        "synced_state",
+        "conflict",
+        "admin_userid",
+        "start",
+        "duration",
+        "description",
+        "location",
+        "cal_id",
+    )
+    inlines = (EventInline,)
 
     def get_readonly_fields(self, request, obj=None):
         names = [f.name for f in Meeting._meta.fields if f.name not in self.exclude]
-        return [*names, "synced_state_redacted", "conflict_redacted"]
+        return ["described", *names, "synced_state_redacted", "conflict_redacted"]
+
+    @admin.display(description=_("the meeting, as its page shows it"))
+    def described(self, meeting):
+        calendars = dict(Calendar.objects.values_list("cal_id", "summary"))
+        organiser, sections = presenters.described(
+            meeting, payloads.desired_body(meeting), calendars
+        )
+        who = presenters.person_html(organiser) if meeting.admin_userid else "—"
+        head = format_html('<dl class="described"><dt>{}</dt><dd>{}</dd></dl>', _("Organiser"), who)
+        return head + format_html_join(
+            "",
+            '<h3>{}</h3><dl class="described">{}</dl>',
+            (
+                (legend, format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
+                for legend, rows in sections
+            ),
+        )
 
     @admin.display(description=_("state confirmed by WeCom"))
     def synced_state_redacted(self, meeting):

@@ -259,6 +259,16 @@ def describe_sections(body, calendars=None, people=None):
     return sections
 
 
+def described(meeting, body, calendars):
+    """(organiser, sections) of a meeting as its page shows it: the organiser's label and
+    `describe_sections` of `body`, everyone named looked up in the directory in one query."""
+    labels = person_labels([meeting.admin_userid, *(p.userid for p in meeting.participants.all())])
+    sections = describe_sections(
+        body, calendars, people=lambda ids: people_html(label_people(ids, labels))
+    )
+    return labels.get(meeting.admin_userid, meeting.admin_userid), sections
+
+
 # --- the audit record: each change as the edit page shows it, the raw value beside it --------
 # (Separate from the meeting pages' helpers above: these read the record's own field names,
 # which also cover accounts, calendars and the worker's settlements.)

@@ -25,7 +25,7 @@ from .actions import meeting as meeting_actions
 from .actions.errors import ActionError, NotEditable, StaleVersion
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
 from .models import Calendar, Meeting, Status
-from .presenters import describe_sections, listing, local_span, readonly_reason, repeat_summary
+from .presenters import listing, local_span, readonly_reason, repeat_summary
 from .rows import whole_meeting
 
 PAGE_SIZE = 25
@@ -101,17 +101,11 @@ def meeting_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         preview = recurrence.preview(
             body["meeting_start"], body["meeting_duration"], reminders, limit=10
         )
-    labels = presenters.person_labels(
-        [meeting.admin_userid, *(p.userid for p in meeting.participants.all())]
-    )
+    organiser, sections = presenters.described(meeting, body, calendars)
     context = {
         "meeting": meeting,
-        "organiser": labels.get(meeting.admin_userid, meeting.admin_userid),
-        "sections": describe_sections(
-            body,
-            calendars,
-            people=lambda ids: presenters.people_html(presenters.label_people(ids, labels)),
-        ),
+        "organiser": organiser,
+        "sections": sections,
         "repeat_summary": repeat_summary(reminders),
         "preview": preview,
         "readonly_reason": None if meeting.is_editable else readonly_reason(meeting),

@@ -163,7 +163,7 @@ def test_it_answers_a_500_with_a_page_that_needs_nothing_of_the_request(
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("meetings.views.describe_sections", broken)
+    monkeypatch.setattr("meetings.presenters.described", broken)
     client = client_for("administrator")
     client.raise_request_exception = False
 

@@ -166,6 +166,31 @@ def test_it_shows_a_meeting_with_its_events_and_without_its_secrets(client_for, 
     assert "482913" not in page
 
 
+def test_it_shows_a_meeting_as_its_page_says_it(client_for, people):
+    meeting = make_meeting(
+        title="周会",
+        settings={"password": "482913", "enable_screen_watermark": False},
+        reminders={"remind_before": [0, 3600]},
+    )
+
+    page = (
+        client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
+        .get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
+        .content.decode()
+    )
+
+    described = page.split('class="described"', 1)[1]
+    assert "<dt>Duration</dt><dd>1 h</dd>" in described
+    assert "<dt>Meeting password</dt><dd>set</dd>" in described
+    assert "Does not repeat" in described
+    assert "[0, 3600]" not in page
+    # What does not apply is not shown: no watermark style with the watermark off, no
+    # repeat type for a meeting that does not repeat.
+    assert "Watermark style" not in page
+    assert "Repeat every" not in page
+    assert "482913" not in page
+
+
 def test_it_shows_an_attempt_with_the_event_that_caused_it(client_for, edited):
     event = AuditEvent.objects.get(action="edit")
     attempt = SyncAttempt.objects.create(
