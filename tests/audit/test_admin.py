@@ -189,6 +189,13 @@ def test_it_shows_a_meeting_as_its_page_says_it(client_for, people):
     assert "Watermark style" not in page
     assert "Repeat every" not in page
     assert "482913" not in page
+    chinese = (
+        client_for("auditor")
+        .get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
+        .content.decode()
+    )
+    assert "会议（与会议页面所示相同）" in chinese
+    assert "css/admin.css" in chinese
 
 
 def test_it_shows_an_attempt_with_the_event_that_caused_it(client_for, edited):
