@@ -143,6 +143,8 @@ def export_columns():
         (_("action (as stored)"), lambda e, n: e.action),
         (_("meeting"), lambda e, n: e.title or (e.meeting.title if e.meeting else "")),
         (_("meeting ID"), lambda e, n: event_meetingid(e)),
+        # The number people know the meeting by.
+        (_("meeting code"), lambda e, n: e.meeting.meeting_code if e.meeting else ""),
         (_("version"), lambda e, n: presenters.raw_value(e.version)),
         (_("outcome"), lambda e, n: outcome_words(e.effective_outcome)),
         (_("outcome (as stored)"), lambda e, n: e.effective_outcome),

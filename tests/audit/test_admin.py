@@ -128,6 +128,7 @@ def test_it_filters_and_searches_the_events(client_for, edited, people):
 
 
 def test_it_exports_the_filtered_list_as_csv(client_for, edited, people):
+    Meeting.objects.filter(pk=edited.pk).update(meeting_code="330481782")
     client = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
     url = reverse("admin:meetings_auditevent_export")
 
@@ -140,6 +141,7 @@ def test_it_exports_the_filtered_list_as_csv(client_for, edited, people):
         ("Edit", "edit", "hyaudit01", "wang.admin")
     ]
     assert "例会" in rows[0]["changes"]
+    assert rows[0]["meeting code"] == "330481782"
 
 
 def test_it_links_the_export_from_the_list(client_for, edited):
@@ -195,6 +197,8 @@ def test_it_shows_a_meeting_as_its_page_says_it(client_for, people):
         .content.decode()
     )
     assert "会议（与会议页面所示相同）" in chinese
+    # No "History" of admin changes, which a read-only record never has.
+    assert reverse("admin:meetings_meeting_history", args=[meeting.pk]) not in chinese
     assert "css/admin.css" in chinese
 
 
