@@ -307,12 +307,12 @@ class RemindersForm(forms.Form):
             bound.field.widget.choices = list(fields.CUSTOM_REPEAT_CHOICES)
 
 
-def new_meeting():
+def new_meeting(organiser=""):
     """A blank, unsaved meeting for the new-meeting page: the model's defaults, 30 minutes
     starting an hour after the next full hour, so that the start is in the future however
-    long the form stays open."""
+    long the form stays open; organised by `organiser` (a userid) when one is given."""
     start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
-    meeting = Meeting(start=start, duration=30 * 60)
+    meeting = Meeting(start=start, duration=30 * 60, admin_userid=organiser)
     meeting.settings = MeetingSettings()
     meeting.reminders = Reminders()
     return meeting
@@ -338,6 +338,9 @@ def saved_data(meeting):
     settings, reminders = meeting.settings, meeting.reminders
     data = QueryDict(mutable=True)
     data["version"] = str(meeting.version)
+    if meeting.pk is None:
+        # Asked for on the new-meeting page only.
+        data["admin_userid"] = meeting.admin_userid
     data["title"] = meeting.title
     data["meeting_start"] = timezone.localtime(meeting.start).strftime(LOCAL_INPUT)
     data["meeting_duration"] = str(meeting.duration // 60)

@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from . import audit, fields, import_jobs, live, payloads, presenters, recurrence, sections
+from .actions import account as account_actions
 from .actions import meeting as meeting_actions
 from .actions.errors import ActionError, NotEditable, StaleVersion
 from .forms import ImportForm, MeetingEditor, MeetingFilterForm, new_meeting
@@ -192,7 +193,9 @@ def meeting_new(request: HtmxHttpRequest) -> HttpResponse:
     # Run only if the page draws or checks the calendars (MeetingEditor).
     calendars = Calendar.objects.all()
     if request.method == "GET":
-        return _edit_page(request, MeetingEditor(new_meeting(), calendars=calendars))
+        # Most administrators organise their own meetings: theirs is the userid to start with.
+        organiser = account_actions.wecom_userid_of(request.user)
+        return _edit_page(request, MeetingEditor(new_meeting(organiser), calendars=calendars))
 
     editor = MeetingEditor(new_meeting(), request.POST, calendars=calendars)
     if request.POST.get("_render"):

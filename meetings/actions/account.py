@@ -18,7 +18,7 @@ from ..models import Account, AuditEvent
 from .errors import ActionError
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import AnonymousUser, User
 
     from . import Actor
 
@@ -117,6 +117,12 @@ def set_wecom_userid(user: User, wecom_userid: str) -> Account:
     account.full_clean(exclude=["user"])
     account.save()
     return account
+
+
+def wecom_userid_of(user: User | AnonymousUser) -> str:
+    """The WeCom userid of a signed-in person, "" when they have none."""
+    account = Account.objects.filter(user_id=user.pk).first() if user.pk else None
+    return account.wecom_userid if account else ""
 
 
 def note_answer(user_id: int, wecom_userid: str, refusal: str) -> None:

@@ -53,6 +53,19 @@ def test_it_shows_the_edit_form_with_the_organiser_and_a_start_ahead(creator):
     assert 'name="meeting_duration" value="30"' in page
 
 
+def test_it_starts_with_the_administrator_as_the_organiser_when_wecom_knows_them(creator):
+    from django.contrib.auth import get_user_model
+
+    from meetings.actions import account as account_actions
+
+    assert 'value="lisi"' not in field_html(creator.get(NEW), "admin_userid")
+    account_actions.set_wecom_userid(get_user_model().objects.get(username="office"), "lisi")
+
+    organiser = field_html(creator.get(NEW), "admin_userid")
+
+    assert 'name="admin_userid" value="lisi"' in organiser
+
+
 def test_it_creates_the_meeting_for_the_worker_with_the_organiser_invited_first(creator):
     response = creator.post(NEW, typed(**{"settings-password": "2468"}))
     meeting = Meeting.objects.get()
