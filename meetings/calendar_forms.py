@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import rules
 from .actions.calendar import FIELDS, PERMISSIONS, VIEW, fingerprint, normalised
-from .forms import USERID_SEPARATORS, MultilineField
+from .forms import MultilineField, read_people
 
 SUMMARY_MAX = 128
 DESCRIPTION_MAX = 512
@@ -46,7 +46,9 @@ class CalendarForm(forms.Form):
     admins = forms.CharField(
         label=_("Administrators"),
         required=False,
-        help_text=_("Up to 3 WeCom userids, separated by commas or spaces."),
+        help_text=_(
+            "Up to 3 members: userids, or names from the directory, separated by commas or spaces."
+        ),
     )
     shares = MultilineField(
         label=_("Shared with"),
@@ -91,7 +93,7 @@ class CalendarForm(forms.Form):
         return color.upper()
 
     def clean_admins(self):
-        admins = [u for u in USERID_SEPARATORS.split(self.cleaned_data["admins"]) if u]
+        admins = read_people(self.cleaned_data["admins"])
         admins, _repeats = rules.dedupe_userids(admins)
         wrong = [userid for userid in admins if not rules.is_userid(userid)]
         if wrong:

@@ -66,6 +66,26 @@ MEETING_LABEL = re.compile(r"(会议号|会议\s*ID|meeting\s*(code|ID))\s*[:：
 MEETING_REFERENCE = re.compile(r"[!-~]+")
 
 
+def read_people(text):
+    """The userids of people typed as text, separated by commas, spaces or new lines. People
+    think in names: one typed instead of a userid stands for the one person of the directory
+    so named (ValidationError when it names several). Anything else is left for the rules."""
+    typed = people.split_userids(text)
+    names = [word for word in typed if not rules.is_userid(word)]
+    found = people.by_name(names) if names else {}
+    several = [name for name in dict.fromkeys(names) if len(found.get(name, ())) > 1]
+    if several:
+        raise forms.ValidationError(
+            _(
+                "Several people are named %(names)s: pick the one you mean by name search, "
+                "or type their userid."
+            )
+            % {"names": "、".join(several)},
+            code="ambiguous_name",
+        )
+    return [found[word][0] if len(found.get(word, ())) == 1 else word for word in typed]
+
+
 class UseridsField(forms.CharField):
     """Userids typed as text, separated by commas, spaces or new lines; the rules judge each."""
 
@@ -82,22 +102,7 @@ class UseridsField(forms.CharField):
         super().__init__(required=False, **kwargs)
 
     def to_python(self, value):
-        typed = people.split_userids(super().to_python(value))
-        # People think in names: one typed instead of a userid stands for the one person of
-        # the directory so named. Anything else is left for the rules to judge.
-        names = [word for word in typed if not rules.is_userid(word)]
-        found = people.by_name(names) if names else {}
-        several = [name for name in dict.fromkeys(names) if len(found.get(name, ())) > 1]
-        if several:
-            raise forms.ValidationError(
-                _(
-                    "Several people are named %(names)s: pick the one you mean by name search, "
-                    "or type their userid."
-                )
-                % {"names": "、".join(several)},
-                code="ambiguous_name",
-            )
-        return [found[word][0] if len(found.get(word, ())) == 1 else word for word in typed]
+        return read_people(super().to_python(value))
 
     def run_validators(self, value):
         # CharField's validators (the NUL check among them) judge text, not a list: the

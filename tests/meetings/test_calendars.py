@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from meetings.actions import account as account_actions
-from meetings.models import AuditEvent, Calendar
+from meetings.models import AuditEvent, Calendar, Person
 from tests.meetings.factories import make_meeting, office_client
 
 __all__ = ["office_client"]
@@ -191,6 +191,14 @@ def test_it_refuses_an_administrator_the_calendar_is_not_shared_with(admin, sand
     ]
     assert sandbox.requests("oa/calendar/add") == []
     assert not Calendar.objects.exists()
+
+
+def test_it_takes_an_administrator_typed_by_name(admin, sandbox):
+    Person.objects.create(userid="lisi", name="李四", source="csv")
+    response = admin.post(NEW, typed(admins="zhangsan 李四"))
+    assert response.status_code == 302
+    (calendar,) = Calendar.objects.all()
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["admins"] == ["zhangsan", "lisi"]
 
 
 def test_it_refuses_a_share_permission_other_than_1_or_3(admin, sandbox):
