@@ -372,6 +372,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    # django-axes says every login and failure at INFO, four lines each; the audit record
+    # has them all, so its warnings (a lockout) are what the log needs.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 # The worker logs through the same handler rather than Celery's own, which would not escape.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

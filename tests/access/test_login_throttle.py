@@ -44,6 +44,17 @@ def test_it_locks_a_username_out_at_the_address_of_the_failures(client, people):
     assert "_auth_user_id" not in client.session
 
 
+def test_the_log_has_a_lockout_but_not_every_login(client, people, caplog):
+    with caplog.at_level("DEBUG"):
+        log_in(client, "wang.admin", "correct-horse-9")
+        assert [r for r in caplog.records if r.name.startswith("axes")] == []
+        for _ in range(LIMIT):
+            log_in(client, "li.audit", "wrong", address="10.0.0.2")
+
+    kept = [r for r in caplog.records if r.name.startswith("axes")]
+    assert kept and {r.levelname for r in kept} == {"WARNING"}
+
+
 def test_one_persons_typos_lock_out_neither_colleagues_nor_other_places(client, people):
     for _ in range(LIMIT):
         log_in(client, "wang.admin", "wrong", address="10.6.6.6")
