@@ -170,3 +170,14 @@ def test_leaving_with_changes_not_saved_asks_first_and_saving_does_not(logged_in
     page.click("button.primary[type=submit]")
     page.wait_for_url(f"**/meetings/{meeting.pk}/")
     assert asked == ["beforeunload"]
+
+
+def test_a_link_of_the_error_summary_puts_the_cursor_in_its_field(logged_in_page):
+    page = logged_in_page
+    open_editor(page)
+    control(page, "settings-password").fill("12a")
+    page.click("button.primary[type=submit]")
+
+    page.locator(".error-links a[href='#field-settings-password']").click()
+
+    expect(control(page, "settings-password")).to_be_focused()

@@ -1,0 +1,14 @@
+/* A link of the edit page's error summary puts the cursor in its field, not only the field
+   in view, so that it can be corrected at once. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".error-links a[href^='#field-']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    var control = field && field.querySelector("input:not([type=hidden]), select, textarea");
+    if (!control) { return; }
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    control.focus();
+  });
+})();
