@@ -169,6 +169,18 @@ def test_it_finds_meetings_by_a_persons_name_or_department_from_the_directory(of
     assert titles(office_client.get(LIST, {"q": "LISI"})) == ["预算评审"]
 
 
+def test_several_words_find_the_meetings_that_match_each(office_client):
+    from meetings.models import Person
+
+    Person.objects.create(userid="lisi", name="李四", department="财务部", source="csv")
+    make_meeting(title="客户需求评审会", invitees=["zhangsan", "lisi"])
+    make_meeting(title="客户拜访", invitees=["zhangsan"])
+    make_meeting(title="季度评审", invitees=["zhangsan", "lisi"])
+    assert titles(office_client.get(LIST, {"q": "客户 评审"})) == ["客户需求评审会"]
+    assert titles(office_client.get(LIST, {"q": "评审  李四"})) == ["客户需求评审会", "季度评审"]
+    assert titles(office_client.get(LIST, {"q": "客户 周会"})) == []
+
+
 def test_it_finds_a_meeting_by_its_code_typed_with_or_without_spaces(office_client):
     meeting = make_meeting(title="季度会")
     Meeting.objects.filter(pk=meeting.pk).update(meeting_code="123456789")
