@@ -63,7 +63,11 @@ def by_name(names):
     """{name: [userid, …]} of the directory's people named exactly so, for the names given:
     a person typed by name rather than userid."""
     found: dict[str, list[str]] = {}
-    for userid, name in Person.objects.filter(name__in=set(names)).values_list("userid", "name"):
+    # A NUL is in no name, and PostgreSQL refuses it in a query.
+    names = {name for name in names if "\x00" not in name}
+    if not names:
+        return found
+    for userid, name in Person.objects.filter(name__in=names).values_list("userid", "name"):
         found.setdefault(name, []).append(userid)
     return found
 

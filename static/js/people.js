@@ -25,7 +25,9 @@
   document.addEventListener("htmx:afterSettle", function () {
     var box = refocus && document.getElementById(refocus);
     refocus = null;
-    if (box) { box.focus(); }
+    // Only when the redraw took the focus away: not from where the person has moved on to.
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (box && lost) { box.focus(); }
   });
 
   // In a search box, Enter picks the first match and the down arrow goes to the matches.
