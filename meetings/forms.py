@@ -383,16 +383,22 @@ def _put(data, name, value):
         data[name] = "" if value is None else str(value)
 
 
+def _copied(data):
+    """A mutable copy of posted data. A QueryDict's copy() is a deepcopy; its lists of
+    strings need no more than new lists."""
+    copy = QueryDict(mutable=True)
+    for name, values in data.lists():
+        copy.setlist(name, list(values))
+    return copy
+
+
 def _with_unseen_saved(data, saved):
     """The posted data, with the saved value of every conditional field the page did not show.
 
     A field that was hidden sends nothing, and nothing reads as "off" or "empty"; when a
     change reveals it, it must come back as saved, not reset. The page lists what it showed
     in `rendered`."""
-    # A QueryDict's copy() is a deepcopy; its lists of strings need no more than new lists.
-    merged = QueryDict(mutable=True)
-    for name, values in data.lists():
-        merged.setlist(name, list(values))
+    merged = _copied(data)
     shown = set(data.getlist("rendered"))
     for name in CONDITIONAL - shown:
         merged.pop(name, None)
@@ -664,9 +670,7 @@ class MeetingEditor:
         then (`audit.values_at`); None when the record cannot say, and then every field
         that differs from theirs is shown so."""
         theirs = saved_data(current)
-        data = QueryDict(mutable=True)
-        for name, values in self.data.lists():
-            data.setlist(name, list(values))
+        data = _copied(self.data)
         conflicts = {}
         for path, their_value, mine in payloads.changes(payloads.desired_body(current), self.body):
             was = None if before is None else before.get(path)
@@ -675,7 +679,7 @@ class MeetingEditor:
                 continue
             if was is not None and not was.get("secret") and payloads.same(was["old"], mine):
                 # Changed by them alone.
-                name = FIELDS[path].html_name
+                name = fields.html_name(path)
                 data.pop(name, None)
                 if theirs.getlist(name):
                     data.setlist(name, theirs.getlist(name))

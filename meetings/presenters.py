@@ -491,13 +491,19 @@ def change_lines(changes, names=None):
     return lines
 
 
+def errcode_words(errcode):
+    """What a WeCom errcode means, in the reader's language; with none, that WeCom was not
+    reached."""
+    return str(WeComError("", errcode).message)
+
+
 def answer_words(errcode, errmsg):
     """What WeCom answered a call, in the reader's language: what its errcode means (WeCom's
-    own errmsg is English, and sometimes terse), or, with no errcode, that WeCom was not
-    reached. WeCom's words as they came stay for a tooltip and the audit record."""
+    own errmsg is English, and sometimes terse). WeCom's words as they came stay for a
+    tooltip and the audit record."""
     if errcode == 0:
         return errmsg or NOTHING
-    return str(WeComError("", errcode).message)
+    return errcode_words(errcode)
 
 
 def problem_words(stored):
@@ -508,7 +514,7 @@ def problem_words(stored):
     code, params = stored.get("code"), dict(stored.get("params") or {})
     if code == "wecom":
         # WeCom's refusal (or silence) means what its errcode means.
-        return str(WeComError("", stored.get("errcode")).message)
+        return errcode_words(stored.get("errcode"))
     template = problems.MESSAGES.get(code)
     if template is None:
         return ""
