@@ -54,17 +54,20 @@ def import_meeting(
     if listed is not None:
         meeting.sub_meetings = listed
     payloads.apply_body(meeting, body)
-    meeting.version = meeting.synced_version = meeting.version + 1
     # What WeCom confirmed, read back through our columns: a field get_info left out stands
     # at WeCom's default on both sides, so no later diff sends a value nobody chose.
     meeting.synced_state = payloads.desired_body(meeting)
+    rows = payloads.changes(before, meeting.synced_state)
+    if status_before != meeting.status:
+        rows.insert(0, ("status", status_before, meeting.status))
+    # A refresh that finds nothing new is no new version: an edit form open meanwhile stays
+    # valid, and every version keeps an event with its changes (audit.values_at).
+    if created or rows:
+        meeting.version = meeting.synced_version = meeting.version + 1
     meeting.sync_state = SyncState.SYNCED
     meeting.save()
     # Everyone the meeting names joins the directory, nameless until an export names them.
     people.note_seen([meeting.admin_userid, *meeting.participants.values_list("userid", flat=True)])
-    rows = payloads.changes(before, meeting.synced_state)
-    if status_before != meeting.status:
-        rows.insert(0, ("status", status_before, meeting.status))
     if created or rows:
         audit.record(
             Action.IMPORT,

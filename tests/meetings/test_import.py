@@ -5,7 +5,7 @@ from django.utils import timezone
 from meetings import payloads, rules
 from meetings.actions import meeting as meeting_actions
 from meetings.actions.errors import NotEditable, StaleVersion
-from meetings.models import Meeting, Participant, Status, SyncState
+from meetings.models import AuditEvent, Meeting, Participant, Status, SyncState
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +100,19 @@ def test_it_refreshes_a_synced_meeting_but_never_a_pending_edit(sandbox, django_
     meeting.refresh_from_db()
     assert meeting.title == "本地待同步"
     assert meeting.sync_state == SyncState.PENDING
+
+
+def test_a_refresh_that_finds_nothing_new_leaves_an_open_form_valid(sandbox):
+    meetingid = sandbox.create_meeting(title="原标题")
+    call_command("wecom_import", meetingid)
+    call_command("wecom_import", meetingid)
+    meeting = Meeting.objects.get(meetingid=meetingid)
+    assert meeting.version == 1
+    assert AuditEvent.objects.filter(meeting=meeting).count() == 1
+
+    body = payloads.desired_body(meeting) | {"title": "表单里改的"}
+    result = meeting_actions.edit_meeting(meeting, body, actor=None, loaded_version=1)
+    assert result.changed
 
 
 def imported(sandbox, **fields):
