@@ -31,11 +31,12 @@ def people_search(request: HttpRequest) -> HttpResponse:
     if not valid:
         matches = []
     elif target in AMONG_INVITEES:
-        # Hosts and the people to ring must be invited: the invitees come first.
+        # Hosts and the people to ring must be invited: the invitees come first, and a new
+        # meeting's organiser, whom the rules count as invited (rules.invited_userids).
         # Only what can be a userid is looked up (a NUL cannot reach a query).
-        invitees = [
-            u for u in people.split_userids(request.GET.get("invitees")) if rules.is_userid(u)
-        ]
+        listed = people.split_userids(request.GET.get("invitees"))
+        listed.append(request.GET.get("admin_userid", ""))
+        invitees, _repeats = rules.dedupe_userids(u for u in listed if rules.is_userid(u))
         matches = people.search_invited_first(query, invitees)
     else:
         matches = people.search(query)

@@ -121,9 +121,11 @@ def _people_picker(html_name, entries):
     stops there: only the textarea's change may ask the form's listener for a redraw."""
     name = conditional_escape(html_name)
     if html_name in AMONG_INVITEES:
-        # Searching, it marks who is invited already; it lists them on focus.
+        # Searching, it marks who is invited already (a new meeting's organiser, who is
+        # invited once saved, too); it lists them on focus.
         scope = (
-            'hx-include="[name=\'invitees\']" hx-params="q,for,invitees"\n'
+            "hx-include=\"[name='invitees'], [name='admin_userid']\" "
+            'hx-params="q,for,invitees,admin_userid"\n'
             '  hx-trigger="focus, input changed delay:250ms, search"'
         )
     else:
@@ -138,7 +140,10 @@ def _people_picker(html_name, entries):
         f"""hx-vals='{{"for": "{name}"}}'\n"""
         f'  {scope} hx-target="#people-results-{name}"\n'
         '  hx-swap="innerHTML" hx-sync="this:replace" onchange="event.stopPropagation()">\n'
-        f'<div class="people-results-box" id="people-results-{name}" aria-live="polite"></div>'
+        # Kept across redraws too: leaving a field for the search box redraws its fieldset,
+        # which would otherwise empty the matches the focus has just asked for.
+        f'<div class="people-results-box" id="people-results-{name}" aria-live="polite"'
+        ' hx-preserve="true"></div>'
     )
 
 

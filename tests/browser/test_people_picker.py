@@ -99,3 +99,25 @@ def test_the_keyboard_picks_and_takes_out_people_without_losing_its_place(logged
     page.keyboard.press("Enter")
     expect(page.locator("[name='invitees']")).to_have_value("lisi, zhaoliu")
     expect(search).to_be_focused()
+
+
+def test_a_new_meetings_organiser_is_offered_first_to_ring(logged_in_page):
+    page = logged_in_page
+    Person.objects.create(userid="zhangsan", name="张三", department="产品部", source="csv")
+    Person.objects.create(userid="lisi", name="李四", department="研发部", source="csv")
+    page.goto("/meetings/new/")
+    page.locator("[name='admin_userid']").fill("zhangsan")
+    page.locator("[name='invitees']").fill("lisi")
+    page.select_option("[name='settings-remind_scope']", "4")
+    # Once the redraw has settled, as a person sees the new row before moving to it.
+    expect(page.locator("[name='settings-ring_users']")).to_be_visible()
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+    # Focus lists who is invited: the organiser, whom saving invites, with the invitees. It
+    # also leaves the select, whose fieldset is redrawn then: the matches stay.
+    page.locator("#people-search-settings-ring_users").focus()
+    results = page.locator("#people-results-settings-ring_users button.people-pick")
+    expect(results).to_have_count(2)
+    expect(page.locator("#people-results-settings-ring_users .flag.invited")).to_have_count(2)
+    results.filter(has_text="张三").click()
+    expect(page.locator("[name='settings-ring_users']")).to_have_value("zhangsan")
