@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/bench_batch.py [--size 1000] [--runs 10]
 
-It fills its own database (SQLite under var/, or DATABASE_URL when set: use a scratch
+It fills its own database (SQLite under $VAR_DIR/bench, or DATABASE_URL when set: use a scratch
 database, it is emptied) with `size` meetings as bench_search.py does, chooses them all as one
 batch that turns the waiting room on, and measures, through Django's test client: a page of
 the preview beside the list's first page (the page it is chosen from), the preview's totals
@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench-batch_actions.sqlite3'}")
+from bench_sync import sqlite_url  # noqa: E402
+
+os.environ.setdefault("DATABASE_URL", sqlite_url("batch.sqlite3"))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Confirming queues a sync per meeting: into the bench's own broker folder, never consumed.
@@ -83,7 +85,7 @@ def main():
 
     list_figures, preview_figures = measure(args.runs, listing, preview)
     line("list, first page", list_figures)
-    line("preview, one page", preview_figures, list_figures[0], "the list's page")
+    line("preview, one page", preview_figures, (list_figures[0], "the list's page"))
 
     began = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:

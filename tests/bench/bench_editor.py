@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/bench_editor.py [--meetings 10000] [--runs 30]
 
-It fills its own database (SQLite under var/, or DATABASE_URL when set: use a scratch
+It fills its own database (SQLite under $VAR_DIR/bench, or DATABASE_URL when set: use a scratch
 database, it is emptied) and measures, through Django's test client, the queries and the
 median server time of the list page and the edit page beside the Django admin's changelist
 and change page over the same rows, one htmx fieldset redraw at 10 and at 300 invitees
@@ -23,7 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench-editor.sqlite3'}")
+from bench_sync import sqlite_url  # noqa: E402
+
+os.environ.setdefault("DATABASE_URL", sqlite_url("editor.sqlite3"))
 # The test client's host.
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/bench_search.py [--sizes 1000,10000,50000] [--runs 30]
 
-It fills its own database (SQLite under var/, or DATABASE_URL when set: use a scratch
+It fills its own database (SQLite under $VAR_DIR/bench, or DATABASE_URL when set: use a scratch
 database, it is emptied) in steps up to each size, like a company that grows: one person in
 the directory for every ten meetings, each meeting with its organiser and five colleagues, so
 that a person has about as many meetings at every size. At each size it measures, through
@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench-search.sqlite3'}")
+from bench_sync import sqlite_url  # noqa: E402
+
+os.environ.setdefault("DATABASE_URL", sqlite_url("search.sqlite3"))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
@@ -167,7 +169,7 @@ def main():
             found = MeetingFilterForm(query).filter(Meeting.objects.all()).count()
             [figures] = measure(args.runs, search)
             reference.setdefault(label, figures[0])
-            line(f"{label} ({found} found)", figures, reference[label], f"its time at {sizes[0]}")
+            line(f"{label} ({found} found)", figures, (reference[label], f"its time at {sizes[0]}"))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,12 @@ QUERIES_GOAL = 6
 INVITEES = 10
 
 
+def sqlite_url(name):
+    """The URL of a SQLite file of the bench's own, named `name`, under $VAR_DIR/bench."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{BENCH_DIR / name}"
+
+
 def parse():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--meetings", type=int, default=1000)
