@@ -140,8 +140,10 @@ def main():
         stop(sandbox)
 
     calls = [entry for entry in log if entry["path"] != "gettoken"]
-    first, last = calls[0]["time"], calls[-1]["time"]
-    spanned = (last - first) / args.lifetime
+    # From the first call until the callers stopped: once the call limits hold calls back,
+    # the last one sent comes before that, and a caller still wanting a token then gets one.
+    first = calls[0]["time"]
+    spanned = (until - first) / args.lifetime
     gettoken = sum(1 for entry in log if entry["path"] == "gettoken")
     refused = sum(1 for entry in calls if entry["errcode"] in REFUSED_TOKEN)
     print(
