@@ -157,6 +157,19 @@ def test_it_answers_a_404_in_the_sites_own_page(meeting, client_for):
         assert f'href="{reverse("meetings:new")}"' in page, "the site's header"
 
 
+def test_it_answers_an_address_opened_that_only_a_button_posts_to_with_a_page(meeting, client_for):
+    client = client_for("administrator", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    for url in (reverse("logout"), reverse("meetings:sync_retry", args=[meeting.pk])):
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 405
+        assert "POST" in response["Allow"]
+        assert "这个地址不能直接打开" in page
+        assert f'href="{reverse("meetings:new")}"' in page, "the site's header"
+    assert "_auth_user_id" in client.session
+
+
 def test_it_answers_a_500_with_a_page_that_needs_nothing_of_the_request(
     meeting, client_for, monkeypatch
 ):
