@@ -144,7 +144,9 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(pk)
     detail = reverse("meetings:detail", args=[meeting.pk])
     if not meeting.is_editable:
-        messages.error(request, readonly_reason(meeting))
+        # The meeting's page says why, once.
+        if request.method == "POST":
+            messages.error(request, _("Your changes were not saved."))
         return _redirect(request, detail)
     # Run only if the page draws or checks the calendars (MeetingEditor).
     calendars = Calendar.objects.all()
@@ -170,8 +172,8 @@ def meeting_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         editor = editor.rebased(current, before, calendars=calendars)
         return _edit_page(request, editor, show_errors=True)
     except NotEditable:
-        meeting.refresh_from_db(fields=["status", "cancel_requested"])
-        messages.error(request, readonly_reason(meeting))
+        # It stopped being editable while the form was open: the meeting's page says why.
+        messages.error(request, _("Your changes were not saved."))
         return _redirect(request, detail)
     if result.changed:
         changed = listing(
@@ -226,8 +228,9 @@ def meeting_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _cancel(request, meeting, sub_meetingid, occurrence, detail)
     # The action refuses these too; the page says why before anyone confirms anything.
     if not meeting.is_editable:
-        refusal = readonly_reason(meeting)
-    elif sub_meetingid is not None and occurrence is None:
+        # The meeting's page says why, once.
+        return redirect(detail)
+    if sub_meetingid is not None and occurrence is None:
         refusal = _(
             "WeCom no longer lists this occurrence (the series may have moved). "
             "Choose it again from the occurrences listed now."
@@ -256,9 +259,8 @@ def _cancel(request, meeting, sub_meetingid, occurrence, detail):
             source_ip=audit.client_ip(request),
         )
     except NotEditable:
-        # Its message is the bare status: say the reason as the edit page says it.
-        meeting.refresh_from_db(fields=["status", "cancel_requested"])
-        messages.error(request, readonly_reason(meeting))
+        # The meeting's page, where this leads, says why.
+        messages.error(request, _("Nothing was cancelled."))
     except ActionError as refused:
         messages.error(request, str(refused))
     else:

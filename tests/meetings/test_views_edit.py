@@ -543,11 +543,12 @@ def test_it_refuses_to_edit_a_meeting_that_has_started(editor):
     detail = reverse("meetings:detail", args=[meeting.pk])
     response = editor.get(edit_url(meeting))
     assert response.status_code == 302 and response["Location"] == detail
-    assert flash(response) == [
-        "This meeting has started, so WeCom no longer accepts changes to it."
-    ]
+    reason = "This meeting has started, so WeCom no longer accepts changes to it."
+    # Said once, by the meeting's page, not again in a message above it.
+    assert editor.get(detail).content.decode().count(reason) == 1
     response = save(editor, meeting, title="Changed anyway")
     assert response["Location"] == detail
+    assert flash(response) == ["Your changes were not saved."]
     assert reload(meeting).title == "Running"
 
 
