@@ -19,7 +19,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone, translation
 
 from .. import audit, payloads, problems
-from ..models import AuditEvent, Meeting, Status, SyncState
+from ..models import AuditEvent, Meeting, MeetingSettings, Status, SyncState
 from ..presenters import problem_words
 from ..rows import quote_table
 from .attempts import Attempt, Caller
@@ -110,6 +110,14 @@ def settled_conflict(
         version=F("version") + 1 if version_up else F("version"),
         sync_tries=0,
         next_attempt_at=None,
+    )
+
+
+def host_key_assigned(pk: int, key: str) -> None:
+    """WeCom gave the meeting this host key, none having been chosen here. A key chosen, or
+    the key turned off, since the run read the meeting is left alone."""
+    MeetingSettings.objects.filter(meeting_id=pk, enable_host_key=True, host_key="").update(
+        host_key=key
     )
 
 

@@ -54,7 +54,12 @@ def wanted(
 ) -> dict[str, Any]:
     """The desired body as WeCom would hold it: organiser among the invitees, and a leaf
     WeCom fills in by itself standing at WeCom's value when nobody chose one here."""
-    body = payloads.as_wecom_holds(desired, admin_userid)
+    return with_filled(payloads.as_wecom_holds(desired, admin_userid), theirs)
+
+
+def with_filled(body: dict[str, Any], theirs: dict[str, Any] | None) -> dict[str, Any]:
+    """`body` with each leaf WeCom fills in by itself that it leaves unchosen at the value
+    `theirs` holds, where it holds one."""
     mine, held_leaves = leaves(body), leaves(theirs)
     filled = {
         key: held_leaves[key]

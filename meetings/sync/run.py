@@ -31,7 +31,7 @@ from ..rows import whole_meeting
 from .attempts import Attempt, Caller, CallFailed, Outcome, unconfirmed_sends
 from .context import Run
 from .create import Created, create
-from .endings import BUSY, GONE, WAITING, Ending, Result
+from .endings import BUSY, GONE, WAITING, Ending, Result, host_key_assigned
 from .lease import Lease, claim, new_owner
 from .merge import differing
 from .plan import (
@@ -46,6 +46,7 @@ from .plan import (
     pending_cancels,
     verify,
     wanted,
+    with_filled,
 )
 from .policy import backoff, decide, max_tries
 
@@ -170,6 +171,7 @@ def _update(run: Run, read: Attempt) -> Result:
         return run.ending.again()
     if the_plan.empty:
         read.mark(Outcome.NOTHING)
+        _take_assigned_host_key(meeting, theirs)
         return run.ending.synced(
             verify(the_plan.intended, theirs).confirmed,
             lost=run.lost,
@@ -225,12 +227,14 @@ def read_back(
     back = run.get_info()
     refresh_occurrences(run, back.answer)
     theirs = held(back.answer, meeting.admin_userid)
-    verdict = verify(intended, theirs)
+    # A leaf left to WeCom (a host key nobody chose) is held at whatever WeCom gave it.
+    verdict = verify(with_filled(intended, theirs), theirs)
     cancels, _started = pending_cancels(
         meeting.sub_meetings, meeting.cancel_sub_meetingids, _now_unix()
     )
     now_status = int(back.answer.get("status") or Status.SCHEDULED)
     if verdict.held and not cancels and now_status == status:
+        _take_assigned_host_key(meeting, theirs)
         extra: dict[str, Any] = {} if excess_users is None else {"excess_users": excess_users}
         if status != Status.SCHEDULED:
             extra["status"] = status
@@ -243,6 +247,14 @@ def read_back(
     if run.ending.tries + 1 >= max_tries():
         return run.ending.failed(problem)
     return run.ending.retry(backoff(run.ending.tries + 1), problem)
+
+
+def _take_assigned_host_key(meeting: Meeting, theirs: dict[str, Any]) -> None:
+    """The host key WeCom gave a meeting whose key is on but chosen by nobody here becomes
+    its key: administrators must pass it on to the hosts, and the pages show the meeting's."""
+    assigned = (theirs.get("settings") or {}).get("host_key")
+    if assigned and meeting.settings.enable_host_key and not meeting.settings.host_key:
+        host_key_assigned(meeting.pk, assigned)
 
 
 def refresh_occurrences(run: Run, info: dict[str, Any]) -> None:

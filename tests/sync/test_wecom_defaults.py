@@ -14,7 +14,7 @@ from meetings.actions import meeting as meeting_actions
 from meetings.actions import pulls as pull_actions
 from meetings.models import AuditEvent, Meeting, SyncState
 
-from .conftest import import_new
+from .conftest import edit, import_new
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,6 +90,26 @@ def test_a_meeting_made_here_without_settings_finds_nothing_to_send_after_its_cr
     assert [r["path"] for r in sandbox.requests()][-1] == "meeting/get_info"
     assert wecom_writes(sandbox) == []
     assert_nothing_taken_in(meeting)
+
+
+def test_a_host_key_turned_on_without_one_is_the_key_wecom_assigns(sandbox):
+    meeting = import_new(sandbox)
+    edit(meeting, settings={"enable_host_key": True, "host_key": ""})
+
+    result = sync.reconcile(meeting.pk)
+
+    # Held at the first read-back: WeCom's own key is no refusal of an empty one.
+    assert result.outcome == sync.SYNCED, result
+    assigned = sandbox.meeting(meeting.meetingid)["settings"]["host_key"]
+    assert len(assigned) == 6 and assigned.isdigit()
+    meeting = Meeting.objects.select_related("settings").get(pk=meeting.pk)
+    # The meeting's key, shown to administrators who pass it on, is the one WeCom gave.
+    assert meeting.settings.host_key == assigned
+    assert meeting.synced_state["settings"]["host_key"] == assigned
+    sandbox.clear_requests()
+    pull_actions.request_pull(meeting.meetingid, "modify_meeting")
+    assert sync.reconcile(meeting.pk).outcome == sync.SYNCED
+    assert wecom_writes(sandbox) == []
 
 
 # --- body_from_info on the documented shape -------------------------------------------------
