@@ -19,7 +19,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -111,9 +111,15 @@ class EffectiveOutcomeFilter(admin.SimpleListFilter):
         return AuditEvent.Outcome.choices
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(effective_outcome=self.value())
-        return queryset
+        if not self.value():
+            return queryset
+        # How things stand: a settlement that a newer one of the same action replaced is
+        # history (its action is listed by its outcome now), so that "pending" or "failed"
+        # finds only what is still so.
+        newest = AuditEvent.objects.filter(settles=OuterRef("settles")).order_by("-at", "-pk")
+        return queryset.filter(effective_outcome=self.value()).filter(
+            Q(settles__isnull=True) | Q(pk=Subquery(newest.values("pk")[:1]))
+        )
 
 
 class _Echo:

@@ -22,7 +22,7 @@ from django.db.models.signals import post_save
 from .chain import head_of, head_sql, sealed_all
 from .fields import MASK
 from .fields import SECRETS as SECRET_FIELDS
-from .models import AuditEvent, Meeting, effective_outcome
+from .models import AuditEvent, Meeting, effective
 from .rows import columns_of, json_rows, quote_table, store_all, take
 
 # The record shows MASK in place of a secret that is set: a secret is "changed", never shown.
@@ -43,6 +43,8 @@ CONFLICTED = "in conflict: %(fields)s"
 STILL_CONFLICTED = "still in conflict: %(fields)s"
 # An action's fields whose conflict an administrator settled by keeping WeCom's value.
 KEPT_THEIRS = "WeCom's value kept: %(fields)s"
+# HELD of an action some of whose changes had given way (KEPT_THEIRS): done is said of the rest.
+HELD_REST = "WeCom holds the rest (attempts %(attempts)s); WeCom's value kept: %(fields)s"
 FIELDS_SEPARATOR = ", "
 # The actions after which the worker sends a new desired state (or the same one again).
 CAUSES_SYNC = (
@@ -61,6 +63,12 @@ _acting = contextvars.ContextVar("meetings_audit_acting", default=(None, None))
 def with_fields(template: str, paths: Iterable[str]) -> str:
     """A detail naming fields by their paths, as `presenters.detail_words` reads them back."""
     return template % {"fields": FIELDS_SEPARATOR.join(paths)}
+
+
+def kept_fields(detail: str | None) -> str | None:
+    """The fields a KEPT_THEIRS detail names, as it wrote them; None for another detail."""
+    prefix = KEPT_THEIRS.split("%(", 1)[0]
+    return detail[len(prefix) :] if detail and detail.startswith(prefix) else None
 
 
 @contextmanager
@@ -234,14 +242,16 @@ def settling(meeting_pk, version, *, unlike, pending_only=False, table="m"):
     the chain's head, read under the chain's lock for the settlements appended next.
     `settled` decodes the row."""
     quote = connection.ops.quote_name
-    outcome = effective_outcome("e")
+    outcome = effective("e", "outcome")
     source = (
         f"FROM {quote(AuditEvent._meta.db_table)} e "
         f"WHERE {_may_cause('e', '%s', '%s')} AND {outcome} <> %s "
         + (f"AND {outcome} = '{AuditEvent.Outcome.PENDING}'" if pending_only else "")
     )
     events = json_rows(
-        f"e.id, e.action, CAST(e.changes AS text), {outcome}", source, "e.at DESC, e.id DESC"
+        f"e.id, e.action, CAST(e.changes AS text), {outcome}, {effective('e', 'detail')}",
+        source,
+        "e.at DESC, e.id DESC",
     )
     head, head_params = head_sql(AuditEvent, router.db_for_write(AuditEvent))
     return (
@@ -251,14 +261,15 @@ def settling(meeting_pk, version, *, unlike, pending_only=False, table="m"):
 
 
 def settled(row, table="m"):
-    """(events, head) of a row of `settling`: each event with its `effective_outcome` and,
-    as its `meeting`, the meeting as it stands in this transaction, with the fields a
-    settlement reads (pk, action, changes); the head for `record_all`."""
+    """(events, head) of a row of `settling`: each event with its `effective_outcome` and
+    `effective_detail` (its newest settlement's) and, as its `meeting`, the meeting as it
+    stands in this transaction, with the fields a settlement reads (pk, action, changes);
+    the head for `record_all`."""
     meeting, (text, head) = take(row, Meeting, table)
     events = []
-    for pk, action, changes, outcome in json.loads(text or "[]"):
+    for pk, action, changes, outcome, detail in json.loads(text or "[]"):
         event: Any = AuditEvent(pk=pk, action=action, changes=json.loads(changes), meeting=meeting)
-        event.effective_outcome = outcome
+        event.effective_outcome, event.effective_detail = outcome, detail
         events.append(event)
     return events, head_of(head)
 

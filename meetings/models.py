@@ -533,14 +533,15 @@ class Notice(models.Model):
         return f"#{self.pk} {self.state}"
 
 
-def effective_outcome(event: str) -> str:
-    """`AuditEventQuerySet.with_outcome`'s effective_outcome in SQL, of the event under the
-    alias `event`, for the written-out query of each sync's ending (`audit.causes`)."""
+def effective(event: str, column: str) -> str:
+    """`AuditEventQuerySet.with_outcome`'s effective_outcome in SQL (with "outcome"), of the
+    event under the alias `event`, for the written-out query of each sync's ending
+    (`audit.causes`): the `column` of its newest settlement, its own when none settled it."""
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     return (
-        f"COALESCE((SELECT newest.outcome FROM {table} newest "  # noqa: S608
+        f"COALESCE((SELECT newest.{column} FROM {table} newest "  # noqa: S608
         f"WHERE newest.settles_id = {event}.id ORDER BY newest.at DESC, newest.id DESC "
-        f"LIMIT 1), {event}.outcome)"
+        f"LIMIT 1), {event}.{column})"
     )
 
 

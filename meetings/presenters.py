@@ -318,6 +318,7 @@ DETAILS = (
     audit.CONFLICTED,
     audit.STILL_CONFLICTED,
     audit.KEPT_THEIRS,
+    audit.HELD_REST,
     "calendar %(cal_id)s (%(summary)s): added",
     "calendar %(cal_id)s (%(summary)s): updated",
     "calendar %(cal_id)s (%(summary)s): deleted",

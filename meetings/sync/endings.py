@@ -441,6 +441,10 @@ class Ending:
                     continue
                 if confirmed_by:
                     this_detail = audit.HELD % {"attempts": confirmed_by}
+                    # Done only for the rest when some of it gave way to WeCom's value.
+                    kept = audit.kept_fields(event.effective_detail)
+                    if kept is not None:
+                        this_detail = audit.HELD_REST % {"attempts": confirmed_by, "fields": kept}
             if this_outcome == event.effective_outcome:
                 continue
             results.append(

@@ -5,13 +5,16 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.db.models import F
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
-from meetings import importing, sync
+from meetings import importing, presenters, sync
 from meetings.actions import meeting as meeting_actions
 from meetings.actions.errors import ActionError
 from meetings.models import AuditEvent, Meeting, Status, SyncAttempt, SyncState
+from tests.access.conftest import person
 from wecom.client import WeComClient, get_client
 from wecom.errors import PermanentError
 
@@ -181,7 +184,21 @@ def test_an_edit_that_lost_one_field_to_wecom_is_done_for_the_rest(sandbox):
     assert outcome_of(event) == "ok"
     details = list(event.settlements.order_by("pk").values_list("detail", flat=True))
     assert details[:2] == ["in conflict: title", "WeCom's value kept: title"]
-    assert details[2].startswith("WeCom holds it")
+    # Done, and said of the rest only: the newest settlement still names what gave way.
+    assert details[2].startswith("WeCom holds the rest (attempts #")
+    assert details[2].endswith("; WeCom's value kept: title")
+    with translation.override("zh-hans"):
+        assert presenters.detail_words(details[2]).endswith("已保留企业微信的值：标题")
+
+    # An auditor asking what is still pending finds nothing of it: the pending settlement
+    # the choice wrote is history now that a newer one settled the edit.
+    auditor = Client()
+    auditor.force_login(person("li.audit", "auditor"))
+    changelist = reverse("admin:meetings_auditevent_changelist")
+    pending = auditor.get(changelist, {"outcome": "pending", "q": meeting.meetingid})
+    assert list(pending.context["cl"].result_list) == []
+    done = auditor.get(changelist, {"outcome": "ok", "q": meeting.meetingid})
+    assert event.pk in {e.pk for e in done.context["cl"].result_list}
 
 
 def test_a_sync_that_stops_for_a_person_is_logged_as_a_warning(sandbox, caplog, settings):
