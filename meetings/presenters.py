@@ -324,6 +324,7 @@ DETAILS = (
     "calendar %(cal_id)s (%(summary)s): deleted",
     "calendar %(cal_id)s (%(summary)s): refreshed from WeCom",
     "calendar %(cal_id)s (%(summary)s): not saved: %(error)s",
+    "calendar %(cal_id)s (%(summary)s): not known whether WeCom took it: %(error)s",
     "saved by someone else since version %(loaded)s was loaded (now %(now)s)",
     # A retry's detail: how the sync had stopped.
     "failed: %(error)s",

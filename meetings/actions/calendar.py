@@ -11,6 +11,12 @@ Update overwrites the whole calendar in WeCom (oa/calendar/update, docs/wecom.md
 "Calendars"), so it reads the calendar from WeCom first: when that no longer matches what was
 stored as the form was loaded (its fingerprint), WeCom's values are taken in and
 ChangedInWeCom is raised, and nothing is written until the administrator saves again.
+
+A write whose answer never came may have been carried out all the same (error.maybe_applied).
+WeCom's state is what WeCom answers, not what was sent: an add cannot be looked for (WeCom
+cannot list an app's calendars), so the administrator is warned; an update or a delete is read
+back and recorded as WeCom holds it, and when that read fails too, the administrator is told
+that it is not known whether WeCom took it.
 """
 
 from __future__ import annotations
@@ -100,7 +106,7 @@ def add_calendar(body: dict[str, Any], *, actor: Actor, source_ip: str | None = 
         answer = get_client().calendar_add(body)
     except WeComError as error:
         raise _refused(None, body, error, actor, source_ip, reason=_add_lost(error)) from error
-    return _store(answer["cal_id"], body, answer, actor=actor, source_ip=source_ip)
+    return _store(answer["cal_id"], body, _unshared(answer), actor=actor, source_ip=source_ip)
 
 
 def update_calendar(
@@ -120,6 +126,11 @@ def update_calendar(
     if normalised(body) == normalised(calendar):
         return None
     current = _read(calendar, body, actor, source_ip)
+    if normalised(current) == normalised(body):
+        # WeCom holds what is asked already (a save whose answer was lost, and that could not
+        # be read back then, was taken): it is saved, with nothing to send. Only all of it: a
+        # member WeCom could not share with before is asked for again.
+        return _store(calendar.cal_id, body, set(), actor=actor, source_ip=source_ip)
     if fingerprint(current) != (loaded or fingerprint(calendar)):
         # Writing now would silently undo what was changed in WeCom: take it in (its event
         # says it came from WeCom) and let the administrator decide with it in view.
@@ -132,8 +143,15 @@ def update_calendar(
             {"cal_id": calendar.cal_id, **body}, skip_public_range=1
         )
     except WeComError as error:
-        raise _refused(calendar.cal_id, body, error, actor, source_ip) from error
-    return _store(calendar.cal_id, body, answer, actor=actor, source_ip=source_ip)
+        held = None
+        if _maybe_applied(error):
+            held = _read_back(calendar, body, error, actor, source_ip, unknown=UPDATE_UNKNOWN)
+        taken = _taken(held, body)
+        if taken is None:
+            # Not carried out, or not what WeCom holds when read back: nothing was saved.
+            raise _refused(calendar.cal_id, body, error, actor, source_ip) from error
+        return _store(calendar.cal_id, body, taken, actor=actor, source_ip=source_ip)
+    return _store(calendar.cal_id, body, _unshared(answer), actor=actor, source_ip=source_ip)
 
 
 def delete_calendar(calendar: Calendar, *, actor: Actor, source_ip: str | None = None) -> None:
@@ -142,7 +160,11 @@ def delete_calendar(calendar: Calendar, *, actor: Actor, source_ip: str | None =
     try:
         get_client().calendar_delete(calendar.cal_id)
     except WeComError as error:
-        raise _refused(calendar.cal_id, None, error, actor, source_ip) from error
+        # A delete whose answer never came was carried out when WeCom no longer gives the
+        # calendar; anything else deleted nothing.
+        lost = _maybe_applied(error)
+        if not lost or _read_back(calendar, None, error, actor, source_ip, unknown=DELETE_UNKNOWN):
+            raise _refused(calendar.cal_id, None, error, actor, source_ip) from error
     _forget(calendar, actor=actor, source_ip=source_ip)
 
 
@@ -169,12 +191,11 @@ def _read(
     """The calendar as WeCom holds it now; CalendarRefused when it cannot be read, since
     without it an overwrite could undo a change made there."""
     try:
-        found = get_client().calendar_get([calendar.cal_id])
+        current = _held(calendar.cal_id)
     except WeComError as error:
         raise _refused(calendar.cal_id, body, error, actor, source_ip) from error
-    for current in found:
-        if current.get("cal_id") == calendar.cal_id:
-            return current
+    if current is not None:
+        return current
     missing = WeComError("oa/calendar/get", description="the calendar is not in the answer")
     raise _refused(
         calendar.cal_id,
@@ -189,6 +210,59 @@ def _read(
     )
 
 
+def _held(cal_id: str) -> dict[str, Any] | None:
+    """The calendar as WeCom holds it now, None when WeCom does not give it (deleted, or not
+    this app's); a WeComError when WeCom cannot be read."""
+    for current in get_client().calendar_get([cal_id]):
+        if current.get("cal_id") == cal_id:
+            return current
+    return None
+
+
+def _read_back(
+    calendar: Calendar,
+    body: dict[str, Any] | None,
+    lost: WeComError,
+    actor: Actor,
+    source_ip: str | None,
+    *,
+    unknown: StrOrPromise,
+) -> dict[str, Any] | None:
+    """After a write to `calendar` whose answer never came (`lost`, maybe applied): the
+    calendar as WeCom holds it, since only WeCom's answer says whether the write was taken;
+    None when WeCom does not give it. When WeCom cannot be read either, that is recorded and
+    CalendarRefused raised with `unknown`, the words for a write that may have been taken
+    or not."""
+    try:
+        return _held(calendar.cal_id)
+    except WeComError as error:
+        raise _refused(
+            calendar.cal_id, body, lost, actor, source_ip, reason=unknown, unread=error
+        ) from error
+
+
+def _unshared(answer: dict[str, Any]) -> set[str]:
+    """The members an add's or an update's answer (its fail_result) says WeCom could not
+    share the calendar with."""
+    failed = (answer.get("fail_result") or {}).get("shares") or []
+    return {item.get("userid") for item in failed}
+
+
+def _without(body: dict[str, Any], unshared: set[str]) -> dict[str, Any]:
+    """`body` less the shares WeCom could not make: what WeCom holds when it took `body`."""
+    return {**body, "shares": [s for s in body["shares"] if s["userid"] not in unshared]}
+
+
+def _taken(held: dict[str, Any] | None, body: dict[str, Any]) -> set[str] | None:
+    """When WeCom holds `body` (`held`, its answer), less some shares it could not make: the
+    members of those (often none). None when it holds anything else."""
+    if held is None:
+        return None
+    shared = {share.get("userid") for share in held.get("shares") or []}
+    unshared = {share["userid"] for share in body["shares"] if share["userid"] not in shared}
+    return unshared if normalised(held) == normalised(_without(body, unshared)) else None
+
+
 def _refused(
     cal_id: str | None,
     body: dict[str, Any] | None,
@@ -196,19 +270,40 @@ def _refused(
     actor: Actor,
     source_ip: str | None,
     reason: StrOrPromise | None = None,
+    unread: WeComError | None = None,
 ) -> CalendarRefused:
     """Record the refusal and return it to raise: the reason (`reason`, else the error's own
-    words) beside the field WeCom named."""
-    _record_refused(cal_id, body, error, actor=actor, source_ip=source_ip)
+    words) beside the field WeCom named. `unread`: what kept WeCom from being read back after
+    `error` lost a write's answer, so that whether WeCom took the write is not known."""
+    _record_refused(cal_id, body, error, actor=actor, source_ip=source_ip, unread=unread)
     # WeCom's field names are the calendar's, less the "calendar." some answers put first.
     named = (error.field or "").removeprefix("calendar.").split(".")[0].split("[")[0]
     return CalendarRefused(reason or _reason(error), field=named)
 
 
+def _maybe_applied(error: WeComError) -> bool:
+    """Whether WeCom may have carried out the write that failed with `error`: its answer
+    never came (a read timeout, a dropped connection, a gateway's 5xx)."""
+    return isinstance(error, TransientError) and error.maybe_applied
+
+
+# The words for an update or a delete whose answer never came and that could not be read back.
+UPDATE_UNKNOWN = _(
+    "WeCom did not answer and could not be read back, so it is not known whether it took the "
+    "change. The calendars page shows WeCom's values once it can be read: use Refresh from "
+    "WeCom there."
+)
+DELETE_UNKNOWN = _(
+    "WeCom did not answer and could not be read back, so it is not known whether it deleted "
+    "the calendar. The calendars page shows whether WeCom still has it once it can be read: "
+    "use Refresh from WeCom there."
+)
+
+
 def _add_lost(error: WeComError) -> StrOrPromise | None:
     """The warning for an add whose answer never came: WeCom may have made the calendar, and
     as it cannot list an app's calendars, sending the form again could make a second one."""
-    if isinstance(error, TransientError) and error.maybe_applied:
+    if _maybe_applied(error):
         return _(
             "WeCom did not answer, but it may have added the calendar anyway. Sending the "
             "form again could make a second calendar: check in WeCom first whether it is "
@@ -251,16 +346,14 @@ def _detail(verb: str, cal_id: str, summary: str | None) -> str:
 def _store(
     cal_id: str,
     body: dict[str, Any],
-    answer: dict[str, Any],
+    unshared: set[str],
     *,
     actor: Actor,
     source_ip: str | None,
 ) -> Saved:
     """Record a calendar WeCom has just added or overwritten with `body`: the shares WeCom
-    could not make (its answer's fail_result) are not in what it holds."""
-    failed = (answer.get("fail_result") or {}).get("shares") or []
-    unshared = {item.get("userid") for item in failed}
-    kept = {**body, "shares": [s for s in body["shares"] if s["userid"] not in unshared]}
+    could not make (`unshared`, the members of those) are not in what it holds."""
+    kept = _without(body, unshared)
     row = Calendar.objects.select_for_update().filter(cal_id=cal_id).first()
     created = row is None
     before = _kept(row)
@@ -328,19 +421,25 @@ def _record_refused(
     *,
     actor: Actor,
     source_ip: str | None,
+    unread: WeComError | None = None,
 ) -> AuditEvent:
-    """Nothing is stored; the record shows what was tried and why it failed."""
+    """Nothing is stored; the record shows what was tried and why it failed, or, with
+    `unread` (what kept WeCom from being read back), that whether it was taken is not known."""
     row = Calendar.objects.filter(cal_id=cal_id).first() if cal_id else None
     before = _kept(row)
     tried = _kept(body) if body else before
     # A refusal is WeCom's answer to what was sent; anything else (unreachable, a wrong
     # configuration) says nothing about the calendar itself.
     refused = error.kind == "permanent"
+    if unread is None:
+        verb = f"not saved: {error}"
+    else:
+        verb = f"not known whether WeCom took it: {error}; read back: {unread}"
     return audit.record(
         Action.CALENDAR,
         actor=actor,
         source_ip=source_ip,
         changes=_rows(before, tried) if body else [],
         outcome=AuditEvent.Outcome.REFUSED if refused else AuditEvent.Outcome.FAILED,
-        detail=_detail(f"not saved: {error}", cal_id or "(new)", tried.get("summary")),
+        detail=_detail(verb, cal_id or "(new)", tried.get("summary")),
     )

@@ -478,3 +478,206 @@ def test_it_writes_nothing_when_the_calendar_is_gone_from_wecom(admin, sandbox):
     assert wecom_calls(sandbox) == ["oa/calendar/get"]
     assert Calendar.objects.get().summary == "产品部日历"
     assert calendar_events()[-1].outcome == AuditEvent.Outcome.FAILED
+
+
+# --- a write whose answer was lost: what WeCom holds, read back, is what is recorded ---------
+
+LOST_AFTER = [{"kind": "timeout", "value": 1, "after": True}, {"kind": "disconnect", "after": True}]
+NOT_SAVED = "WeCom could not be reached or is busy. Nothing was saved; try again shortly."
+NOT_KNOWN = (
+    "WeCom did not answer and could not be read back, so it is not known whether it took the "
+    "change. The calendars page shows WeCom&#x27;s values once it can be read: use Refresh from "
+    "WeCom there."
+)
+
+
+def opened(admin):
+    """A calendar added through the form, and its edit page's address and marker."""
+    admin.post(NEW, typed())
+    calendar = Calendar.objects.get()
+    edit = reverse("meetings:calendar_edit", args=[calendar.cal_id])
+    return calendar, edit, loaded(admin.get(edit).content.decode())
+
+
+def fail_the_read_back(sandbox):
+    """oa/calendar/get spared once (the read before the overwrite), then failing once: the
+    sandbox draws whether a rate fault fires from its seed, and seed 15 draws 0.97, then 0.01."""
+    sandbox.fault(path="oa/calendar/get", kind="http_status", value=502, rate=0.5, seed=15)
+
+
+@pytest.mark.parametrize("fault", LOST_AFTER, ids=["timeout", "disconnect"])
+def test_it_reads_an_update_without_an_answer_back_and_records_it_saved(admin, sandbox, fault):
+    calendar, edit, marker = opened(admin)
+    sandbox.clear_requests()
+    sandbox.fault(path="oa/calendar/update", **fault)
+
+    response = admin.post(edit, typed(summary="新名字", loaded=marker), follow=True)
+    page = response.content.decode()
+    assert "Calendar 新名字 saved." in page
+    assert NOT_SAVED not in page
+    # WeCom was read back after the lost answer: it holds the new name, so it is saved.
+    assert wecom_calls(sandbox) == ["oa/calendar/get", "oa/calendar/update", "oa/calendar/get"]
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["summary"] == "新名字"
+    assert Calendar.objects.get().summary == "新名字"
+    assert "新名字" in admin.get(LIST).content.decode()
+    saved = calendar_events()[-1]
+    assert saved.outcome == AuditEvent.Outcome.OK
+    assert saved.detail.endswith("updated")
+    assert saved.changes == [{"field": "summary", "old": "产品部日历", "new": "新名字"}]
+
+    # The next edit starts from what WeCom holds: nothing is blamed on WeCom.
+    page = admin.get(edit).content.decode()
+    response = admin.post(edit, typed(summary="新名字", description="再改", loaded=loaded(page)))
+    assert response.status_code == 302
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["description"] == "再改"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "timeout", "value": 1},
+        {"kind": "disconnect"},
+        # A gateway's 5xx may come after WeCom took the call: the client cannot tell.
+        {"kind": "http_status", "value": 502},
+    ],
+    ids=["timeout", "disconnect", "http-502"],
+)
+def test_it_reads_an_update_without_an_answer_back_and_says_nothing_was_saved(
+    admin, sandbox, fault
+):
+    calendar, edit, marker = opened(admin)
+    sandbox.clear_requests()
+    sandbox.fault(path="oa/calendar/update", **fault)
+
+    response = admin.post(edit, typed(summary="新名字", loaded=marker))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert NOT_SAVED in page
+    assert 'value="新名字"' in page and loaded(page) == marker
+    # WeCom, read back, still holds the old name: it was not taken.
+    assert wecom_calls(sandbox) == ["oa/calendar/get", "oa/calendar/update", "oa/calendar/get"]
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["summary"] == "产品部日历"
+    assert Calendar.objects.get().summary == "产品部日历"
+    failed = calendar_events()[-1]
+    assert failed.outcome == AuditEvent.Outcome.FAILED
+    assert ": not saved: oa/calendar/update" in failed.detail
+
+    # Sent again as it stands, it goes through.
+    assert admin.post(edit, typed(summary="新名字", loaded=marker)).status_code == 302
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["summary"] == "新名字"
+
+
+def test_it_says_it_is_not_known_when_an_update_cannot_be_read_back(admin, sandbox):
+    calendar, edit, marker = opened(admin)
+    sandbox.clear_requests()
+    sandbox.fault(path="oa/calendar/update", kind="disconnect", after=True)
+    fail_the_read_back(sandbox)
+
+    response = admin.post(edit, typed(summary="新名字", loaded=marker))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert NOT_KNOWN in page
+    assert "Nothing was saved" not in page and "saved." not in page
+    assert 'value="新名字"' in page
+    assert [(r["path"], r["fault"]) for r in sandbox.requests() if r["path"] != "gettoken"] == [
+        ("oa/calendar/get", None),
+        ("oa/calendar/update", "disconnect"),
+        ("oa/calendar/get", "http_status"),
+    ]
+    # WeCom took it; this app cannot tell yet, so it keeps what it last knew.
+    assert sandbox_calendars(sandbox)[calendar.cal_id]["summary"] == "新名字"
+    assert Calendar.objects.get().summary == "产品部日历"
+    unknown = calendar_events()[-1]
+    assert unknown.outcome == AuditEvent.Outcome.FAILED
+    assert "not saved" not in unknown.detail
+    assert ": not known whether WeCom took it: oa/calendar/update: " in unknown.detail
+    assert "; read back: oa/calendar/get: HTTP 502" in unknown.detail
+    assert unknown.changes == [{"field": "summary", "old": "产品部日历", "new": "新名字"}]
+
+    # Once WeCom can be read, the calendars page shows what it holds.
+    response = admin.post(REFRESH, follow=True)
+    assert "Changed in WeCom: 新名字." in response.content.decode()
+    assert Calendar.objects.get().summary == "新名字"
+
+
+def test_it_takes_a_save_again_that_wecom_already_holds_as_saved(admin, sandbox):
+    calendar, edit, marker = opened(admin)
+    sandbox.fault(path="oa/calendar/update", kind="timeout", value=1, after=True)
+    fail_the_read_back(sandbox)
+    page = admin.post(edit, typed(summary="新名字", loaded=marker)).content.decode()
+    assert NOT_KNOWN in page
+    sandbox.clear_requests()
+
+    # The same form sent again: WeCom holds it already, so it is saved without a second
+    # overwrite, and the lost save is not taken for a change made in WeCom.
+    response = admin.post(edit, typed(summary="新名字", loaded=loaded(page)), follow=True)
+    page = response.content.decode()
+    assert "Calendar 新名字 saved." in page
+    assert "changed in WeCom" not in page
+    assert wecom_calls(sandbox) == ["oa/calendar/get"]
+    assert Calendar.objects.get().summary == "新名字"
+    saved = calendar_events()[-1]
+    assert saved.outcome == AuditEvent.Outcome.OK
+    assert saved.detail.endswith("updated")
+    assert saved.changes == [{"field": "summary", "old": "产品部日历", "new": "新名字"}]
+
+
+@pytest.mark.parametrize("fault", LOST_AFTER, ids=["timeout", "disconnect"])
+def test_it_reads_a_delete_without_an_answer_back_and_records_it_deleted(admin, sandbox, fault):
+    calendar, _edit, _marker = opened(admin)
+    delete = reverse("meetings:calendar_delete", args=[calendar.cal_id])
+    sandbox.clear_requests()
+    sandbox.fault(path="oa/calendar/del", **fault)
+
+    response = admin.post(delete, follow=True)
+    page = response.content.decode()
+    assert "Calendar 产品部日历 deleted." in page
+    assert NOT_SAVED not in page
+    assert wecom_calls(sandbox) == ["oa/calendar/del", "oa/calendar/get"]
+    assert calendar.cal_id not in sandbox_calendars(sandbox)
+    assert not Calendar.objects.exists()
+    deleted = calendar_events()[-1]
+    assert deleted.outcome == AuditEvent.Outcome.OK
+    assert deleted.detail.endswith("deleted")
+
+
+def test_it_reads_a_delete_without_an_answer_back_and_keeps_what_wecom_still_has(admin, sandbox):
+    calendar, _edit, _marker = opened(admin)
+    delete = reverse("meetings:calendar_delete", args=[calendar.cal_id])
+    sandbox.clear_requests()
+    sandbox.fault(path="oa/calendar/del", kind="disconnect")
+
+    response = admin.post(delete)
+    assert response.status_code == 200
+    assert NOT_SAVED in response.content.decode()
+    assert wecom_calls(sandbox) == ["oa/calendar/del", "oa/calendar/get"]
+    assert calendar.cal_id in sandbox_calendars(sandbox)
+    assert Calendar.objects.exists()
+    failed = calendar_events()[-1]
+    assert failed.outcome == AuditEvent.Outcome.FAILED
+    assert ": not saved: oa/calendar/del" in failed.detail
+
+
+def test_it_says_it_is_not_known_when_a_delete_cannot_be_read_back(admin, sandbox):
+    calendar, _edit, _marker = opened(admin)
+    delete = reverse("meetings:calendar_delete", args=[calendar.cal_id])
+    sandbox.fault(path="oa/calendar/del", kind="timeout", value=1, after=True)
+    sandbox.fault(path="oa/calendar/get", kind="http_status", value=502)
+
+    response = admin.post(delete)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "WeCom did not answer and could not be read back, so it is not known whether it "
+        "deleted the calendar. The calendars page shows whether WeCom still has it once it "
+        "can be read: use Refresh from WeCom there."
+    ) in page
+    assert "Nothing was saved" not in page
+    assert calendar.cal_id not in sandbox_calendars(sandbox)
+    assert Calendar.objects.exists()
+    unknown = calendar_events()[-1]
+    assert unknown.outcome == AuditEvent.Outcome.FAILED
+    assert ": not known whether WeCom took it: oa/calendar/del: " in unknown.detail
+
+    page = admin.post(REFRESH, follow=True).content.decode()
+    assert "WeCom no longer gives this app these calendars: 产品部日历." in page
