@@ -318,14 +318,18 @@ def _partial(request, editor, part):
         html += render_to_string(
             "meetings/edit.html#touched", {**context, "oob": True}, request=request
         )
-        row = page.row(left)
-        if row is not None:
-            html += sections.row_html(row, touched=context["touched"], oob=True)
+    else:
+        # The fieldset, the fields left and the changes panel, which follows every redraw
+        # out of band so that it never lags behind: one rendering (its context made once).
+        context["section"] = page.sections[part]
+        html = render_to_string("meetings/edit.html#redraw", context, request=request)
+    # The field left shows its message wherever it stands: the start, say, redraws the
+    # recurrence's fieldset, not its own.
+    row = page.row(left)
+    if row is not None and fields.BY_HTML_NAME[left].section != part:
+        html += sections.row_html(row, touched=context["touched"], oob=True)
+    if part == "changes":
         return HttpResponse(html)
-    # The fieldset, the fields left and the changes panel, which follows every redraw out of
-    # band so that it never lags behind: one rendering (its context is made once).
-    context["section"] = page.sections[part]
-    html = render_to_string("meetings/edit.html#redraw", context, request=request)
     # The form's one listener aims at the changes panel; a fieldset redraw goes elsewhere.
     return reswap(retarget(HttpResponse(html), f"#fs-{part}"), "outerHTML")
 

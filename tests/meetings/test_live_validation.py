@@ -45,6 +45,17 @@ def test_leaving_a_field_shows_its_message_at_once(office_client):
     assert 'id="touched-fields" value="settings-password" hx-swap-oob="true"' in html
 
 
+def test_leaving_the_start_shows_its_message_though_it_redraws_another_fieldset(office_client):
+    meeting = make_meeting()
+    # The start's change redraws the recurrence (its preview follows the start).
+    html = redraw(
+        office_client, meeting, "recurrence", "meeting_start", meeting_start="2020-01-01T10:00"
+    )
+    block = oob_field(html, "meeting_start")
+    assert block is not None and 'class="field has-error"' in block
+    assert "The start must be in the future." in block
+
+
 def test_a_field_left_earlier_keeps_its_message_while_others_are_filled(office_client):
     meeting = make_meeting()
     html = redraw(
