@@ -230,12 +230,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
     # The meeting's own ID too: events written before WeCom gave it one (its creation) are
     # found with the rest of its story. And its 会议号, the number people know it by. The
-    # detail names the user or group a role change concerns.
+    # detail names the user or group a role change concerns. The meeting's title now as well
+    # as the one each event wrote: one search finds a renamed meeting's whole story.
     search_fields = (
         "meetingid",
         "meeting__meetingid",
         "meeting__meeting_code",
         "title",
+        "meeting__title",
         "actor_username",
         "detail",
     )

@@ -127,6 +127,17 @@ def test_it_filters_and_searches_the_events(client_for, edited, people):
     assert {e.action for e in by_actor} <= {"login", "role_change"}
 
 
+def test_it_finds_a_renamed_meetings_earlier_events_by_its_title_now(client_for, people):
+    meeting = make_meeting(title="周会", meetingid="hyrename01")
+    edit(meeting, people, location="3楼")
+    edit(Meeting.objects.get(pk=meeting.pk), people, title="产品例会")
+    url = reverse("admin:meetings_auditevent_changelist")
+
+    found = client_for("auditor").get(url, {"q": "产品例会"}).context["cl"].result_list
+
+    assert [e.action for e in found if e.meetingid == "hyrename01"] == ["edit", "edit"]
+
+
 def test_it_exports_the_filtered_list_as_csv(client_for, edited, people):
     Meeting.objects.filter(pk=edited.pk).update(meeting_code="330481782")
     client = client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
