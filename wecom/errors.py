@@ -208,7 +208,9 @@ ERRCODES = {
     400030: Meaning(
         PermanentError,
         "settings.password",
-        _("The meeting password must be 4 to 6 digits."),
+        # Said as WeCom's refusal: the rules here let only 4 to 6 digits through already,
+        # so the rule alone would contradict what the administrator typed.
+        _("WeCom refused the meeting password. Choose another of 4 to 6 digits."),
     ),
     400031: Meaning(PermanentError, "settings", _("A meeting setting is not valid.")),
     400032: Meaning(

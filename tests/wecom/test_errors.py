@@ -94,7 +94,9 @@ def test_it_names_the_field_an_errcode_is_about(errcode, field):
 def test_it_explains_each_errcode_to_the_administrator():
     with translation.override("en"):
         err = error_for("meeting/update", 400030, "invalid password")
-        assert str(err.message) == "The meeting password must be 4 to 6 digits."
+        assert str(err.message) == (
+            "WeCom refused the meeting password. Choose another of 4 to 6 digits."
+        )
         for errcode, meaning in errors.ERRCODES.items():
             assert str(meaning.message), errcode
 
