@@ -21,12 +21,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(VENV)/.installed $@
 
+# SITE_URL: the links of the app messages lead to this site, on whatever PORT it runs.
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py setup_demo
-	$(BIN)/honcho start --procfile Procfile --port $(PORT)
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
