@@ -477,7 +477,10 @@ def change_lines(changes, names=None):
         field, secret = row.get("field", ""), bool(row.get("secret"))
         old = audit_value(field, row.get("old"), names, secret)
         new = audit_value(field, row.get("new"), names, secret)
-        if secret and row.get("old") and row.get("new"):
+        if row.get("choice") == "mine":
+            # A conflict settled by keeping the value here: it stays, and WeCom is to get it.
+            new = _("kept, to be sent to WeCom")
+        elif secret and row.get("old") and row.get("new"):
             # Set on both sides, and yet a change: another value, which is not shown.
             new = _("changed")
         lines.append(

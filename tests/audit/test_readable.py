@@ -76,6 +76,27 @@ def test_an_edit_reads_as_the_edit_page_says_it_with_the_stored_value_beside(cli
     assert "settings.auto_record_type" not in page.replace('class="raw"', "")
 
 
+def test_a_conflict_settled_by_keeping_the_value_here_reads_so(client_for, people):
+    meeting = make_meeting(title="周会", meetingid="hyread02")
+    rows = audit.change_rows([("title", "周会", "周会"), ("settings.password", "1234", "1234")])
+    event = audit.record(
+        AuditEvent.Action.RESOLVE_CONFLICT,
+        actor=people["administrator"],
+        meeting=meeting,
+        changes=[{**row, "choice": "mine"} for row in rows],
+    )
+
+    page = (
+        client_for("auditor", HTTP_ACCEPT_LANGUAGE="en")
+        .get(reverse("admin:meetings_auditevent_change", args=[event.pk]))
+        .content.decode()
+    )
+
+    assert "<td>周会</td><td>→</td><td>kept, to be sent to WeCom</td>" in page
+    assert "<td>set</td><td>→</td><td>kept, to be sent to WeCom</td>" in page
+    assert ">changed<" not in page
+
+
 def test_times_are_local_with_weekday_and_zone_everywhere(client_for, people):
     event = account_actions.record_login(people["administrator"], source_ip="10.0.0.1")
     local = timezone.localtime(event.at)
