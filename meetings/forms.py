@@ -266,9 +266,28 @@ def _declared_fields(group):
     return decorate
 
 
+class RowField(forms.BoundField):
+    """A field of the edit page, whose messages show once it has been left, changed
+    (`sections.row_html` says whether in `messages_shown`): until then its control claims no
+    error, so that a screen reader does not announce one that nobody can see."""
+
+    messages_shown = True
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if not self.messages_shown:
+            attrs.pop("aria-invalid", None)
+            hidden = f"{self.auto_id}_error"
+            described = [ref for ref in attrs.pop("aria-describedby", "").split() if ref != hidden]
+            if described:
+                attrs["aria-describedby"] = " ".join(described)
+        return attrs
+
+
 @_declared_fields("")
 class MeetingForm(forms.Form):
     default_renderer = RENDERER
+    bound_field_class = RowField
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, calendars=(), current_cal_id="", creating=False, **kwargs):
@@ -295,11 +314,13 @@ class MeetingForm(forms.Form):
 @_declared_fields("settings")
 class SettingsForm(forms.Form):
     default_renderer = RENDERER
+    bound_field_class = RowField
 
 
 @_declared_fields("reminders")
 class RemindersForm(forms.Form):
     default_renderer = RENDERER
+    bound_field_class = RowField
 
     def limit_repeat_types(self, custom):
         """A custom repeat is daily, weekly or monthly only: offer no more. Parsing still

@@ -70,6 +70,9 @@ def row_html(row, *, show_errors=False, touched=(), oob=False):
     bound = row.field
     name = escape(bound.html_name)
     errors = bound.errors if show_errors or bound.html_name in touched else ()
+    # The control names its help and its messages (aria-describedby), by these ids.
+    bound.messages_shown = bool(errors)
+    ids = escape(bound.auto_id)
     classes = "field"
     if row.is_checkbox:
         classes += " inline"
@@ -96,7 +99,7 @@ def row_html(row, *, show_errors=False, touched=(), oob=False):
     else:
         parts.append(f"{bound.label_tag()}\n  {bound}")
     if bound.help_text:
-        parts.append(f'\n  <p class="help">{escape(bound.help_text)}</p>')
+        parts.append(f'\n  <p class="help" id="{ids}_helptext">{escape(bound.help_text)}</p>')
     if row.people is not None:
         parts.append("\n  " + _people_picker(bound.html_name, row.people))
     if row.note:
@@ -106,7 +109,10 @@ def row_html(row, *, show_errors=False, touched=(), oob=False):
             f'\n  <p class="saved-elsewhere">{escape(_("Saved by someone else:"))} '
             f"{escape(row.saved_elsewhere)}</p>"
         )
-    parts.extend(f'\n  <p class="error">{escape(error)}</p>' for error in errors)
+    if errors:
+        parts.append(f'\n  <div id="{ids}_error">')
+        parts.extend(f'\n  <p class="error">{escape(error)}</p>' for error in errors)
+        parts.append("\n  </div>")
     if row.conditional:
         # Tells the next request this field was on the page, so that its absence means "off".
         parts.append(f'\n  <input type="hidden" name="rendered" value="{name}">')

@@ -110,3 +110,23 @@ def test_the_banner_after_a_refused_save_links_to_each_field(office_client, lang
     links = re.findall(r'<a href="#field-([^"]+)">([^<]+)</a>', banner.group(1))
     assert [name for name, _ in links] == ["title", "settings-password"]
     assert links[1][1] == label
+
+
+def test_a_control_claims_no_message_nobody_can_see_and_names_those_shown(office_client):
+    blank = office_client.get(reverse("meetings:new"), HTTP_ACCEPT_LANGUAGE="en")
+    page = blank.content.decode()
+    title = re.search(r'<input type="text" name="title"[^>]*>', page).group(0)
+    assert "aria-invalid" not in title
+    for ref in re.findall(r'aria-describedby="([^"]*)"', page):
+        for target in ref.split():
+            assert f'id="{target}"' in page, target
+
+    meeting = make_meeting()
+    html = redraw(
+        office_client, meeting, "changes", "settings-password", **{"settings-password": "12a"}
+    )
+    control = re.search(r'<input[^>]*name="settings-password"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in control
+    described = re.search(r'aria-describedby="([^"]*)"', control).group(1).split()
+    assert "id_settings-password_error" in described
+    assert '<div id="id_settings-password_error">' in html
