@@ -43,6 +43,8 @@ CONFLICTED = "in conflict: %(fields)s"
 STILL_CONFLICTED = "still in conflict: %(fields)s"
 # An action's fields whose conflict an administrator settled by keeping WeCom's value.
 KEPT_THEIRS = "WeCom's value kept: %(fields)s"
+# An action's changes never sent: the meeting was cancelled first, WeCom's value kept.
+CANCELLED_FIRST = "not sent, the meeting was cancelled first: %(fields)s"
 # HELD of an action some of whose changes had given way (KEPT_THEIRS): done is said of the rest.
 HELD_REST = "WeCom holds the rest (attempts %(attempts)s); WeCom's value kept: %(fields)s"
 FIELDS_SEPARATOR = ", "

@@ -319,6 +319,7 @@ DETAILS = (
     audit.STILL_CONFLICTED,
     audit.KEPT_THEIRS,
     audit.HELD_REST,
+    audit.CANCELLED_FIRST,
     "calendar %(cal_id)s (%(summary)s): added",
     "calendar %(cal_id)s (%(summary)s): updated",
     "calendar %(cal_id)s (%(summary)s): deleted",

@@ -24,7 +24,7 @@ from ..presenters import problem_words
 from ..rows import quote_table
 from .attempts import Attempt, Caller
 from .lease import Lease
-from .merge import Merge, groups_of
+from .merge import Merge, groups_of, leaf_of
 from .plan import local_date
 from .policy import backoff, max_tries
 
@@ -147,6 +147,9 @@ class Settlement:
     changes: Sequence[dict[str, Any]] = ()
     # Also when an edit arrived meanwhile: WeCom holds the version read all the same.
     moved_too: bool = False
+    # The rows of what was never sent, the meeting having been cancelled first: the value
+    # wanted here, then WeCom's, which the meeting now shows (`Ending.drop_unsent`).
+    dropped: Sequence[dict[str, Any]] = ()
 
     @property
     def which(self) -> dict[str, Any]:
@@ -205,11 +208,13 @@ class Ending:
         attempts: Iterable[Attempt] = (),
         lost: Sequence[problems.Problem] = (),
         extra: dict[str, Any] | None = None,
+        dropped: Sequence[dict[str, Any]] = (),
     ) -> Result:
         """WeCom holds `state` (read back, or read and found equal): the version this run
         read is done. `lost` holds occurrence cancels that could not be carried out
         (problems.Problem each, with the occurrence's start): the rest is done, and the
-        meeting shows the first of them as failed."""
+        meeting shows the first of them as failed. `dropped`: the changes never sent, the
+        meeting having been cancelled first; the actions that made them are not done."""
         fields = {
             "synced_state": state,
             "synced_version": self.version,
@@ -225,7 +230,13 @@ class Ending:
         stored = self._release(
             current,
             {**fields, "sync_state": SyncState.PENDING},
-            Settlement(AuditEvent.Outcome.OK, attempts=attempts, lost=lost, moved_too=True),
+            Settlement(
+                AuditEvent.Outcome.OK,
+                attempts=attempts,
+                lost=lost,
+                moved_too=True,
+                dropped=dropped,
+            ),
         )
         if stored is None:
             return Result(BUSY, detail="lease lost")
@@ -396,6 +407,25 @@ class Ending:
         logger.info("meeting %s: took in %s from WeCom", self.pk, ", ".join(merged.taken))
         return True
 
+    def drop_unsent(self, theirs: dict[str, Any], unsent: Iterable[str]) -> list[dict[str, Any]]:
+        """The meeting is cancelled in WeCom with these leaves of its desired state never
+        sent: they take WeCom's values (`theirs`), which the meeting's pages then show. The
+        record's rows of that change, from the value wanted to WeCom's. No new version: a
+        cancelled meeting takes no edit that it could make stale."""
+        with transaction.atomic():
+            meeting = (
+                Meeting.objects.select_for_update(of=("self",))
+                .select_related("settings", "reminders")
+                .get(pk=self.pk)
+            )
+            meeting.load_userids()
+            before = payloads.desired_body(meeting)
+            payloads.apply_body(meeting, groups_of(theirs, unsent))
+            meeting.load_userids()
+            rows = payloads.changes(before, payloads.desired_body(meeting))
+        logger.info("meeting %s: cancelled before %s was sent", self.pk, ", ".join(unsent))
+        return audit.change_rows(rows)
+
     def status_changed(self, old: int, new: int) -> None:
         """WeCom's own status for the meeting (ended, cancelled there…), recorded as news."""
         with transaction.atomic():
@@ -430,10 +460,17 @@ class Ending:
                 # sent, so no sync settles it.
                 continue
             meeting = event.meeting
-            this_outcome, this_detail = outcome, settlement.detail
+            this_outcome, this_detail, changes = outcome, settlement.detail, settlement.changes
             problem = lost_dates.get(_occurrence_date(event)) if lost else None
+            never_sent = _never_sent(event, settlement.dropped)
             if problem is not None:
                 this_outcome, this_detail = AuditEvent.Outcome.FAILED, words(problem)
+            elif outcome == AuditEvent.Outcome.OK and never_sent:
+                # WeCom holds the meeting cancelled, not this change, which was never sent.
+                fields = sorted({row["field"] for row in never_sent})
+                this_outcome = AuditEvent.Outcome.OVERRIDDEN
+                this_detail = audit.with_fields(audit.CANCELLED_FIRST, fields)
+                changes = never_sent
             elif outcome == AuditEvent.Outcome.OK:
                 if not _cancel_held(event, meeting):
                     # Done is said only of what WeCom holds: a cancel it does not show stays
@@ -453,11 +490,20 @@ class Ending:
                     meeting=meeting,
                     outcome=this_outcome,
                     detail=this_detail,
-                    changes=settlement.changes,
+                    changes=changes,
                     settles=event,
                 )
             )
         audit.record_all(results, head=head)
+
+
+def _never_sent(event: AuditEvent, dropped: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `dropped` (changes never sent, the meeting cancelled first) that concern
+    what `event` changed; none for the cancel itself."""
+    if not dropped or event.action == AuditEvent.Action.CANCEL:
+        return []
+    changed = {leaf_of(row["field"]) for row in event.changes}
+    return [row for row in dropped if leaf_of(row["field"]) in changed]
 
 
 def _cancel_held(event: AuditEvent, meeting: Meeting | None) -> bool:

@@ -33,7 +33,7 @@ from .context import Run
 from .create import Created, create
 from .endings import BUSY, GONE, WAITING, Ending, Result, host_key_assigned
 from .lease import Lease, claim, new_owner
-from .merge import differing
+from .merge import differing, leaves
 from .plan import (
     UPDATE,
     Plan,
@@ -236,10 +236,12 @@ def read_back(
     if verdict.held and not cancels and now_status == status:
         _take_assigned_host_key(meeting, theirs)
         extra: dict[str, Any] = {} if excess_users is None else {"excess_users": excess_users}
+        dropped: list[dict[str, Any]] = []
         if status != Status.SCHEDULED:
             extra["status"] = status
+            dropped = _unsent(run, theirs)
         return run.ending.synced(
-            verdict.confirmed, lost=run.lost, attempts=[*sent, back], extra=extra
+            verdict.confirmed, lost=run.lost, attempts=[*sent, back], extra=extra, dropped=dropped
         )
     missing = sorted(verdict.missing) or (["sub_meetings"] if cancels else ["status"])
     logger.info("meeting %s: WeCom does not hold %s yet", meeting.pk, ", ".join(missing))
@@ -247,6 +249,17 @@ def read_back(
     if run.ending.tries + 1 >= max_tries():
         return run.ending.failed(problem)
     return run.ending.retry(backoff(run.ending.tries + 1), problem)
+
+
+def _unsent(run: Run, theirs: dict[str, Any]) -> list[dict[str, Any]]:
+    """A meeting cancelled in WeCom with edits never sent (a cancel carries none): those
+    fields take WeCom's values, and the record's rows of them, for the actions that made
+    them. Only fields the read gave: one it left out says nothing of what WeCom holds."""
+    meeting = run.meeting
+    desired = wanted(payloads.desired_body(meeting), theirs, meeting.admin_userid)
+    given = leaves(theirs)
+    unsent = [leaf for leaf in differing(desired, theirs) if leaf in given]
+    return run.ending.drop_unsent(theirs, unsent) if unsent else []
 
 
 def _take_assigned_host_key(meeting: Meeting, theirs: dict[str, Any]) -> None:

@@ -261,6 +261,40 @@ def test_it_cancels_a_whole_meeting(sandbox):
     assert not fresh(meeting).is_editable
 
 
+@pytest.mark.parametrize(
+    "failed_first", [False, True], ids=["cancelled at once", "after a failure"]
+)
+def test_an_edit_never_sent_before_the_meeting_was_cancelled_is_not_called_done(
+    sandbox, failed_first
+):
+    meeting = import_new(sandbox, title="原标题")
+    if failed_first:
+        sandbox.fault(path="meeting/update", kind="errcode", value=400031, times=1)
+    edit(meeting, title="没发出去的标题", location="3楼")
+    if failed_first:
+        assert sync.reconcile(meeting.pk).outcome == sync.FAILED
+    edited = AuditEvent.objects.get(meeting=meeting, action="edit")
+
+    meeting_actions.cancel_meeting(fresh(meeting), actor=None)
+    assert run_until_settled(meeting).outcome == sync.SYNCED
+
+    held = sandbox.meeting(meeting.meetingid)
+    assert held["status"] == Status.CANCELLED and held["title"] == "原标题"
+    meeting = fresh(meeting)
+    # The meeting shows what WeCom holds, not what never reached it.
+    assert (meeting.title, meeting.location) == ("原标题", held.get("location", ""))
+    assert meeting.sync_state == SyncState.SYNCED
+    outcomes = AuditEvent.objects.with_outcome()
+    assert outcomes.get(pk=edited.pk).effective_outcome == AuditEvent.Outcome.OVERRIDDEN
+    settled = edited.settlements.order_by("-pk").first()
+    assert settled.detail == "not sent, the meeting was cancelled first: location, title"
+    assert {(r["field"], r["old"], r["new"]) for r in settled.changes} >= {
+        ("title", "没发出去的标题", "原标题")
+    }
+    cancel = AuditEvent.objects.get(meeting=meeting, action="cancel")
+    assert outcomes.get(pk=cancel.pk).effective_outcome == AuditEvent.Outcome.OK
+
+
 def weekly(sandbox, count=4):
     return import_new(
         sandbox,
