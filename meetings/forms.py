@@ -59,8 +59,16 @@ WHOLE_BODY = frozenset((rules.NON_FIELD, "settings", "reminders"))
 # Each ID is one get_info call made while the administrator waits.
 IMPORT_LIMIT = 50
 SPACED_CODE = re.compile(r"(?<!\d)(\d{3})[ -](\d{3})[ -](\d{3})(?!\d)")
-# The label a code or ID is copied with from WeCom's meeting card ("会议号：123 456 789").
-MEETING_LABEL = re.compile(r"(会议号|会议\s*ID|meeting\s*(code|ID))\s*[:：]?", re.IGNORECASE)
+# The label a code or ID is copied with from WeCom's meeting card ("会议号：123 456 789") or
+# its invitation ("#企业微信会议：123-456-789").
+MEETING_LABEL = re.compile(
+    r"#?(会议号|会议\s*ID|(企业微信|腾讯)会议|meeting\s*(code|ID))\s*[:：]?", re.IGNORECASE
+)
+# A label with what it names: a code as the clients write it, or an ID.
+LABELLED = re.compile(
+    MEETING_LABEL.pattern + r"\s*(?P<reference>\d{3}[ -]?\d{3}[ -]?\d{3}(?!\d)|[!-~]+)",
+    re.IGNORECASE,
+)
 # A meeting code is digits, a meetingid printable ASCII: a word in any other script is
 # neither, and is refused here rather than asked of WeCom.
 MEETING_REFERENCE = re.compile(r"[!-~]+")
@@ -140,16 +148,32 @@ class ImportForm(forms.Form):
     )
 
     def clean_meetingids(self):
-        # A code typed as the clients show it ("123 456 789") is one code, not three.
-        text = MEETING_LABEL.sub(" ", self.cleaned_data["meetingids"])
-        text = SPACED_CODE.sub(r"\1\2\3", text)
-        found = [m for m in USERID_SEPARATORS.split(text) if m]
+        typed = self.cleaned_data["meetingids"]
+        found = _references(MEETING_LABEL.sub(" ", typed))
+        if any(not MEETING_REFERENCE.fullmatch(m) for m in found):
+            # A text copied whole, such as an invitation (title, time, link and its
+            # "#企业微信会议：…"), is read for what its labels name.
+            found = _references(" ".join(m["reference"] for m in LABELLED.finditer(typed))) or found
         wrong = [m for m in found if not MEETING_REFERENCE.fullmatch(m)]
-        if wrong:
-            raise forms.ValidationError(
-                _("%(words)s: neither a meeting code nor a meeting ID.")
-                % {"words": "、".join(f"“{word}”" for word in wrong)}
+        links = [m for m in found if m not in wrong and "://" in m]
+        miscounted = [m for m in found if m.isdigit() and len(m) != 9]
+        said = [
+            message % {"words": "、".join(f"“{word}”" for word in words)}
+            for message, words in (
+                (_("%(words)s: neither a meeting code nor a meeting ID."), wrong),
+                (
+                    _(
+                        "%(words)s: a meeting link, which WeCom cannot look a meeting up by. "
+                        "Paste the meeting code (会议号) shown with it."
+                    ),
+                    links,
+                ),
+                (_("%(words)s: a meeting code has 9 digits."), miscounted),
             )
+            if words
+        ]
+        if said:
+            raise forms.ValidationError(said)
         if not found:
             raise forms.ValidationError(gettext_lazy("Enter at least one meeting ID."))
         if len(found) > IMPORT_LIMIT:
@@ -157,6 +181,12 @@ class ImportForm(forms.Form):
                 gettext_lazy("At most %(limit)d meetings at a time.") % {"limit": IMPORT_LIMIT}
             )
         return list(dict.fromkeys(found))
+
+
+def _references(text):
+    """The words of a text of meeting codes and IDs; a code typed as the clients show it
+    ("123 456 789") is one code, not three."""
+    return [m for m in USERID_SEPARATORS.split(SPACED_CODE.sub(r"\1\2\3", text)) if m]
 
 
 class CalendarField(forms.ChoiceField):

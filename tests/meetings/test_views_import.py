@@ -120,6 +120,31 @@ def test_it_refuses_words_that_are_no_meeting_beside_the_field(office_client, sa
     assert sandbox.requests("meeting/get_info") == []
 
 
+def test_it_imports_the_meeting_of_an_invitation_pasted_whole(office_client, sandbox, eager):
+    meetingid = sandbox.create_meeting(title="产品评审")
+    code = sandbox.meeting(meetingid)["meeting_code"]
+    invitation = (
+        "张三邀请您参加企业微信会议\n会议主题：产品评审\n"
+        "会议时间：2026/12/02 10:00-10:30 (GMT+08:00)\n"
+        "点击链接入会：https://meeting.tencent.com/dm/XuSt66GRwUKx\n"
+        f"#企业微信会议：{code[:3]}-{code[3:6]}-{code[6:]}"
+    )
+    response = office_client.post(URL, {"meetingids": invitation})
+    assert response.status_code == 302
+    assert Meeting.objects.get(meetingid=meetingid).meeting_code == code
+    assert len(sandbox.requests("meeting/get_info")) == 1
+
+
+def test_it_says_what_a_link_or_a_miscounted_code_is_without_asking_wecom(office_client, sandbox):
+    typed = "https://meeting.tencent.com/dm/XuSt66GRwUKx 81233072 8123307234"
+    page = office_client.post(
+        URL, {"meetingids": typed}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "“https://meeting.tencent.com/dm/XuSt66GRwUKx”: a meeting link" in page
+    assert "“81233072”、“8123307234”: a meeting code has 9 digits." in page
+    assert sandbox.requests("meeting/get_info") == []
+
+
 def test_it_names_a_meeting_code_wecom_does_not_know(office_client, sandbox, eager):
     response = office_client.post(URL, {"meetingids": "987-654-321"})
     page = office_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
