@@ -177,7 +177,10 @@ DECLARED = (
         "organiser",
         _("organiser"),
         creating_only=True,
-        help_text=_("The userid of the person who organises the meeting in WeCom."),
+        help_text=_(
+            "The userid of the person who organises the meeting in WeCom, or their name "
+            "from the directory."
+        ),
     ),
     Field("invitees", "people", "userids", _("Invitees")),
     Field(

@@ -78,10 +78,7 @@ def read_people(text):
     """The userids of people typed as text, separated by commas, spaces or new lines. People
     think in names: one typed instead of a userid stands for the one person of the directory
     so named (ValidationError when it names several). Anything else is left for the rules."""
-    typed = people.split_userids(text)
-    names = [word for word in typed if not rules.is_userid(word)]
-    found = people.by_name(names) if names else {}
-    several = [name for name in dict.fromkeys(names) if len(found.get(name, ())) > 1]
+    userids, several = people.resolve(people.split_userids(text))
     if several:
         raise forms.ValidationError(
             _(
@@ -91,7 +88,7 @@ def read_people(text):
             % {"names": "、".join(several)},
             code="ambiguous_name",
         )
-    return [found[word][0] if len(found.get(word, ())) == 1 else word for word in typed]
+    return userids
 
 
 class UseridsField(forms.CharField):
@@ -131,6 +128,12 @@ class OrganiserField(forms.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(required=True, **kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        # A name stands for the one person of the directory so named, as in the lists.
+        found = read_people(text)
+        return found[0] if len(found) == 1 else text
 
 
 class ImportForm(forms.Form):

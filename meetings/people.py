@@ -53,6 +53,8 @@ class Entry:
     known: bool = False
     well_formed: bool = True
     invited: bool = False
+    # A name typed that several people of the directory have.
+    ambiguous: bool = False
 
 
 def split_userids(text):
@@ -70,6 +72,15 @@ def by_name(names):
     for userid, name in Person.objects.filter(name__in=names).values_list("userid", "name"):
         found.setdefault(name, []).append(userid)
     return found
+
+
+def resolve(typed):
+    """Words typed for people, each name that names one person of the directory as their
+    userid; and the names that several people have, left as typed."""
+    names = [word for word in typed if not rules.is_userid(word)]
+    found = by_name(names) if names else {}
+    several = [name for name in dict.fromkeys(names) if len(found.get(name, ())) > 1]
+    return [found[word][0] if len(found.get(word, ())) == 1 else word for word in typed], several
 
 
 def entries(userids):

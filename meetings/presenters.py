@@ -607,6 +607,7 @@ def people_chips(html_name, entries):
     name = escape(html_name)
     invalid = f'<span class="flag invalid">{escape(_("not a valid userid"))}</span>'
     unknown = f'<span class="flag not-in-directory">{escape(_("not in the directory"))}</span>'
+    several = f'<span class="flag invalid">{escape(_("several people have this name"))}</span>'
     # Escaped before the name goes in, which escapes the same: each name is escaped once.
     remove = escape(_("Remove %(who)s"))
     chips = []
@@ -623,7 +624,10 @@ def people_chips(html_name, entries):
             who = f'<span class="person-userid">{userid}</span>'
         if entry.department:
             who += f' · <span class="person-department">{escape(entry.department)}</span>'
-        flag = invalid if not entry.well_formed else "" if entry.known else unknown
+        if entry.ambiguous:
+            flag = several
+        else:
+            flag = invalid if not entry.well_formed else "" if entry.known else unknown
         chips.append(
             f'<li class="person chip{"" if entry.known else " unknown"}" data-userid="{userid}">'
             f"{who}\n    {flag}\n"

@@ -228,9 +228,14 @@ class EditPage:
             # As the form read the text (a person typed by name is their userid there), or
             # the text itself when it could not be read.
             userids = getattr(bound.form, "cleaned_data", {}).get(bound.name)
+            several = []
             if not isinstance(userids, list):
-                userids = people.split_userids(bound.value())
+                # Each name that names one person still shows as that person; one that names
+                # several is marked so.
+                userids, several = people.resolve(people.split_userids(bound.value()))
             listed = self.editor.directory.entries(userids)
+            for entry in listed:
+                entry.ambiguous = entry.userid in several
         conflict = self.editor.conflicts.get(declared.path)
         return Row(
             bound,

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.forms import new_meeting
-from meetings.models import AuditEvent, Meeting, SyncState
+from meetings.models import AuditEvent, Meeting, Person, SyncState
 from tests.meetings.factories import as_post, field_html, flash, form_data, office_client
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +115,30 @@ def test_it_refuses_a_missing_or_malformed_organiser_beside_it(creator, organise
     assert error in field_html(response, "admin_userid")
     assert 'value="Typed title"' in field_html(response, "title")
     assert not Meeting.objects.exists()
+
+
+def test_the_organiser_and_the_people_lists_take_names_and_say_which_name_is_shared(creator):
+    Person.objects.create(userid="zhangsan", name="张三", source="csv")
+    Person.objects.create(userid="wangwu", name="王五", source="csv")
+    Person.objects.create(userid="lisi", name="李四", source="csv")
+    Person.objects.create(userid="lisi2", name="李四", source="csv")
+
+    # While typing, a name of one person shows as them; a name several people have, so.
+    response = creator.post(
+        NEW,
+        typed(_render="people", invitees="王五, 李四", admin_userid="张三"),
+        HTTP_HX_REQUEST="true",
+    )
+    chips = field_html(response, "invitees")
+    assert 'data-userid="wangwu"' in chips
+    assert "not a valid userid" not in chips
+    assert "several people have this name" in chips
+
+    response = creator.post(NEW, typed(invitees="王五", admin_userid="张三"))
+    assert response.status_code == 302
+    meeting = Meeting.objects.get()
+    assert meeting.admin_userid == "zhangsan"
+    assert meeting.invitees == ["zhangsan", "wangwu"]
 
 
 def test_it_refuses_a_start_in_the_past_beside_the_start(creator):
