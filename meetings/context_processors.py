@@ -1,11 +1,11 @@
 """What every page's navigation shows: how many meetings need an administrator."""
 
-from .live import NEEDS_ATTENTION
+from .live import WAITING_FOR_A_PERSON
 from .models import Meeting
 
 
 def needs_attention():
-    return Meeting.objects.filter(sync_state__in=NEEDS_ATTENTION).count()
+    return Meeting.objects.filter(WAITING_FOR_A_PERSON).count()
 
 
 def attention(request):

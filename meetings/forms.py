@@ -837,7 +837,7 @@ class MeetingFilterForm(forms.Form):
                 _occurs_between(begin and _local_midnight(begin), end and _local_midnight(end))
             )
         if wanted.get("sync") == ATTENTION:
-            meetings = meetings.filter(sync_state__in=live.NEEDS_ATTENTION)
+            meetings = meetings.filter(live.WAITING_FOR_A_PERSON)
         elif wanted.get("sync") == UNSYNCED:
             meetings = meetings.exclude(sync_state=SyncState.SYNCED)
         elif wanted.get("sync"):

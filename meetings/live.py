@@ -6,12 +6,16 @@ settled; the events let the other regions of the page (the navigation's count, t
 panel, the meeting's values) follow at once rather than at their next poll.
 """
 
+from django.db.models import Q
 from django_htmx.http import trigger_client_event
 
-from .models import SyncState
+from .models import Status, SyncState
 
 # The states in which the sync stops until a person acts: Retry, or a choice in a conflict.
 NEEDS_ATTENTION = frozenset((SyncState.FAILED, SyncState.CONFLICT))
+# The meetings waiting for a person: a meeting no longer scheduled (ended, or cancelled in
+# WeCom) takes no change, so no Retry or choice can help it; its page says why it stopped.
+WAITING_FOR_A_PERSON = Q(sync_state__in=NEEDS_ATTENTION, status=Status.SCHEDULED)
 # The states in which the worker still has the change in hand.
 IN_FLIGHT = frozenset((SyncState.PENDING, SyncState.SYNCING, SyncState.RETRYING))
 

@@ -19,7 +19,7 @@ from . import audit, context_processors, live, presenters, sync
 from .actions import meeting as meeting_actions
 from .actions.errors import ActionError
 from .forms import ATTENTION
-from .models import Meeting
+from .models import Meeting, Status
 from .presenters import (
     USERID_LISTS,
     describe,
@@ -165,6 +165,8 @@ def _panel_context(meeting):
             for name, values in sorted(meeting.conflict.items())
         ],
         "error_field": _field_label(meeting.sync_error_field) if meeting.sync_error_field else "",
+        # Retry is offered only while WeCom still has the meeting scheduled.
+        "retryable": meeting.status == Status.SCHEDULED,
     }
 
 

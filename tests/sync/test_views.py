@@ -8,7 +8,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings.models import Meeting, SyncAttempt, SyncState
+from meetings.models import Meeting, Status, SyncAttempt, SyncState
 from wecom.errors import WeComError
 
 from .conftest import import_new
@@ -120,6 +120,22 @@ def test_the_navigation_counts_the_meetings_waiting_for_a_person(admin_client, m
     assert '<span class="count">0</span>' in admin_client.get(url, **HTMX).content.decode()
     set_state(meeting, sync_state=SyncState.FAILED)
     assert '<span class="count">1</span>' in admin_client.get(url, **HTMX).content.decode()
+
+
+def test_a_meeting_no_longer_scheduled_waits_for_nobody_and_offers_no_retry(
+    admin_client, meeting, english
+):
+    # An edit WeCom could not take: the meeting was cancelled there meanwhile.
+    set_state(meeting, sync_state=SyncState.FAILED, status=Status.CANCELLED)
+
+    count = admin_client.get(reverse("meetings:attention"), **HTMX).content.decode()
+    assert '<span class="count">0</span>' in count
+    listed = admin_client.get(reverse("meetings:list"), {"sync": "attention"}).content.decode()
+    assert "周会" not in listed
+    panel = admin_client.get(
+        reverse("meetings:sync_panel", args=[meeting.pk]), **HTMX
+    ).content.decode()
+    assert reverse("meetings:sync_retry", args=[meeting.pk]) not in panel
 
 
 def test_the_count_opened_as_a_page_shows_the_meetings_it_counts(admin_client, meeting, english):
