@@ -17,7 +17,7 @@ from . import audit, presenters
 from .actions import calendar as calendar_actions
 from .actions.errors import CalendarRefused, ChangedInWeCom
 from .calendar_forms import CalendarForm
-from .models import Calendar
+from .models import Calendar, Meeting
 from .views import can_edit, can_view
 
 
@@ -112,7 +112,9 @@ def calendar_delete(request: HttpRequest, cal_id: str) -> HttpResponse:
                 request, _("Calendar %(summary)s deleted.") % {"summary": calendar.summary}
             )
             return redirect("meetings:calendars")
-    context = {"calendar": calendar, "error": error}
+    # Said before anyone confirms: those meetings will name a calendar that is gone.
+    in_it = Meeting.objects.filter(cal_id=calendar.cal_id).count()
+    context = {"calendar": calendar, "error": error, "in_it": in_it}
     return render(request, "meetings/calendar_delete.html", context)
 
 

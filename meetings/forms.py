@@ -333,7 +333,9 @@ class MeetingForm(forms.Form):
             listed = [("", _("No calendar"))] + [(c.cal_id, c.summary) for c in calendars]
             if current_cal_id and current_cal_id not in {c.cal_id for c in calendars}:
                 # Kept selectable so that saving another field does not drop the calendar.
-                unknown = _("%(cal_id)s (not a calendar of this app)") % {"cal_id": current_cal_id}
+                unknown = _("%(cal_id)s (no calendar of this app: deleted, or never one)") % {
+                    "cal_id": current_cal_id
+                }
                 listed.append((current_cal_id, unknown))
             return listed
 

@@ -276,14 +276,20 @@ def test_it_takes_a_colour_wecom_writes_in_lower_case_as_no_change_on_refresh(ad
 def test_it_deletes_a_calendar_after_confirmation(admin, sandbox):
     admin.post(NEW, typed())
     calendar = Calendar.objects.get()
+    in_it = make_meeting(cal_id=calendar.cal_id)
     delete = reverse("meetings:calendar_delete", args=[calendar.cal_id])
-    assert "产品部日历" in admin.get(delete).content.decode()
+    confirm = admin.get(delete).content.decode()
+    assert "产品部日历" in confirm
+    # Said before confirming: a meeting in it will name no calendar.
+    assert "1 meeting here is in it" in confirm
     assert calendar.cal_id in sandbox_calendars(sandbox)
 
     assert admin.post(delete).status_code == 302
     assert calendar.cal_id not in sandbox_calendars(sandbox)
     assert not Calendar.objects.exists()
     assert calendar_events()[-1].detail.endswith("deleted")
+    edit = admin.get(reverse("meetings:edit", args=[in_it.pk])).content.decode()
+    assert f"{calendar.cal_id} (no calendar of this app: deleted, or never one)" in edit
 
 
 def test_it_lets_an_auditor_look_but_not_write(sandbox):
