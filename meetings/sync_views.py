@@ -21,6 +21,7 @@ from .actions.errors import ActionError
 from .forms import ATTENTION
 from .models import Meeting, Status
 from .presenters import (
+    SECRETS,
     USERID_LISTS,
     describe,
     duration_words,
@@ -159,8 +160,8 @@ def _panel_context(meeting):
             {
                 "field": name,
                 "label": _field_label(name),
-                "mine": _value_words(name, values.get("mine"), named),
-                "wecom": _value_words(name, values.get("wecom"), named),
+                "mine": _value_words(name, values.get("mine"), named, "mine"),
+                "wecom": _value_words(name, values.get("wecom"), named, "wecom"),
             }
             for name, values in sorted(meeting.conflict.items())
         ],
@@ -191,7 +192,12 @@ def _userids(value):
     return []
 
 
-def _value_words(path, value, named):
+def _value_words(path, value, named, side=""):
+    if path in SECRETS and value:
+        # Shown only on the edit page: this one says which is which, and where to look.
+        return (
+            _("set here (the edit page shows it)") if side == "mine" else _("another, set in WeCom")
+        )
     if path == sync.TIME and isinstance(value, dict):
         start, duration = value.get("meeting_start"), value.get("meeting_duration")
         return _("%(start)s, %(duration)s") % {

@@ -199,8 +199,9 @@ def test_it_offers_a_choice_for_each_conflicting_field(admin_client, meeting, en
     assert "我的标题" in panel and "企业微信的标题" in panel
     assert 'value="title"' in panel and 'value="settings.password"' in panel
     assert "Keep mine" in panel and "Take WeCom" in panel
-    # The passwords are not written into the page.
+    # The passwords are not written into the page, which still tells them apart.
     assert "1234" not in panel and "5678" not in panel
+    assert "set here (the edit page shows it)" in panel and "another, set in WeCom" in panel
 
 
 def test_it_settles_a_conflict_with_the_administrators_choice(admin_client, meeting, english):
