@@ -11,7 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -160,8 +162,8 @@ def _panel_context(meeting):
             {
                 "field": name,
                 "label": _field_label(name),
-                "mine": _value_words(name, values.get("mine"), named, "mine"),
-                "wecom": _value_words(name, values.get("wecom"), named, "wecom"),
+                "mine": _value_words(name, values, "mine", named),
+                "wecom": _value_words(name, values, "wecom", named),
             }
             for name, values in sorted(meeting.conflict.items())
         ],
@@ -169,6 +171,24 @@ def _panel_context(meeting):
         # Retry is offered only while WeCom still has the meeting scheduled.
         "retryable": meeting.status == Status.SCHEDULED,
     }
+
+
+def _list_words(userids, others, side, named):
+    """A list of people in conflict by what sets it apart from the other side's: with
+    hundreds in both, the difference is what there is to choose."""
+    theirs = {userid.lower() for userid in others}
+    own = [userid for userid in userids if userid.lower() not in theirs]
+    shared = len(userids) - len(own)
+    parts: list[str] = []
+    if own:
+        only = _("only here:") if side == "mine" else _("only in WeCom:")
+        people = presenters.people_html(presenters.label_people(own, named))
+        parts.append(format_html("{} {}", only, people))
+    if shared:
+        parts.append(
+            ngettext("%(count)d more in both", "%(count)d more in both", shared) % {"count": shared}
+        )
+    return format_html_join(" · ", "{}", ((part,) for part in parts)) if parts else "—"
 
 
 def _field_label(path):
@@ -192,12 +212,17 @@ def _userids(value):
     return []
 
 
-def _value_words(path, value, named, side=""):
+def _value_words(path, values, side, named):
+    """One side ("mine" or "wecom") of a field's conflict in words."""
+    value = values.get(side)
+    other = values.get("wecom" if side == "mine" else "mine")
     if path in SECRETS and value:
         # Shown only on the edit page: this one says which is which, and where to look.
         return (
             _("set here (the edit page shows it)") if side == "mine" else _("another, set in WeCom")
         )
+    if path in USERID_LISTS and _userids(value) and _userids(other):
+        return _list_words(_userids(value), _userids(other), side, named)
     if path == sync.TIME and isinstance(value, dict):
         start, duration = value.get("meeting_start"), value.get("meeting_duration")
         return _("%(start)s, %(duration)s") % {

@@ -204,6 +204,30 @@ def test_it_offers_a_choice_for_each_conflicting_field(admin_client, meeting, en
     assert "set here (the edit page shows it)" in panel and "another, set in WeCom" in panel
 
 
+def test_a_list_in_conflict_shows_what_each_side_alone_has(admin_client, meeting, english):
+    both = [f"user{n:02d}" for n in range(30)]
+    set_state(
+        meeting,
+        sync_state=SyncState.CONFLICT,
+        version=F("synced_version") + 1,
+        conflict={
+            "invitees": {
+                "mine": {"userid": [*both, "zhouba"]},
+                "wecom": {"userid": [*both, "wujiu"]},
+            }
+        },
+    )
+
+    panel = admin_client.get(
+        reverse("meetings:sync_panel", args=[meeting.pk]), **HTMX
+    ).content.decode()
+
+    assert "only here:" in panel and "zhouba" in panel
+    assert "only in WeCom:" in panel and "wujiu" in panel
+    assert panel.count("30 more in both") == 2
+    assert "user07" not in panel
+
+
 def test_it_settles_a_conflict_with_the_administrators_choice(admin_client, meeting, english):
     set_state(
         meeting,
