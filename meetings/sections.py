@@ -20,9 +20,11 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from wecom.recurrence import MAX_OCCURRENCES
+
 from . import fields, payloads, people, presenters, recurrence
 from .fields import MASK, SECRETS, USERID_LISTS
-from .presenters import describe, label
+from .presenters import describe, label, local_moment, local_span
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -274,6 +276,14 @@ class EditPage:
         return changes(editor.meeting, editor.body, editor.calendars, editor.directory)
 
     @cached_property
+    def cancels_lost(self):
+        """Said beside the changes: what a move of the series does to cancelled meetings."""
+        if self.editor.creating:
+            return []
+        lost = cancels_lost(self.editor.meeting, self.editor.body, timezone.get_current_timezone())
+        return [local_span(o["start"], o["end"]) for o in lost]
+
+    @cached_property
     def preview(self):
         body = self.editor.body
         reminders = body.get("reminders") or {}
@@ -287,6 +297,30 @@ class EditPage:
         except (OverflowError, OSError, ValueError):
             # A start the rules refuse anyway may lie beyond what a calendar can count.
             return None
+
+
+def cancels_lost(meeting, body, tz):
+    """The occurrences cancelled here (in WeCom already, or still to be) whose date the
+    schedule of `body` no longer has: WeCom names occurrences by their start, so a series
+    moved to other days holds every meeting of its new schedule (sync.plan.follow_cancels)."""
+    reminders = body.get("reminders") or {}
+    start, duration = body.get("meeting_start"), body.get("meeting_duration")
+    cancelled = [
+        o
+        for o in meeting.sub_meetings
+        if o.get("deleted") or o["sub_meetingid"] in meeting.cancel_sub_meetingids
+    ]
+    if not cancelled or reminders.get("is_repeat") != 1 or start is None or duration is None:
+        return []
+    saved = payloads.desired_body(meeting)
+    if (start, reminders) == (saved.get("meeting_start"), saved.get("reminders")):
+        return []
+    try:
+        series = recurrence.preview(start, duration, reminders, tz=tz, limit=MAX_OCCURRENCES)
+    except (OverflowError, OSError, ValueError):
+        return []
+    dates = {moment.astimezone(tz).date() for moment in series.occurrences}
+    return [o for o in cancelled if local_moment(o["start"]).date() not in dates]
 
 
 def changes(meeting, body, calendars, directory=None):

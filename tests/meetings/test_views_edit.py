@@ -3,11 +3,12 @@ from datetime import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from meetings import payloads
 from meetings.actions import meeting as meeting_actions
 from meetings.models import Calendar, Status
+from meetings.presenters import local_span
 from tests.meetings.factories import (
     as_post,
     field_html,
@@ -658,3 +659,26 @@ def test_no_cache_keeps_a_copy_of_the_page_that_shows_the_password(editor):
     assert "482913" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
+
+
+def test_moving_a_series_to_other_days_says_which_cancelled_meeting_comes_back(editor):
+    start = local_unix(days_ahead=7, hour=10)
+    meeting = make_meeting(meeting_start=start, reminders={"is_repeat": 1, "repeat_type": 1})
+    cancelled = {"sub_meetingid": "s2", "start": start + 7 * 86400, "end": start + 7 * 86400 + 3600}
+    meeting.sub_meetings = [
+        {"sub_meetingid": "s1", "start": start, "end": start + 3600, "deleted": False},
+        {**cancelled, "deleted": True},
+    ]
+    meeting.save(update_fields=["sub_meetings"])
+    with translation.override("en"):
+        when = local_span(cancelled["start"], cancelled["end"])
+
+    def typed_start(unix):
+        return timezone.localtime(payloads.from_unix(unix)).strftime("%Y-%m-%dT%H:%M")
+
+    later_that_day = redraw(editor, meeting, "changes", meeting_start=typed_start(start + 7200))
+    assert "is cancelled, but the new schedule" not in later_that_day.content.decode()
+
+    next_day = redraw(editor, meeting, "changes", meeting_start=typed_start(start + 86400))
+    page = next_day.content.decode()
+    assert f"The meeting of {when} is cancelled, but the new schedule has no meeting" in page
