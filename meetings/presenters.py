@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from meetings import audit, fields, people, problems
 from meetings.fields import FIELDS, SECRETS, USERID_LISTS
-from meetings.models import Meeting, MeetingSettings, Reminders, Status
+from meetings.models import Meeting, MeetingSettings, Reminders, Status, SyncAttempt
 from wecom.errors import WeComError
 from wecom.recurrence import REPEAT_DAILY, REPEAT_MONTHLY, REPEAT_WEEKLY, UNTIL_COUNT
 
@@ -503,12 +503,15 @@ def errcode_words(errcode):
     return str(WeComError("", errcode).message)
 
 
-def answer_words(errcode, errmsg):
+def answer_words(errcode, errmsg, outcome=None):
     """What WeCom answered a call, in the reader's language: what its errcode means (WeCom's
     own errmsg is English, and sometimes terse). WeCom's words as they came stay for a
-    tooltip and the audit record."""
+    tooltip and the audit record. A call held back here (the call limits, a refusal of the
+    secret being held) got no answer at all: it was not sent, and its errmsg says why."""
     if errcode == 0:
         return errmsg or NOTHING
+    if errcode is None and outcome == SyncAttempt.Outcome.NOTHING:
+        return _("Not sent: this server held the call back.")
     return errcode_words(errcode)
 
 
@@ -527,6 +530,9 @@ def problem_words(stored):
     for name in problems.MOMENTS:
         if name in params:
             params[name] = local_datetime(int(params[name]))
+    for name in problems.CLOCK_TIMES:
+        if name in params:
+            params[name] = date_format(local_moment(params[name]), "H:i:s")
     if code == "not_scheduled":
         params["status"] = Status.label_of(params.get("status"))
     if code == "not_held":

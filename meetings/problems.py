@@ -43,12 +43,18 @@ MESSAGES = {
         "WeCom's call limit for this kind of change is reached. "
         "The change will be sent again shortly."
     ),
+    "secret_held": _(
+        "Not sent: WeCom refused the app's corp ID or secret at {refused_at}. "
+        "The change will be sent after {until}."
+    ),
     "not_held": _(
         "WeCom did not keep {fields} as saved. Check the meeting in WeCom, then use Retry."
     ),
 }
 # Parameters that are moments (unix seconds), shown as local date and time.
 MOMENTS = ("when", "moved")
+# Moments of the last minutes (unix seconds), shown as the local time of day with seconds.
+CLOCK_TIMES = ("refused_at", "until")
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ class WeComClient:
         # The token and the API's pause in one trip to the shared cache.
         pause_key = self.limits.pause_key(path)
         found = self.limits.cache.get_many([self.tokens.key, pause_key])
-        token = self.tokens.get(found.get(self.tokens.key))
+        token = self.tokens.get(found.get(self.tokens.key), path)
         try:
             return self._send(
                 "POST",
@@ -132,7 +132,7 @@ class WeComClient:
             # more: a token WeCom keeps refusing must end here, not in a loop.
             self.tokens.invalidate(token)
         logger.info("%s: re-sending with a new access_token", path)
-        return self._send("POST", path, {"access_token": self.tokens.get()}, payload)
+        return self._send("POST", path, {"access_token": self.tokens.get(path=path)}, payload)
 
     def gettoken(self) -> tuple[str, int]:
         """A new (access_token, expires_in) from WeCom; callers want tokens.get() instead."""

@@ -16,19 +16,32 @@ end and be refused as expired (42001). A caller that finds the token in those se
 them out and then fetches the next one. The expiry is counted from when the answer arrived,
 which is never earlier than WeCom's own.
 
+A secret WeCom refuses (gettoken answers 40001, 40013 or 40091) is held for REFUSAL_HOLD
+seconds: WeCom blocks an IP for an hour after repeated bad secrets, so gettoken is not asked
+again before then. The call that asked gets WeCom's answer (ConfigurationError); a call made
+during the hold is not sent, and gets SecretHold, held back as the call limits hold a call
+back (RateLimited): WeCom did not answer it, so it is waited out, not failed with an errcode
+WeCom gave another call earlier.
+
 Do not call this inside a database transaction when the cache is the database: the lock row
 would stay invisible to the other processes until the transaction commits.
 """
 
 import hashlib
 import logging
+import math
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 
 from django.core.cache import cache as default_cache
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from wecom.errors import ConfigurationError, error_for, transport_error
+from wecom.errors import ConfigurationError, transport_error
+from wecom.limits import RateLimited
 
 logger = logging.getLogger("wecom.tokens")
 
@@ -37,7 +50,8 @@ logger = logging.getLogger("wecom.tokens")
 SEND_GUARD = 3
 POLL_INTERVAL = 0.05
 # WeCom blocks an IP for an hour after repeated bad secrets. A refused secret is remembered
-# for this long, so a queue of calls asks gettoken once instead of once per call.
+# for this long, so a queue of calls asks gettoken once instead of once per call: the calls
+# made meanwhile are not sent (SecretHold) and wait until it is over.
 REFUSAL_HOLD = 60
 
 _local_locks: dict[str, threading.Lock] = {}
@@ -47,6 +61,49 @@ _local_locks_guard = threading.Lock()
 def _local_lock(key):
     with _local_locks_guard:
         return _local_locks.setdefault(key, threading.Lock())
+
+
+class SecretHold(RateLimited):
+    """Not sent: WeCom refused the app's secret (or corp ID) at `refused_at`, and gettoken is
+    not asked again before `until` (unix seconds both, REFUSAL_HOLD apart). Like a call the
+    limits hold back, it is waited out (`retry_after`) without counting a try: the refusal
+    was WeCom's answer to an earlier gettoken, not to this call."""
+
+    def __init__(self, path, refused_at, until, errcode=None, *, now=None):
+        self.refused_at = refused_at
+        self.until = until
+        self.refused_errcode = errcode
+        now = time.time() if now is None else now
+        super().__init__(
+            path,
+            description=(
+                f"not sent: WeCom refused the app's secret or corp ID at "
+                f"{clock_time(refused_at)} (gettoken errcode {errcode}); "
+                f"WeCom is asked again after {clock_time(math.ceil(until))}"
+            ),
+            retry_after=max(1, math.ceil(until - now)),
+        )
+
+    def __reduce__(self):
+        # Celery pickles exceptions (see WeComError.__reduce__).
+        args = (self.path, self.refused_at, self.until, self.refused_errcode)
+        return (type(self), args, self.__dict__)
+
+    @property
+    def message(self):
+        return format_lazy(
+            _(
+                "Not sent: WeCom refused the app's corp ID or secret at {refused_at}. "
+                "WeCom is asked again after {until}."
+            ),
+            refused_at=clock_time(self.refused_at),
+            until=clock_time(math.ceil(self.until)),
+        )
+
+
+def clock_time(unix):
+    """Unix seconds as the local time of day, HH:MM:SS."""
+    return timezone.localtime(datetime.fromtimestamp(unix, tz=UTC)).strftime("%H:%M:%S")
 
 
 class TokenCache:
@@ -83,9 +140,10 @@ class TokenCache:
     def cache(self):
         return default_cache if self._cache is None else self._cache
 
-    def get(self, read=None):
+    def get(self, read=None, path="gettoken"):
         """A token that is not about to expire, fetching one when needed. `read`: the cache's
-        value for `self.key`, when the caller has just read it with other keys in one trip."""
+        value for `self.key`, when the caller has just read it with other keys in one trip.
+        `path`: the call the token is for, which a SecretHold names as not sent."""
         entry = self._read() if read is None else self._entry(read)
         if self._fresh(entry):
             return entry["token"]
@@ -96,7 +154,7 @@ class TokenCache:
         if not self._thread_lock.acquire(timeout=self.wait):
             raise self._gave_up()
         try:
-            return self._refresh()
+            return self._refresh(path)
         finally:
             self._thread_lock.release()
 
@@ -110,13 +168,13 @@ class TokenCache:
             self.cache.delete(self.key)
             logger.info("access_token dropped after WeCom refused it")
 
-    def _refresh(self):
+    def _refresh(self, path):
         deadline = time.monotonic() + self.wait
         while True:
             entry = self._read()
             if self._fresh(entry):
                 return entry["token"]
-            self._raise_if_refused()
+            self._raise_if_refused(path)
             owner = uuid.uuid4().hex
             # Looking before adding: on the database cache an add is a write transaction,
             # and the waiters poll.
@@ -127,6 +185,8 @@ class TokenCache:
                     entry = self._read()
                     if self._fresh(entry):
                         return entry["token"]
+                    # The previous holder may have been refused since this caller looked.
+                    self._raise_if_refused(path)
                     return self._fetch_and_store()
                 finally:
                     self._release(owner)
@@ -138,9 +198,16 @@ class TokenCache:
         try:
             token, expires_in = self._fetch()
         except ConfigurationError as exc:
-            self.cache.set(
-                self.refusal_key, {"errcode": exc.errcode, "errmsg": exc.errmsg}, REFUSAL_HOLD
-            )
+            # WeCom's answer goes to this caller as it came; the callers of the next
+            # REFUSAL_HOLD seconds are told that theirs were not sent (_raise_if_refused).
+            refused_at = self._clock()
+            refusal = {
+                "errcode": exc.errcode,
+                "errmsg": exc.errmsg,
+                "at": refused_at,
+                "until": refused_at + REFUSAL_HOLD,
+            }
+            self.cache.set(self.refusal_key, refusal, REFUSAL_HOLD)
             raise
         now = self._clock()
         guard = min(SEND_GUARD, expires_in / 10)
@@ -156,10 +223,15 @@ class TokenCache:
         logger.info("access_token fetched, valid for %s s", expires_in)
         return token
 
-    def _raise_if_refused(self):
+    def _raise_if_refused(self, path):
+        """SecretHold while a refusal of the secret is held: `path` is not sent, and WeCom is
+        not asked for a token either."""
         refusal = self.cache.get(self.refusal_key)
-        if refusal is not None:
-            raise error_for("gettoken", refusal["errcode"], refusal["errmsg"])
+        if not isinstance(refusal, dict) or "until" not in refusal:
+            return
+        now = self._clock()
+        if now < refusal["until"]:
+            raise SecretHold(path, refusal["at"], refusal["until"], refusal["errcode"], now=now)
 
     def _release(self, owner):
         # Only the holder deletes: a holder that outlived the TTL must not free the lock of

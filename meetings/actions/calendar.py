@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wecom.client import get_client
 from wecom.errors import TransientError, WeComError
+from wecom.tokens import SecretHold
 
 from .. import audit
 from ..models import AuditEvent, Calendar
@@ -315,6 +316,9 @@ def _add_lost(error: WeComError) -> StrOrPromise | None:
 def _reason(error: WeComError) -> str | Promise:
     # The errors' own words for a passing failure promise that the sync sends the change
     # again; a calendar is not queued, so the administrator is told to try again instead.
+    if isinstance(error, SecretHold):
+        # Not sent: says when WeCom refused the secret, and when it is asked again.
+        return error.message
     if error.errcode is None or error.kind in ("transient", "token"):
         return _("WeCom could not be reached or is busy. Nothing was saved; try again shortly.")
     return error.message

@@ -3,8 +3,12 @@
 One function, `decide`, so that the whole policy reads in one place. WeCom's call limits
 (45009 blocks one API for the rest of a window) are kept by the client for every process
 (wecom.limits): a call it refuses was never sent, so it is waited out without counting a try.
+So is a call made while a refusal of the app's secret is held (wecom.tokens.SecretHold): WeCom
+answered an earlier gettoken, not this call, and is asked again once the hold is over. Only
+that answer, if it is a refusal again, fails the meeting for good (ConfigurationError).
 """
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -18,6 +22,7 @@ from wecom.errors import (
     WeComError,
 )
 from wecom.limits import RateLimited
+from wecom.tokens import SecretHold
 
 from .. import problems
 
@@ -55,7 +60,7 @@ def decide(err: WeComError, *, tries: int, last_errcode: int | None) -> Decision
     if isinstance(err, RateLimited):
         # Spread a little, so the meetings waiting on one API do not all come back at once.
         delay = err.retry_after + random.uniform(0, min(err.retry_after, 5))
-        return Decision(True, problems.Problem("rate_limited"), delay, counted=False)
+        return Decision(True, _held_back(err), delay, counted=False)
     if isinstance(err, TokenError) and last_errcode in TOKEN_ERRCODES:
         # The client refreshed and re-sent once already, and the previous try ended the same
         # way: a token WeCom keeps refusing is for an operator, not for more tries.
@@ -82,6 +87,15 @@ def decide(err: WeComError, *, tries: int, last_errcode: int | None) -> Decision
     else:
         problem = problems.wecom(err)
     return Decision(False, problem=problem, field=field_name or "")
+
+
+def _held_back(err: RateLimited) -> problems.Problem:
+    """Why a call was not sent: the call limits, or a refusal of the secret being held."""
+    if isinstance(err, SecretHold):
+        return problems.Problem(
+            "secret_held", {"refused_at": int(err.refused_at), "until": math.ceil(err.until)}
+        )
+    return problems.Problem("rate_limited")
 
 
 def _short_reason(err: WeComError) -> str:

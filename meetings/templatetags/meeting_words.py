@@ -25,7 +25,7 @@ def local_datetime(moment):
 
 @register.filter
 def answer_words(attempt):
-    return presenters.answer_words(attempt.errcode, attempt.errmsg)
+    return presenters.answer_words(attempt.errcode, attempt.errmsg, attempt.outcome)
 
 
 @register.filter

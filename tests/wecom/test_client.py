@@ -172,13 +172,19 @@ def test_it_raises_45009_as_transient_with_a_pause(sandbox, wecom):
 def test_it_raises_a_wrong_secret_as_configuration_and_stops_asking(sandbox, make_client):
     wecom = make_client(secret="not-the-secret")
 
-    for _ in range(3):
-        with pytest.raises(ConfigurationError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
+        wecom.meeting_get_user_meetingid("zhangsan")
+    assert caught.value.errcode == 40001
+    assert caught.value.path == "gettoken"
+    # WeCom blocks an IP after repeated bad secrets: one question is enough. The calls that
+    # follow are not sent, and are not given WeCom's answer to that question as their own.
+    for _ in range(2):
+        with pytest.raises(TransientError) as held:
             wecom.meeting_get_user_meetingid("zhangsan")
-        assert caught.value.errcode == 40001
-        assert caught.value.path == "gettoken"
+        assert held.value.errcode is None
+        assert held.value.path == "meeting/get_user_meetingid"
+        assert "not sent" in str(held.value)
 
-    # WeCom blocks an IP after repeated bad secrets: one question is enough.
     assert paths(sandbox) == [("gettoken", 40001)]
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.db import connections
 
-from wecom.errors import ConfigurationError, TransientError
-from wecom.tokens import TokenCache
+from wecom import tokens as tokens_module
+from wecom.errors import ConfigurationError, TransientError, WeComError
+from wecom.tokens import REFUSAL_HOLD, TokenCache
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -218,11 +219,72 @@ def test_it_serves_the_current_token_while_another_process_refreshes():
 def test_it_remembers_a_refused_secret_for_a_while():
     fetch = GetToken(error=ConfigurationError("gettoken", 40001, "invalid credential"))
     tokens = make_tokens(fetch)
+    with pytest.raises(ConfigurationError) as caught:
+        tokens.get()
+    assert caught.value.errcode == 40001
     for _ in range(3):
-        with pytest.raises(ConfigurationError) as caught:
+        with pytest.raises(tokens_module.SecretHold):
             tokens.get()
-        assert caught.value.errcode == 40001
     assert fetch.calls == 1
+
+
+def test_a_call_during_the_hold_is_not_sent_nor_given_wecom_s_earlier_answer():
+    clock = Clock()
+    fetch = GetToken(error=ConfigurationError("gettoken", 40001, "invalid credential"))
+    tokens = make_tokens(fetch, clock=clock)
+    with pytest.raises(ConfigurationError):
+        tokens.get(path="meeting/get_info")
+    refused_at = clock.now
+
+    clock.now += 15
+    with pytest.raises(WeComError) as held:
+        tokens.get(path="meeting/get_info")
+
+    # WeCom answered the gettoken of 15 s ago, not this call: no errcode, and the words say
+    # it was not sent, when WeCom refused, and that it waits for the hold's end.
+    error = held.value
+    assert not isinstance(error, ConfigurationError)
+    assert error.errcode is None
+    assert error.path == "meeting/get_info"
+    assert error.retry_after == REFUSAL_HOLD - 15
+    assert str(error).startswith("meeting/get_info: not sent: WeCom refused the app's secret")
+    assert f"at {tokens_module.clock_time(refused_at)}" in str(error)
+    assert isinstance(error, tokens_module.SecretHold)
+    assert fetch.calls == 1
+
+    # Once the hold is over, WeCom is asked again, and its answer is the one that counts.
+    fetch.error = None
+    clock.now = refused_at + REFUSAL_HOLD
+    assert tokens.get() == "token-2"
+    assert fetch.calls == 2
+
+
+def test_a_refusal_held_by_the_sandbox_s_one_40001_ends_with_a_token(
+    sandbox, make_client, monkeypatch
+):
+    """The sandbox refuses one gettoken: the calls made during the hold never reach it, and
+    the first after the hold gets a token and its answer."""
+    monkeypatch.setattr(tokens_module, "REFUSAL_HOLD", 1)
+    wecom = make_client()
+    sandbox.fault(path="gettoken", kind="errcode", value=40001, times=1)
+
+    with pytest.raises(ConfigurationError) as answered:
+        wecom.meeting_get_user_meetingid("zhangsan")
+    with pytest.raises(WeComError) as held:
+        wecom.meeting_get_user_meetingid("zhangsan")
+
+    assert answered.value.errcode == 40001
+    assert held.value.errcode is None
+    assert held.value.path == "meeting/get_user_meetingid"
+    assert [(r["path"], r["errcode"]) for r in sandbox.requests()] == [("gettoken", 40001)]
+
+    time.sleep(held.value.retry_after)
+    assert wecom.meeting_get_user_meetingid("zhangsan")["errcode"] == 0
+    assert [(r["path"], r["errcode"]) for r in sandbox.requests()] == [
+        ("gettoken", 40001),
+        ("gettoken", 0),
+        ("meeting/get_user_meetingid", 0),
+    ]
 
 
 def test_callers_in_several_threads_fetch_each_sandbox_token_once_and_never_send_one_expired(
