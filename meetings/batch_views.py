@@ -223,10 +223,13 @@ def batch_summary(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     the_batch = _draft(request, pk)
     if not the_batch.kind:
         raise Http404
-    # Judging every page takes a moment at 1,000 meetings: paging through the preview asks
-    # again and again, for totals that a few seconds do not change (confirming judges anew).
-    change = json.dumps([the_batch.kind, the_batch.change], sort_keys=True)
-    key = f"batch-summary:{the_batch.pk}:{hashlib.sha256(change.encode()).hexdigest()}"
+    # Judging every page takes a moment at 1,000 meetings, and paging through the preview
+    # asks again and again. The totals are kept for what they were judged on, the change and
+    # the meetings as they stand (`inputs`, one cheap query): a meeting saved meanwhile is
+    # judged anew, as the rows and the confirmation judge it.
+    judged_on = [the_batch.kind, the_batch.change, batch_actions.inputs(the_batch)]
+    digest = hashlib.sha256(json.dumps(judged_on, sort_keys=True).encode()).hexdigest()
+    key = f"batch-summary:{the_batch.pk}:{digest}"
     counts = cache.get_or_set(key, lambda: batch_actions.summary(the_batch), SUMMARY_SECONDS)
     context = {"batch": the_batch, "counts": counts}
     return render(request, "meetings/batch_preview.html#summary", context)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
@@ -418,6 +418,22 @@ def reason_words(
         "field": presenters.label(reason.field),
         "message": message,
     }
+
+
+def inputs(batch: Batch) -> tuple[int, ...]:
+    """What the verdicts of the batch's meetings depend on besides the change, in one
+    aggregate query: how many still exist, the sum of their versions (each save raises one;
+    none is ever lowered), how many may still be changed (their status and a cancellation
+    decided here, which change no version) and how many have started (the rules refuse a
+    start in the past). Whenever a verdict may differ, one of these differs."""
+    now = timezone.now()
+    found = Meeting.objects.filter(pk__in=pks_of(batch)).aggregate(
+        meetings=Count("pk"),
+        versions=Sum("version"),
+        editable=Count("pk", filter=Q(status=Status.SCHEDULED, cancel_requested=False)),
+        started=Count("pk", filter=Q(start__lte=now)),
+    )
+    return tuple(found[name] or 0 for name in ("meetings", "versions", "editable", "started"))
 
 
 def summary(batch: Batch) -> dict[str, int]:

@@ -6,7 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from meetings import payloads
 from meetings.actions import batch as batch_actions
+from meetings.actions import meeting as meeting_actions
 from meetings.chain import verify_chain
 from meetings.models import AuditEvent, Batch, Meeting, SyncState
 from tests.meetings.factories import local_unix, make_meeting
@@ -125,3 +127,44 @@ def test_nothing_ticked_or_a_change_typed_wrong_is_said_next_to_its_field(office
         assert response.context["form"].errors[field], data
     chosen.refresh_from_db()
     assert chosen.kind == ""
+
+
+def shown_counts(response):
+    """The totals beside the confirm button, as the page reads: {"change": 5, …}."""
+    found = re.findall(
+        r'data-count="(\w+)"><span class="badge \w+">[^<]*</span> (\d+)</li>',
+        response.content.decode(),
+    )
+    return {name: int(count) for name, count in found}
+
+
+def test_the_totals_follow_meetings_saved_after_they_were_first_shown(office_client):
+    meetings = [make_meeting(title=f"周会 {n}", meeting_start=local_unix(2 + n)) for n in range(4)]
+    chosen = choose(office_client, meetings)
+    set_change(office_client, chosen, kind="setting", setting="enable_waiting_room=1")
+    summary_url = reverse("meetings:batch_summary", args=[chosen.pk])
+    assert shown_counts(office_client.get(summary_url)) == {
+        "change": 4,
+        "refused": 0,
+        "unchanged": 0,
+    }
+
+    # Someone saves two of them meanwhile; the administrator reloads the preview at once.
+    for meeting in meetings[:2]:
+        body = payloads.desired_body(meeting.load_userids())
+        body["title"] = f"{meeting.title}（改）"
+        meeting_actions.edit_meeting(meeting, body, actor=None, loaded_version=meeting.version)
+    rows = office_client.get(reverse("meetings:batch_preview", args=[chosen.pk])).context["rows"]
+    states = [row.state for row in rows]
+    totals = shown_counts(office_client.get(summary_url))
+    assert totals == {
+        "change": states.count(batch_actions.CHANGE),
+        "refused": states.count(batch_actions.REFUSED),
+        "unchanged": states.count(batch_actions.UNCHANGED),
+    }
+    assert totals == {"change": 2, "refused": 2, "unchanged": 0}
+
+    # …and confirming does what the totals said.
+    office_client.post(reverse("meetings:batch_confirm", args=[chosen.pk]))
+    chosen.refresh_from_db()
+    assert (chosen.applied, chosen.refused, chosen.unchanged) == (2, 2, 0)

@@ -2,6 +2,8 @@
 the confirmation and the progress read and write a page of meetings in bulk, so their query
 counts do not grow with the meetings of a page."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -96,3 +98,20 @@ def test_the_progress_costs_the_same_queries_for_5_and_100_meetings(
     assert response.context["counts"]["waiting"] == size
     with django_assert_max_num_queries(PROGRESS_QUERIES):
         office_client.get(reverse("meetings:batches"))
+
+
+def test_the_totals_are_judged_once_while_the_meetings_stay_as_they_were(
+    office_client, monkeypatch
+):
+    the_batch = chosen(office_client, 2 * batch_actions.PAGE_SIZE, kind="cancel")
+    judged = []
+    summary = batch_actions.summary
+    monkeypatch.setattr(batch_actions, "summary", lambda b: judged.append(b) or summary(b))
+    url = reverse("meetings:batch_summary", args=[the_batch.pk])
+    for _page in range(3):
+        office_client.get(url)
+    assert len(judged) == 1
+    Meeting.objects.filter(pk=the_batch.meetings[0][0]).update(status=3)
+    shown = office_client.get(url).content.decode()
+    assert re.search(r'data-count="refused">.*</span> 1</li>', shown)
+    assert len(judged) == 2
