@@ -281,7 +281,9 @@ def batch_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "total": sum(counts.values()),
         "state": state,
         "page": batch_actions.progress_page(the_batch, state, request.GET.get("page")),
-        "settled": counts[batch_actions.WAITING] == 0,
+        # Settled once no action waits for WeCom's answer and no meeting is on its way again
+        # (a Retry from a failed row): until then the page follows the worker.
+        "settled": counts[batch_actions.WAITING] == 0 and not batch_actions.in_hand(the_batch),
         "back": _list_url(the_batch),
     }
     template = "meetings/batch_progress.html"

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
-from .. import audit, fields, payloads, presenters, rules, settle, tasks
+from .. import audit, fields, live, payloads, presenters, rules, settle, tasks
 from ..models import (
     AuditEvent,
     Batch,
@@ -653,6 +653,16 @@ def counts(batch: Batch) -> dict[str, int]:
             if row["effective_outcome"] in outcomes:
                 totals[state] += row["n"]
     return totals
+
+
+def in_hand(batch: Batch) -> int:
+    """How many of the meetings the batch changed the worker has in hand now, in one query:
+    a meeting sent again by Retry is on its way although its action still reads as it
+    ended (failed) until the worker settles it anew."""
+    changed = AuditEvent.objects.filter(batch=batch).exclude(outcome=Outcome.REFUSED)
+    return Meeting.objects.filter(
+        pk__in=changed.values("meeting_id"), sync_state__in=live.IN_FLIGHT
+    ).count()
 
 
 def progress_page(batch: Batch, state: str, page_number: str | int | None) -> Page[AuditEvent]:
