@@ -48,6 +48,11 @@ CANCELLED_FIRST = "not sent, the meeting was cancelled first: %(fields)s"
 # HELD of an action some of whose changes had given way (KEPT_THEIRS): done is said of the rest.
 HELD_REST = "WeCom holds the rest (attempts %(attempts)s); WeCom's value kept: %(fields)s"
 FIELDS_SEPARATOR = ", "
+# A meeting a batch change left out, and why. Each reason is kept as a code, never in one
+# language: [the field's path or "", the message as written in the source (its msgid), the
+# message's values], a JSON list after the colon. The batch's page and the admin say it in
+# the reader's language (meetings.presenters.left_out_words).
+LEFT_OUT = "left out: %(reasons)s"
 # The actions after which the worker sends a new desired state (or the same one again).
 CAUSES_SYNC = (
     AuditEvent.Action.CREATE,
@@ -65,6 +70,35 @@ _acting = contextvars.ContextVar("meetings_audit_acting", default=(None, None))
 def with_fields(template: str, paths: Iterable[str]) -> str:
     """A detail naming fields by their paths, as `presenters.detail_words` reads them back."""
     return template % {"fields": FIELDS_SEPARATOR.join(paths)}
+
+
+def left_out(reasons: Iterable[tuple[str, str, dict[str, Any]]]) -> str:
+    """A LEFT_OUT detail of (field, msgid, values) reasons."""
+    codes = [[field, message, values] for field, message, values in reasons]
+    return LEFT_OUT % {"reasons": json.dumps(codes, ensure_ascii=False, sort_keys=True)}
+
+
+def left_out_reasons(detail: str | None) -> list[tuple[str, str, dict[str, Any]]] | None:
+    """The (field, msgid, values) reasons of a LEFT_OUT detail; None for another detail, or
+    one that holds no reasons as `left_out` writes them."""
+    prefix = LEFT_OUT.split("%(", 1)[0]
+    if not detail or not detail.startswith(prefix):
+        return None
+    try:
+        found = json.loads(detail[len(prefix) :])
+    except ValueError:
+        return None
+    if not isinstance(found, list) or not found:
+        return None
+    reasons = []
+    for code in found:
+        if not (isinstance(code, list) and len(code) == 3):
+            return None
+        field, message, values = code
+        if not (isinstance(field, str) and isinstance(message, str) and isinstance(values, dict)):
+            return None
+        reasons.append((field, message, values))
+    return reasons
 
 
 def kept_fields(detail: str | None) -> str | None:

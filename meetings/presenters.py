@@ -30,7 +30,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from meetings import audit, fields, people, problems
+from meetings import audit, fields, people, problems, rules
 from meetings.fields import FIELDS, SECRETS, USERID_LISTS
 from meetings.models import Meeting, MeetingSettings, Reminders, Status, SyncAttempt
 from wecom.errors import WeComError
@@ -332,6 +332,7 @@ DETAILS = (
     "conflict: %(error)s",
     "failed",
     "conflict",
+    audit.LEFT_OUT,
 )
 
 
@@ -359,8 +360,58 @@ def detail_words(detail):
             if "fields" in values:
                 paths = values["fields"].split(audit.FIELDS_SEPARATOR)
                 values["fields"] = listing(audit_label(path) for path in paths)
+            if "reasons" in values:
+                words = _reasons_words(audit.left_out_reasons(detail))
+                if words is None:
+                    return detail
+                values["reasons"] = words
             return pgettext("audit detail", template) % values
     return detail or NOTHING
+
+
+# Reasons said about no field of their own: the meeting's, its settings' or reminders' as such.
+_WHOLE = ("", rules.NON_FIELD, "settings", "reminders")
+
+
+def reason_words(field, message, values, names=None):
+    """Why a batch leaves a meeting out, in the reader's language, from its code: the field's
+    path (or ""), the message as written in the source (its msgid) and the message's values.
+    A person is said by name when `names` (person_labels) has theirs; a message about a
+    field is said with the field, as the edit page says a problem about a field it does not
+    show."""
+    values = dict(values)
+    userid = values.get("userid")
+    if names and isinstance(userid, str) and userid in names:
+        values["userid"] = names[userid]
+    text = _(message) if message else ""  # gettext("") is the catalogue's header
+    text = text % values if values else text
+    if field in _WHOLE:
+        return text
+    return _("%(field)s: %(message)s") % {"field": label(field), "message": text}
+
+
+def _reasons_words(reasons, names=None):
+    """LEFT_OUT reasons (audit.left_out_reasons) in the reader's language; None when there
+    are none or they cannot be said (a message whose values no longer fit it)."""
+    if not reasons:
+        return None
+    try:
+        return "; ".join(reason_words(f, m, v, names) for f, m, v in reasons)
+    except (KeyError, TypeError, ValueError, FieldDoesNotExist):
+        return None
+
+
+def left_out_words(detail, names=None):
+    """Why a batch left a meeting out, in the reader's language and as its preview said it;
+    an older event's detail, written in the language of the day, as written."""
+    words = _reasons_words(audit.left_out_reasons(detail), names)
+    return detail_words(detail) if words is None else words
+
+
+def left_out_userids(detail):
+    """The userids a LEFT_OUT detail names, so that a page reads their names at once."""
+    reasons = audit.left_out_reasons(detail) or ()
+    return [values["userid"] for _f, _m, values in reasons if isinstance(values.get("userid"), str)]
 
 
 def zoned(moment):

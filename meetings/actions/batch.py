@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -403,21 +402,24 @@ def _line(
 def reason_words(
     reason: rules.Problem | StrOrPromise, names: Mapping[str, PersonLabel] | None = None
 ) -> str:
-    """Why a meeting is left out, in the active language, a person by name: a rule's problem
-    is said with its field, as the edit page says a problem about a field it does not show."""
-    if not isinstance(reason, rules.Problem):
-        return str(reason)
-    params = dict(reason.message.params)
-    userid = params.get("userid")
-    if names and isinstance(userid, str) and userid in names:
-        params["userid"] = names[userid]
-    message = str(rules.Message(reason.message.template, **params))
-    if reason.field in (rules.NON_FIELD, "settings", "reminders"):
-        return message
-    return _("%(field)s: %(message)s") % {
-        "field": presenters.label(reason.field),
-        "message": message,
-    }
+    """Why a meeting is left out, in the active language, a person by name: said from its
+    code (`reason_code`), as the batch's page says it from the record once confirmed."""
+    return presenters.reason_words(*reason_code(reason), names=names)
+
+
+def reason_code(reason: rules.Problem | StrOrPromise) -> tuple[str, str, dict[str, Any]]:
+    """A reason as the record keeps it, in no language: (the field's path or "", the
+    message as written in the source, the message's values)."""
+    if isinstance(reason, rules.Problem):
+        return reason.field, _source(reason.message.template), dict(reason.message.params)
+    return "", _source(reason), {}
+
+
+def _source(message: StrOrPromise) -> str:
+    # No language active: a lazy message gives its msgid, which the reader's catalogue turns
+    # into their words when it is shown.
+    with override(None):
+        return str(message)
 
 
 def inputs(batch: Batch) -> tuple[int, ...]:
@@ -509,13 +511,7 @@ def confirm_page(
     if accepted:
         _write(accepted, change)
     events = [_event(v, change, batch, actor, source_ip, Outcome.PENDING) for v in accepted]
-    if refused:
-        names = presenters.person_labels(_userids_named(refused))
-        # The record is in the site's language, as the worker's words in it are.
-        with override(settings.LANGUAGE_CODE):
-            events += [
-                _event(v, change, batch, actor, source_ip, Outcome.REFUSED, names) for v in refused
-            ]
+    events += [_event(v, change, batch, actor, source_ip, Outcome.REFUSED) for v in refused]
     audit.record_all(events)
     Batch.objects.filter(pk=batch.pk).update(
         applied=F("applied") + len(accepted),
@@ -602,11 +598,12 @@ def _event(
     actor: Actor,
     source_ip: str | None,
     outcome: str,
-    names: Mapping[str, PersonLabel] | None = None,
 ) -> AuditEvent:
     meeting = verdict.meeting
     if outcome == Outcome.REFUSED:
-        detail = "; ".join(reason_words(r, names) for r in verdict.reasons)
+        # In the record's own words: each reason as a code, said in the reader's language
+        # wherever the event is read.
+        detail = audit.left_out(reason_code(r) for r in verdict.reasons)
         rows: list[dict[str, Any]] = []
     else:
         detail = "whole meeting" if change.kind == Kind.CANCEL else ""
@@ -680,8 +677,14 @@ def progress_page(batch: Batch, state: str, page_number: str | int | None) -> Pa
     events = events.select_related("meeting").order_by("pk")
     page = Paginator(events, PAGE_SIZE).get_page(page_number)
     page.object_list = list(page.object_list)
+    refused = [event for event in page.object_list if event.outcome == Outcome.REFUSED]
+    names = presenters.person_labels(
+        userid for event in refused for userid in presenters.left_out_userids(event.detail)
+    )
     for event in page.object_list:
         event.state = state_of(event.effective_outcome)
+    for event in refused:
+        event.reason = presenters.left_out_words(event.detail, names)
     return page
 
 

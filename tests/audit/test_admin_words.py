@@ -10,9 +10,10 @@ from django.utils import timezone, translation
 
 from meetings import audit, payloads, presenters, sync
 from meetings.actions import account as account_actions
+from meetings.actions import batch as batch_actions
 from meetings.actions import calendar as calendar_actions
 from meetings.actions import meeting as meeting_actions
-from meetings.models import AuditEvent, Status, SyncAttempt
+from meetings.models import AuditEvent, Batch, Meeting, Status, SyncAttempt
 from tests.meetings.factories import make_meeting
 from tests.test_translations import TextNodes, catalogue  # noqa: F401 - a fixture
 
@@ -128,6 +129,14 @@ def record(people, sandbox):
         },
         actor=admin,
     )
+    # A batch change that leaves a meeting out: zhaoliu cannot host a meeting without being
+    # invited to it.
+    left_out = make_meeting(title="站会")
+    the_batch = batch_actions.choose(Meeting.objects.filter(pk=left_out.pk), actor=admin)
+    batch_actions.set_change(
+        the_batch, batch_actions.Change(Batch.Kind.ADD_PERSON, role="host", userid="zhaoliu")
+    )
+    batch_actions.confirm(the_batch, actor=admin)
     account_actions.record_login(admin)
     account_actions.record_logout(admin)
     account_actions.record_login_failed("nobody")
