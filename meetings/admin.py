@@ -44,7 +44,23 @@ class ReadOnly:
         return False
 
 
-class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+class LookupsInRange(admin.ModelAdmin):
+    """A filter whose value the database cannot compare is one the list cannot use, answered
+    as Django answers a lookup no field takes: back to the list, unfiltered (`?e=1`). Django
+    turns a wrong value into that, but not one out of range: a date whose midnight falls in
+    year 0 in UTC (`at__gte=0001-01-01`), a year no date has (`start__year=99999`, or 9999,
+    whose next year the date hierarchy asks for). Such a value fails while the list is made,
+    in Django's code or at its first query (the count), so the making of the list is guarded
+    as a whole, for every filter at once: the export makes the same list."""
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class ReadOnlyAdmin(ReadOnly, LookupsInRange):
     actions = None
 
 
@@ -571,7 +587,7 @@ class UserChangeForm(auth_forms.UserChangeForm):
         self.fields["wecom_userid"].initial = account.wecom_userid if account else ""
 
 
-class UserAdmin(auth_admin.UserAdmin):
+class UserAdmin(LookupsInRange, auth_admin.UserAdmin):
     """Django's user pages (superusers only), with the WeCom userid where the app's messages
     about the person's changes go, and what WeCom last answered about it. A change of it is
     recorded (meetings.signals)."""

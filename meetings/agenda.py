@@ -6,12 +6,12 @@ that does not repeat, or a series WeCom has not listed yet, is its own single oc
 """
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
-from . import presenters
+from . import bounds, presenters
 from .models import Meeting, Status
 
 WEEK = 7
@@ -46,10 +46,6 @@ def week_start(day):
     return day - timedelta(days=day.weekday())
 
 
-def _midnight(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def _local(unix):
     return timezone.localtime(datetime.fromtimestamp(int(unix), tz=timezone.get_current_timezone()))
 
@@ -57,7 +53,7 @@ def _local(unix):
 def occurrences_between(first, last):
     """Every occurrence starting on a local day from `first` to `last` (dates), by start.
     Two queries: the meetings (with their repeat settings) and their organisers' names."""
-    since, until = _midnight(first), _midnight(last + timedelta(days=1))
+    since, until = bounds.midnight(first), bounds.midnight(last + timedelta(days=1))
     meetings = (
         Meeting.objects.select_related("reminders")
         # A series starts before the range and meets inside it: its first start bounds it.

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
-from . import agenda
+from . import agenda, bounds
 from .views import can_view
 
 SPANS = {"week": agenda.WEEK, "day": 1}
@@ -22,12 +22,29 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _asked_day(text):
+def _asked_day(text, span):
     try:
-        return date.fromisoformat(text or "")
+        day = date.fromisoformat(text or "")
     except ValueError:
         # No date, or one typed wrong: today, rather than an error page.
         return timezone.localdate()
+    # So is a day whose week (or day) cannot be shown.
+    return day if _can_show(span, day) else timezone.localdate()
+
+
+def _first(span, day):
+    return agenda.week_start(day) if span == "week" else day
+
+
+def _can_show(span, day):
+    """Whether the agenda can show the span that holds `day`: its first day, and the day
+    after its last (where its query stops), begin at moments the database can compare
+    (meetings.bounds). Not so for the calendar's first day east of Greenwich (it begins in
+    year 0 in UTC), nor for its last (the day after it has no date), nor for their weeks."""
+    if day is None:
+        return False
+    first = _first(span, day)
+    return bounds.has_start(first) and bounds.has_start(bounds.shifted(first, SPANS[span]))
 
 
 @can_view
@@ -36,18 +53,20 @@ def agenda_page(request: HtmxHttpRequest) -> HttpResponse:
     span = request.GET.get("span", "week")
     if span not in SPANS:
         span = "week"
-    asked = _asked_day(request.GET.get("date"))
-    first = agenda.week_start(asked) if span == "week" else asked
+    asked = _asked_day(request.GET.get("date"), span)
+    first = _first(span, asked)
     step = timedelta(days=SPANS[span])
     today = timezone.localdate()
+    # No link to a span that cannot be shown: it would only lead back to today.
+    previous, following = bounds.shifted(first, -SPANS[span]), first + step
     context = {
         "span": span,
         "asked": asked,
         "first": first,
         "last": first + step - timedelta(days=1),
         "days": agenda.days(first, SPANS[span]),
-        "previous": first - step,
-        "next": first + step,
+        "previous": previous if _can_show(span, previous) else None,
+        "next": following if _can_show(span, following) else None,
         "today": today,
         "showing_today": first <= today < first + step,
     }

@@ -9,8 +9,8 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self):
-        # import_jobs and notify register their tasks.
-        from . import import_jobs, notify, signals  # noqa: F401
+        # import_jobs and notify register their tasks, bounds its lookup.
+        from . import bounds, import_jobs, notify, signals  # noqa: F401
 
         signals.connect()
         notify.connect()

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from . import audit, presenters, rules
+from . import audit, bounds, presenters, rules
 from .actions import batch as batch_actions
 from .forms import MeetingFilterForm
 from .models import Batch, Calendar, Meeting, Participant
@@ -161,7 +161,9 @@ def batch_new(request: HtmxHttpRequest) -> HttpResponse:
         filters = MeetingFilterForm(QueryDict(filter_query))
         meetings = filters.filter(Meeting.objects.all())
     else:
-        pks = [int(pk) for pk in request.POST.getlist("meeting") if pk.isascii() and pk.isdigit()]
+        # A ticked id no row can have is left out, as one that is not a number is.
+        ticked = (bounds.row_id(pk) for pk in request.POST.getlist("meeting"))
+        pks = [pk for pk in ticked if pk is not None]
         meetings = Meeting.objects.filter(pk__in=pks).order_by("start", "pk")
     try:
         chosen = batch_actions.choose(meetings, actor=request.user, filter_query=filter_query)

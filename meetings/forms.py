@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from wecom.recurrence import REPEAT_WEEKLY, UNTIL_COUNT
 
-from . import fields, live, payloads, people, presenters, rules, search
+from . import bounds, fields, live, payloads, people, presenters, rules, search
 from .fields import FIELDS
 from .models import Meeting, MeetingSettings, Reminders, Status, SyncState
 from .people import USERID_SEPARATORS
@@ -321,7 +321,9 @@ class RowField(forms.BoundField):
 class MeetingForm(forms.Form):
     default_renderer = RENDERER
     bound_field_class = RowField
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    # Never negative, as the model's: a save by someone else since the page was loaded is told
+    # by counting the versions in between, and one far below would count for ever.
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, calendars=(), current_cal_id="", creating=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -623,16 +625,11 @@ class MeetingEditor:
         return self._unix(timezone.make_aware(datetime.combine(day, END_OF_DAY)), "repeat_until")
 
     def _unix(self, moment, name):
-        try:
-            seconds = payloads.to_unix(moment)
-            # Read back too: the first hours of year 1 east of Greenwich have unix seconds
-            # but fall in year 0 in UTC, which no datetime can hold.
-            payloads.from_unix(seconds)
-            return seconds
-        except (OverflowError, OSError, ValueError):
+        seconds = bounds.seconds(moment)
+        if seconds is None:
             form = self.reminders if name == "repeat_until" else self.main
             form.add_error(name, _("Enter a date WeCom can use."))
-            return None
+        return seconds
 
     def _added_note(self, name, day):
         if name == "repeat_day_of_week":
@@ -755,6 +752,20 @@ class MeetingEditor:
         return editor
 
 
+class DayField(forms.DateField):
+    """A date the list can filter by: a day that begins at a moment the database can compare
+    (meetings.bounds), which the first day of year 1 east of Greenwich does not."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not bounds.has_start(value):
+            raise forms.ValidationError(
+                _("Enter a date from %(first)s to %(last)s.")
+                % {"first": bounds.first_day().isoformat(), "last": date.max.isoformat()},
+                code="out_of_range",
+            )
+
+
 # Every meeting whose last saved change WeCom does not have yet, whatever the reason.
 UNSYNCED = "unsynced"
 # Every meeting whose sync waits for a person: failed, or a conflict to settle.
@@ -780,12 +791,12 @@ class MeetingFilterForm(forms.Form):
         empty_value=None,
         choices=[("", gettext_lazy("Any status")), *Status.choices],
     )
-    date_from = forms.DateField(
+    date_from = DayField(
         label=gettext_lazy("From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    date_to = forms.DateField(
+    date_to = DayField(
         label=gettext_lazy("To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -833,10 +844,11 @@ class MeetingFilterForm(forms.Form):
         if begin is None and not wanted.get("past"):
             begin = timezone.localdate()
         end = wanted.get("date_to")
-        end = end + timedelta(days=1) if end and end < date.max else None
+        # Up to the calendar's last day is no end at all (the day after it has no date).
+        end = bounds.shifted(end, 1) if end else None
         if begin or end:
             meetings = meetings.filter(
-                _occurs_between(begin and _local_midnight(begin), end and _local_midnight(end))
+                _occurs_between(begin and bounds.midnight(begin), end and bounds.midnight(end))
             )
         if wanted.get("sync") == ATTENTION:
             meetings = meetings.filter(live.WAITING_FOR_A_PERSON)
@@ -885,7 +897,3 @@ def _occurs_between(begin, end):
     sql = OCCURRENCE_IN_RANGE[connection.vendor]
     occurrence = RawSQL(sql, [start, until], BooleanField())  # noqa: S611 - bound values
     return spans & (first | Q(occurrence))
-
-
-def _local_midnight(day):
-    return timezone.make_aware(datetime.combine(day, time.min))

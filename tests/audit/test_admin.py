@@ -155,6 +155,81 @@ def test_it_exports_the_filtered_list_as_csv(client_for, edited, people):
     assert rows[0]["meeting code"] == "330481782"
 
 
+# Filters whose values the database cannot compare: a day whose midnight in Asia/Shanghai falls
+# in year 0 in UTC, a year no date has, and 9999, whose next year the date hierarchy asks for.
+OUT_OF_RANGE = [
+    ("auditevent", {"at__gte": "0001-01-01"}),
+    ("auditevent", {"at__year": "99999999999999999999"}),
+    ("auditevent", {"at__year": "9999"}),
+    ("auditevent", {"at__year": "9999", "at__month": "12", "at__day": "31"}),
+    ("syncattempt", {"started_at__gte": "0001-01-01"}),
+    ("meeting", {"start__year": "99999999999999999999"}),
+    # A field no filter offers, which the admin lets a query string name all the same.
+    ("meeting", {"lease_expires__lt": "0001-01-01"}),
+]
+
+
+@pytest.mark.parametrize(("model", "query"), OUT_OF_RANGE)
+def test_a_filter_out_of_range_goes_back_to_the_list_as_a_wrong_one_does(
+    client_for, edited, model, query
+):
+    url = reverse(f"admin:meetings_{model}_changelist")
+
+    response = client_for("auditor").get(url, query)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
+
+
+@pytest.mark.parametrize("query", [{"at__year": "99999999999999999999"}, {"at__gte": "0001-01-01"}])
+def test_an_export_filtered_out_of_range_goes_back_to_the_list(client_for, edited, query):
+    response = client_for("auditor").get(reverse("admin:meetings_auditevent_export"), query)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:meetings_auditevent_changelist") + "?e=1"
+
+
+def test_the_users_list_filtered_out_of_range_goes_back_to_the_list(client_for):
+    url = reverse("admin:auth_user_changelist")
+
+    response = client_for("superuser").get(url, {"last_login__gte": "0001-01-01"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
+
+
+def test_a_group_or_role_beyond_the_databases_integers_is_said_beside_its_field(client_for):
+    """The ids a form's ticked rows are looked up by: SQLite refuses such a number."""
+    client = client_for("superuser", HTTP_ACCEPT_LANGUAGE="en")
+    too_big = str(2**63)
+
+    group = client.post(reverse("admin:auth_group_add"), {"name": "新组", "permissions": too_big})
+    user = get_user_model().objects.get(username="li.audit")
+    person = client.post(
+        reverse("admin:auth_user_change", args=[user.pk]),
+        {"username": user.username, "groups": too_big, "date_joined_0": "2026-01-01"},
+    )
+
+    for response, field in ((group, "permissions"), (person, "groups")):
+        assert response.status_code == 200
+        assert f"{too_big} is not one of the available choices" in str(
+            response.context["adminform"].form.errors[field]
+        )
+
+
+def test_an_action_on_rows_beyond_the_databases_integers_changes_nothing(client_for):
+    users = get_user_model().objects.count()
+    client = client_for("superuser")
+    chosen = {"action": "delete_selected", "_selected_action": str(2**63)}
+
+    # Asked, then confirmed.
+    for data in (chosen, chosen | {"post": "yes"}):
+        response = client.post(reverse("admin:auth_user_changelist"), data)
+        assert response.status_code < 500
+
+    assert get_user_model().objects.count() == users
+
+
 def test_it_links_the_export_from_the_list(client_for, edited):
     page = (
         client_for("auditor")

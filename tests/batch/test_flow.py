@@ -106,6 +106,24 @@ def test_all_meetings_matching_the_filter_are_chosen_not_only_the_page(office_cl
     assert "q=%E9%A2%84" in page.context["back"] or "q=预算评审" in page.context["back"]
 
 
+def test_an_id_no_meeting_can_have_is_left_out_as_one_typed_wrong(office_client):
+    """Beyond the database's integers: SQLite refuses such a number in a query."""
+    too_long = ["99999999999999999999", "9" * 5000]
+    response = office_client.post(reverse("meetings:batch_new"), {"meeting": too_long})
+    assert response.status_code == 302
+    assert not Batch.objects.exists()
+
+
+def test_a_filter_with_a_date_out_of_range_chooses_what_the_list_shows(office_client):
+    make_meeting(title="周会", meeting_start=local_unix(3))
+    response = office_client.post(
+        reverse("meetings:batch_new"), {"scope": "filter", "filter": "date_from=0001-01-01"}
+    )
+    chosen = Batch.objects.get()
+    assert response["Location"] == reverse("meetings:batch_change", args=[chosen.pk])
+    assert len(chosen.meetings) == 1
+
+
 def test_nothing_ticked_or_a_change_typed_wrong_is_said_next_to_its_field(office_client):
     response = office_client.post(reverse("meetings:batch_new"), {"meeting": ["²", "x"]})
     assert response.status_code == 302

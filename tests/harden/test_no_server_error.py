@@ -3,7 +3,8 @@
 The pages are not listed by hand: every URL pattern of the project (the admin's included) is
 walked, its path parameters are filled with a stored row's key or with any text, and the field
 names each page's forms, links and filters carry are read from the page itself. Then a NUL
-(which PostgreSQL text refuses) goes into each field in turn, and hypothesis sends random
+(which PostgreSQL text refuses) goes into each field in turn, and so do the calendar's first
+and last days and numbers beyond the database's integers; and hypothesis sends random
 values to random pages, plain and as an htmx redraw. Run on SQLite and on PostgreSQL alike.
 """
 
@@ -172,6 +173,31 @@ def test_a_nul_in_any_field_or_path_parameter_is_no_server_error(signed_in, rows
                 assert response.status_code == 404, f"GET {bad}: {response.status_code}"
 
 
+# The ends of what a date input offers and numbers beyond the database's integers: midnight of
+# 1 January of year 1 in Asia/Shanghai falls in year 0 in UTC, the day after 31 December 9999
+# has no date, and SQLite refuses an integer past 2**63 - 1.
+EXTREME = ["0001-01-01", "9999-12-31", "99999999999999999999", "-99999999999999999999"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_the_ends_of_the_calendar_and_huge_numbers_anywhere_are_no_server_error(
+    signed_in, rows, route
+):
+    _user, keys = rows
+    path = real_path(route, keys)
+    names = page_fields(signed_in, path)
+    for name in names:
+        for value in EXTREME:
+            response = isolated(signed_in.get, path, {name: value})
+            assert_answered(response, f"GET {path}?{name}={value}")
+            data = {other: "" for other in names} | {name: value}
+            response = isolated(signed_in.post, path, data)
+            assert_answered(response, f"POST {path} {name}={value}")
+    if CONVERTER.search(route):
+        huge = fill(route, lambda kind, name: EXTREME[2])
+        assert_answered(isolated(signed_in.get, huge), f"GET {huge}")
+
+
 @settings(
     max_examples=150,
     deadline=None,
@@ -219,7 +245,7 @@ FIELDS = {}
 def test_the_walk_reaches_the_pages_the_fuzz_is_about():
     """Without them the tests above would pass over nothing."""
     for route in (
-        "meetings/<int:pk>/edit/",
+        "meetings/<id:pk>/edit/",
         "meetings/new/",
         "people/search/",
         "calendars/<text:cal_id>/edit/",
@@ -231,7 +257,7 @@ def test_the_walk_reaches_the_pages_the_fuzz_is_about():
 
 def test_forms_are_found_on_the_pages(signed_in, rows):
     _user, keys = rows
-    names = page_fields(signed_in, real_path("meetings/<int:pk>/edit/", keys))
+    names = page_fields(signed_in, real_path("meetings/<id:pk>/edit/", keys))
     assert {"invitees", "settings-hosts", "title"} <= set(names)
     admin_names = page_fields(signed_in, "/admin/meetings/auditevent/")
     assert "actor_username" in admin_names

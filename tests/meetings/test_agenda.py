@@ -105,6 +105,36 @@ def test_a_date_typed_wrong_shows_this_week(office_client):
     assert response.context["first"] == monday()
 
 
+@pytest.mark.parametrize("span", ["week", "day"])
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_date_at_the_calendars_ends_shows_today_as_one_typed_wrong(office_client, span, day):
+    """1 January of year 1 begins in year 0 in UTC (Asia/Shanghai is ahead of it), and the
+    day after 31 December 9999 has no date: neither span can be asked of the database."""
+    response = office_client.get(AGENDA, {"span": span, "date": day})
+    assert response.status_code == 200
+    today = timezone.localdate()
+    assert response.context["first"] == (monday() if span == "week" else today)
+
+
+@pytest.mark.parametrize(
+    ("span", "day", "shown", "hidden"),
+    [
+        # The first week it can show is the calendar's second; the last, its last but one.
+        ("week", "0001-01-08", "0001-01-15", "prev"),
+        ("week", "9999-12-20", "9999-12-13", "next"),
+        ("day", "0001-01-02", "0001-01-03", "prev"),
+        ("day", "9999-12-30", "9999-12-29", "next"),
+    ],
+)
+def test_no_link_leads_past_the_first_or_last_span_it_can_show(
+    office_client, span, day, shown, hidden
+):
+    page = office_client.get(AGENDA, {"span": span, "date": day}).content.decode()
+    assert f'data-first="{day}"' in page
+    assert f'rel="{hidden}"' not in page
+    assert f"?span={span}&amp;date={shown}" in page
+
+
 def test_the_query_count_does_not_grow_with_the_meetings(office_client):
     def queries():
         with CaptureQueriesContext(connection) as captured:

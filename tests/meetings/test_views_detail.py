@@ -105,3 +105,10 @@ def test_it_links_a_scheduled_meeting_to_its_edit_page(office_client):
 def test_it_answers_404_for_an_unknown_meeting(office_client):
     response = office_client.get(reverse("meetings:detail", args=[987654]))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("page", ["", "edit/"])
+def test_it_answers_404_for_an_id_beyond_the_databases_integers(office_client, page):
+    """SQLite refuses such a number in a query outright."""
+    response = office_client.get(f"/meetings/{2**63}/{page}")
+    assert response.status_code == 404

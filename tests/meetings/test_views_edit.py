@@ -583,6 +583,22 @@ def test_it_reports_a_save_by_someone_else_and_keeps_what_was_typed(editor):
     assert reload(meeting).title == "Theirs"
 
 
+def test_it_refuses_a_version_below_any_a_meeting_has_and_saves_nothing(editor):
+    """A save by someone else is told by counting the versions since the one loaded: one far
+    below zero would have that count run for ever."""
+    meeting = make_meeting(title="Original")
+    data = form_data(meeting, title="Mine")
+    data["version"] = "-1"
+
+    response = save(editor, meeting, data)
+
+    assert response.status_code == 200
+    assert "Version: Ensure this value is greater than or equal to 0." in (
+        response.content.decode()
+    )
+    assert reload(meeting).title == "Original"
+
+
 def test_it_brings_in_a_time_only_someone_else_changed(editor):
     meeting = make_meeting(title="Original", duration=7200)
     loaded = form_data(meeting, title="Mine")

@@ -110,6 +110,30 @@ def test_it_says_beside_the_end_date_that_it_is_before_the_start(office_client):
     ) == ["On the 10th"]
 
 
+def field_block(response, name):
+    page = response.content.decode()
+    return page[page.index(f'name="{name}"') - 400 : page.index(f'name="{name}"') + 400]
+
+
+@pytest.mark.parametrize("name", ["date_from", "date_to"])
+def test_it_says_beside_a_date_before_any_it_can_search_which_dates_it_can(office_client, name):
+    """1 January of year 1 begins in year 0 in UTC (Asia/Shanghai is ahead of it), which the
+    database cannot compare."""
+    make_meeting(title="Kept")
+    response = office_client.get(LIST, {"q": "", "status": "", name: "0001-01-01", "sync": ""})
+    assert response.status_code == 200
+    field = field_block(response, name)
+    assert "请输入 0001-01-02 至 9999-12-31 之间的日期。" in field
+    assert 'value="0001-01-01"' in field
+    # Left out, as a date typed wrong is.
+    assert titles(response) == ["Kept"]
+    # The days it names are taken.
+    for dates in ({"date_from": "0001-01-02", "date_to": "9999-12-31"}, {name: "0001-01-02"}):
+        response = office_client.get(LIST, dates)
+        assert "has-error" not in response.content.decode()
+    assert titles(response) == ([] if name == "date_to" else ["Kept"])
+
+
 def test_it_shows_25_meetings_a_page_and_keeps_the_filters_when_paging(office_client):
     for day in range(30):
         make_meeting(title=f"Weekly {day:02d}", meeting_start=local_unix(days_ahead=day + 1))
