@@ -586,7 +586,7 @@ def problem_words(stored):
             params[name] = date_format(local_moment(params[name]), "H:i:s")
     if code == "not_scheduled":
         params["status"] = Status.label_of(params.get("status"))
-    if code == "not_held":
+    if code in ("not_held", "not_held_yet"):
         params["fields"] = listing(str(label(leaf)) for leaf in params.get("fields") or [])
     return str(template).format(**params)
 

@@ -50,6 +50,7 @@ MESSAGES = {
     "not_held": _(
         "WeCom did not keep {fields} as saved. Check the meeting in WeCom, then use Retry."
     ),
+    "not_held_yet": _("WeCom did not keep {fields} as saved yet. It is sent again."),
 }
 # Parameters that are moments (unix seconds), shown as local date and time.
 MOMENTS = ("when", "moved")

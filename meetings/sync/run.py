@@ -245,10 +245,12 @@ def read_back(
         )
     missing = sorted(verdict.missing) or (["sub_meetings"] if cancels else ["status"])
     logger.info("meeting %s: WeCom does not hold %s yet", meeting.pk, ", ".join(missing))
-    problem = problems.Problem("not_held", {"fields": missing})
     if run.ending.tries + 1 >= max_tries():
-        return run.ending.failed(problem)
-    return run.ending.retry(backoff(run.ending.tries + 1), problem)
+        return run.ending.failed(problems.Problem("not_held", {"fields": missing}))
+    # Said while it is sent again, without asking a person for anything yet.
+    return run.ending.retry(
+        backoff(run.ending.tries + 1), problems.Problem("not_held_yet", {"fields": missing})
+    )
 
 
 def _unsent(run: Run, theirs: dict[str, Any]) -> list[dict[str, Any]]:

@@ -526,3 +526,17 @@ def test_a_run_that_loses_its_lease_still_leaves_the_row_of_its_read(sandbox, mo
         SyncAttempt.objects.filter(meeting_id=meeting.pk).values_list("path", "outcome")
     ) == [("meeting/get_info", SyncAttempt.Outcome.OK)]
     assert not updates(sandbox)
+
+
+def test_a_change_wecom_did_not_keep_yet_is_sent_again_without_asking_anyone(sandbox):
+    meeting = edit(import_new(sandbox), location="3楼")
+    # WeCom answers ok but keeps nothing, once.
+    sandbox.fault(path="meeting/update", kind="errcode", value=0, times=1)
+
+    assert sync.reconcile(meeting.pk).outcome == sync.RETRY
+
+    meeting = fresh(meeting)
+    assert meeting.sync_state == SyncState.RETRYING
+    with translation.override("en"):
+        words = presenters.problem_words(meeting.sync_problem)
+    assert words == "WeCom did not keep Location as saved yet. It is sent again."
