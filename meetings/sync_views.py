@@ -21,7 +21,7 @@ from . import audit, context_processors, live, presenters, sync
 from .actions import meeting as meeting_actions
 from .actions.errors import ActionError
 from .forms import ATTENTION
-from .models import Meeting, Status
+from .models import Meeting, Status, SyncState
 from .presenters import (
     SECRETS,
     USERID_LISTS,
@@ -139,10 +139,26 @@ def _answer(request, meeting, *, notice=None, error=None):
     return live.announce(HttpResponse(html), meeting)
 
 
+# WeCom's "userid not found" names nobody (its errmsg gives a hint code, not the userid).
+USERID_NOT_FOUND = 60111
+
+
+def _suspects(meeting):
+    """After WeCom answered that a member does not exist: the meeting's people (organiser
+    first) whom the directory does not know by name, the likeliest to be the one. None for
+    any other state, to spare the query."""
+    if meeting.sync_state != SyncState.FAILED or meeting.sync_errcode != USERID_NOT_FOUND:
+        return []
+    everyone = [meeting.admin_userid, *meeting.participants.values_list("userid", flat=True)]
+    return list(dict.fromkeys(u for u in everyone if u))
+
+
 def _panel_context(meeting):
+    suspects = _suspects(meeting)
     # Every person the panel names, in one query.
     named = presenters.person_labels(
         [
+            *suspects,
             *meeting.excess_users,
             *(
                 userid
@@ -168,6 +184,9 @@ def _panel_context(meeting):
             for name, values in sorted(meeting.conflict.items())
         ],
         "error_field": _field_label(meeting.sync_error_field) if meeting.sync_error_field else "",
+        "unknown_people": [
+            label for label in presenters.label_people(suspects, named) if not label.name
+        ],
         # Retry is offered only while WeCom still has the meeting scheduled.
         "retryable": meeting.status == Status.SCHEDULED,
     }

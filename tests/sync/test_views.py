@@ -8,7 +8,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings.models import Meeting, Status, SyncAttempt, SyncState
+from meetings.models import Meeting, Participant, Person, Status, SyncAttempt, SyncState
 from wecom.errors import WeComError
 
 from .conftest import import_new
@@ -136,6 +136,26 @@ def test_a_meeting_no_longer_scheduled_waits_for_nobody_and_offers_no_retry(
         reverse("meetings:sync_panel", args=[meeting.pk]), **HTMX
     ).content.decode()
     assert reverse("meetings:sync_retry", args=[meeting.pk]) not in panel
+
+
+def test_a_member_wecom_does_not_know_is_looked_for_among_those_nameless_here(
+    admin_client, meeting, english
+):
+    Person.objects.update_or_create(userid="lisi", defaults={"name": "李四", "source": "csv"})
+    Person.objects.update_or_create(userid="ghost", defaults={"name": "", "source": "meeting"})
+    Participant.objects.get_or_create(
+        meeting=meeting, role="invitee", userid="lisi", defaults={"position": 90}
+    )
+    Participant.objects.create(meeting=meeting, role="invitee", userid="ghost", position=91)
+    set_state(meeting, sync_state=SyncState.FAILED, sync_errcode=60111)
+
+    panel = admin_client.get(
+        reverse("meetings:sync_panel", args=[meeting.pk]), **HTMX
+    ).content.decode()
+
+    hint = panel[panel.index("WeCom does not say who.") :]
+    hint = hint[: hint.index("</p>")]
+    assert "ghost" in hint and "lisi" not in hint
 
 
 def test_the_count_opened_as_a_page_shows_the_meetings_it_counts(admin_client, meeting, english):
