@@ -7,7 +7,7 @@ import pytest
 
 from meetings.actions import batch as batch_actions
 from meetings.models import Batch, Calendar, Meeting, Participant
-from tests.meetings.factories import local_unix, make_meeting
+from tests.meetings.factories import confirmed_batch, local_unix, make_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +21,7 @@ def verdict(meeting, change, **kwargs):
 
 
 def confirmed(meetings, change, people):
-    the_batch = batch_actions.choose(
-        Meeting.objects.filter(pk__in=[m.pk for m in meetings]).order_by("start", "pk"),
-        actor=people["administrator"],
-    )
-    batch_actions.set_change(the_batch, change)
-    batch_actions.confirm(the_batch, actor=people["administrator"])
-    the_batch.refresh_from_db()
-    return the_batch
+    return confirmed_batch(meetings, change, people["administrator"])
 
 
 def test_turning_self_unmuting_off_mutes_everyone_as_the_edit_page_reveals_it(people):

@@ -11,7 +11,7 @@ from meetings.actions import batch as batch_actions
 from meetings.models import AuditEvent, Batch, Meeting, Person, SyncState
 from meetings.payloads import apply_body
 from meetings.sync.endings import Ending, Settlement
-from tests.meetings.factories import local_unix, make_meeting
+from tests.meetings.factories import confirmed_batch, local_unix, make_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +20,7 @@ SENDING = "后台正在将修改发送到企业微信；本页会随之更新。
 
 
 def confirmed(people, meetings, change):
-    the_batch = batch_actions.choose(
-        Meeting.objects.filter(pk__in=[m.pk for m in meetings]).order_by("start", "pk"),
-        actor=people["administrator"],
-    )
-    batch_actions.set_change(the_batch, change)
-    batch_actions.confirm(the_batch, actor=people["administrator"])
-    return the_batch
+    return confirmed_batch(meetings, change, people["administrator"])
 
 
 def settle(meeting, outcome, sync_state):

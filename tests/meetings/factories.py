@@ -11,6 +11,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from meetings import payloads
+from meetings.actions import batch as batch_actions
 from meetings.forms import CONDITIONAL, saved_data
 from meetings.models import Meeting, Status
 
@@ -109,3 +110,15 @@ def field_html(response, name):
 def flash(response):
     """The messages the response's request left for the next page."""
     return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def confirmed_batch(meetings, change, actor):
+    """A batch change of `meetings` (in the list's order), chosen and confirmed by `actor`."""
+    the_batch = batch_actions.choose(
+        Meeting.objects.filter(pk__in=[m.pk for m in meetings]).order_by("start", "pk"),
+        actor=actor,
+    )
+    batch_actions.set_change(the_batch, change)
+    batch_actions.confirm(the_batch, actor=actor)
+    the_batch.refresh_from_db()
+    return the_batch
