@@ -40,6 +40,7 @@ from ..models import (
     MeetingSettings,
     Participant,
     Status,
+    SyncState,
 )
 from ..presenters import readonly_reason
 from ..sync import endings
@@ -232,17 +233,42 @@ def judge(
         return Verdict(meeting, REFUSED, reasons=[readonly_reason(meeting)])
     if chosen_version is not None and meeting.version != chosen_version:
         return Verdict(meeting, REFUSED, reasons=[CHANGED_SINCE])
+    if meeting.sync_state == SyncState.CONFLICT:
+        # Its sync waits for a person's choice: a change on top would only wait with it.
+        return Verdict(meeting, REFUSED, reasons=[IN_CONFLICT])
     if change.kind == Kind.CANCEL:
         return Verdict(meeting, CHANGE, rows=[("status", Status.SCHEDULED, Status.CANCELLED)])
+    if (
+        change.kind == Kind.ADD_PERSON
+        and change.role == Role.RING_USER
+        and meeting.settings.remind_scope != fields.RING_CHOSEN_USERS
+    ):
+        # Not "already so": the person would not be rung.
+        return Verdict(meeting, REFUSED, reasons=[NOT_RUNG])
     before = payloads.desired_body(meeting)
     after = rules.prune(change.apply(whole_body(meeting)))
     rows = payloads.changes(before, after, meeting.admin_userid)
     if not rows:
-        return Verdict(meeting, UNCHANGED, reasons=[_unchanged_reason(meeting, change)])
+        return Verdict(meeting, UNCHANGED, reasons=[ALREADY])
     problems = rules.check_meeting(after, now=now, admin_userid=meeting.admin_userid)
     if problems:
-        return Verdict(meeting, REFUSED, rows=rows, reasons=problems)
+        return Verdict(meeting, REFUSED, rows=rows, reasons=_for_removal(change, problems))
     return Verdict(meeting, CHANGE, rows=rows, body=after)
+
+
+def _for_removal(change: Change, problems: list[rules.Problem]) -> list[rules.Problem]:
+    """The rules' problems, said for a person taken out of the invitees: a host, or one to
+    ring, must be invited, and the rules' advice (invite them) would undo the change."""
+    if change.kind != Kind.REMOVE_PERSON or change.role != Role.INVITEE:
+        return problems
+    return [
+        rules.Problem(
+            problem.field, problem.code, rules.Message(STILL_LISTED, **problem.message.params)
+        )
+        if problem.code == rules.NOT_INVITED
+        else problem
+        for problem in problems
+    ]
 
 
 CHANGED_SINCE = gettext_lazy(
@@ -252,16 +278,14 @@ NOT_RUNG = gettext_lazy(
     "Ring these people applies only when the ring at the start is set to chosen people."
 )
 ALREADY = gettext_lazy("Already so.")
-
-
-def _unchanged_reason(meeting: Meeting, change: Change) -> StrOrPromise:
-    if (
-        change.kind == Kind.ADD_PERSON
-        and change.role == Role.RING_USER
-        and meeting.settings.remind_scope != fields.RING_CHOSEN_USERS
-    ):
-        return NOT_RUNG
-    return ALREADY
+IN_CONFLICT = gettext_lazy(
+    "Its sync waits for a choice between a value saved here and WeCom's: settle it on the "
+    "meeting's page first."
+)
+STILL_LISTED = gettext_lazy(
+    "%(userid)s is a host, or one to ring, here: take them off that list first (a batch "
+    "change of its own), then out of the invitees."
+)
 
 
 # --- a page of meetings, read in a constant number of queries --------------------------------

@@ -4,9 +4,10 @@ meeting, then the same rules and the same notion of "changed"; and what confirmi
 import time
 
 import pytest
+from django.utils import translation
 
 from meetings.actions import batch as batch_actions
-from meetings.models import Batch, Calendar, Meeting, Participant
+from meetings.models import Batch, Calendar, Meeting, Participant, SyncState
 from tests.meetings.factories import confirmed_batch, local_unix, make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +56,32 @@ def test_ringing_the_hosts_only_drops_the_chosen_people_as_a_single_edit_does(pe
     assert not Participant.objects.filter(meeting=meeting, role="ring_user").exists()
 
 
-def test_a_person_to_ring_where_nobody_chosen_is_rung_changes_nothing_and_says_why():
+def test_a_person_to_ring_where_nobody_chosen_is_rung_is_left_out_and_says_why():
     meeting = make_meeting(settings={"remind_scope": 2})
     found = verdict(meeting, batch_actions.Change(Kind.ADD_PERSON, role="ring_user", userid="lisi"))
-    assert found.state == batch_actions.UNCHANGED
+    # Not "already so": nobody would ring them.
+    assert found.state == batch_actions.REFUSED
     assert found.reasons == [batch_actions.NOT_RUNG]
+
+
+def test_a_meeting_whose_sync_waits_for_a_choice_is_left_out():
+    meeting = make_meeting()
+    Meeting.objects.filter(pk=meeting.pk).update(sync_state=SyncState.CONFLICT)
+    change = batch_actions.Change(Kind.SETTING, "settings.enable_waiting_room", True)
+    found = verdict(meeting, change)
+    assert found.state == batch_actions.REFUSED
+    assert found.reasons == [batch_actions.IN_CONFLICT]
+
+
+def test_taking_a_host_out_of_the_invitees_says_to_take_them_off_the_hosts_first():
+    meeting = make_meeting(invitees=["lisi", "wangwu"], settings={"hosts": ["lisi"]})
+    found = verdict(
+        meeting, batch_actions.Change(Kind.REMOVE_PERSON, role="invitee", userid="lisi")
+    )
+    assert found.state == batch_actions.REFUSED
+    with translation.override("en"):
+        words = [str(reason.message) for reason in found.reasons]
+    assert len(words) == 1 and words[0].startswith("lisi is a host, or one to ring, here")
 
 
 def test_the_organiser_is_always_invited_so_taking_them_off_changes_nothing():

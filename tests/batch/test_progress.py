@@ -108,11 +108,13 @@ def test_a_refused_meeting_says_why_in_the_readers_language(left_out, client_for
     assert refused_rows(client, the_batch, "en") == {
         saved.pk: "Refused Saved by someone else (or changed in WeCom) after it was chosen: "
         "choose the meetings again.",
-        hosted.pk: "Refused Hosts: 李四 (lisi) is a host but is not invited: invite them too.",
+        hosted.pk: "Refused Hosts: 李四 (lisi) is a host, or one to ring, here: take them off "
+        "that list first (a batch change of its own), then out of the invitees.",
     }
     assert refused_rows(client, the_batch, "zh-hans") == {
         saved.pk: "已拒绝 选中后已被他人保存（或在企业微信中修改）：请重新选择会议。",
-        hosted.pk: "已拒绝 主持人：李四 (lisi)是主持人，但不在受邀成员中：请同时邀请该成员。",
+        hosted.pk: "已拒绝 主持人：李四 (lisi)是主持人或需响铃的成员：请先将其从该列表中移除"
+        "（单独进行一次批量修改），再从受邀成员中移除。",
     }
 
 
