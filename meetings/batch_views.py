@@ -214,6 +214,8 @@ def batch_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "change_words": batch_actions.Change.of(the_batch).words(calendars),
         "page": page,
         "rows": rows,
+        # A recurring meeting cancelled is every occurrence still to come: said on its row.
+        "cancelling": the_batch.kind == Batch.Kind.CANCEL,
     }
     return render(request, "meetings/batch_preview.html", context)
 

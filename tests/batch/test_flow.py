@@ -88,6 +88,22 @@ def test_it_turns_the_waiting_room_on_for_the_ticked_meetings_and_leaves_out_a_r
     )
 
 
+def test_a_cancellation_says_on_a_recurring_meetings_row_that_every_meeting_to_come_goes(
+    office_client,
+):
+    series = make_meeting(title="每周例会", reminders={"is_repeat": 1, "repeat_type": 1})
+    once = make_meeting(title="一次性会议", meeting_start=local_unix(4))
+    chosen = set_change(office_client, choose(office_client, [series, once]), kind="cancel")
+
+    page = office_client.get(reverse("meetings:batch_preview", args=[chosen.pk]))
+
+    rows = dict(re.findall(r'<tr data-meeting="(\d+)"(.*?)</tr>', page.content.decode(), re.S))
+    note = "这是周期性会议"
+    assert note in rows[str(series.pk)] and note not in rows[str(once.pk)]
+    # The labels of what changes end with the language's own colon.
+    assert "会议状态</span>：" in rows[str(series.pk)]
+
+
 def test_all_meetings_matching_the_filter_are_chosen_not_only_the_page(office_client):
     for n in range(30):
         make_meeting(title=f"预算评审 {n}", meeting_start=local_unix(2, hour=8 + n % 10))
