@@ -192,21 +192,29 @@ def _panel_context(meeting):
     }
 
 
+# Up to this many people both sides have are named; more are counted.
+SHARED_NAMED = 10
+
+
 def _list_words(userids, others, side, named):
     """A list of people in conflict by what sets it apart from the other side's: with
     hundreds in both, the difference is what there is to choose."""
     theirs = {userid.lower() for userid in others}
     own = [userid for userid in userids if userid.lower() not in theirs]
-    shared = len(userids) - len(own)
+    shared = [userid for userid in userids if userid.lower() in theirs]
     parts: list[str] = []
     if own:
         only = _("only here:") if side == "mine" else _("only in WeCom:")
         people = presenters.people_html(presenters.label_people(own, named))
         parts.append(format_html("{} {}", only, people))
-    if shared:
+    if len(shared) > SHARED_NAMED:
+        count = len(shared)
         parts.append(
-            ngettext("%(count)d more in both", "%(count)d more in both", shared) % {"count": shared}
+            ngettext("%(count)d more in both", "%(count)d more in both", count) % {"count": count}
         )
+    elif shared:
+        people = presenters.people_html(presenters.label_people(shared, named))
+        parts.append(format_html("{} {}", _("in both:"), people))
     return format_html_join(" · ", "{}", ((part,) for part in parts)) if parts else "—"
 
 
