@@ -169,6 +169,18 @@ OUT_OF_RANGE = [
 ]
 
 
+def assert_filtered_or_sent_back(response, query, listing):
+    """The admin's answer to a filter out of range: back to the list, as for a wrong filter
+    (`?e=1`). Only PostgreSQL, whose timestamps reach back before year 1, can compare the
+    first day's midnight in Asia/Shanghai, and then filters by it."""
+    if response.status_code == 200:
+        assert connection.vendor == "postgresql"
+        assert "0001-01-01" in query.values()
+    else:
+        assert response.status_code == 302
+        assert response["Location"] == f"{listing}?e=1"
+
+
 @pytest.mark.parametrize(("model", "query"), OUT_OF_RANGE)
 def test_a_filter_out_of_range_goes_back_to_the_list_as_a_wrong_one_does(
     client_for, edited, model, query
@@ -177,25 +189,24 @@ def test_a_filter_out_of_range_goes_back_to_the_list_as_a_wrong_one_does(
 
     response = client_for("auditor").get(url, query)
 
-    assert response.status_code == 302
-    assert response["Location"] == f"{url}?e=1"
+    assert_filtered_or_sent_back(response, query, url)
 
 
 @pytest.mark.parametrize("query", [{"at__year": "99999999999999999999"}, {"at__gte": "0001-01-01"}])
 def test_an_export_filtered_out_of_range_goes_back_to_the_list(client_for, edited, query):
     response = client_for("auditor").get(reverse("admin:meetings_auditevent_export"), query)
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("admin:meetings_auditevent_changelist") + "?e=1"
+    listing = reverse("admin:meetings_auditevent_changelist")
+    assert_filtered_or_sent_back(response, query, listing)
 
 
 def test_the_users_list_filtered_out_of_range_goes_back_to_the_list(client_for):
     url = reverse("admin:auth_user_changelist")
+    query = {"last_login__gte": "0001-01-01"}
 
-    response = client_for("superuser").get(url, {"last_login__gte": "0001-01-01"})
+    response = client_for("superuser").get(url, query)
 
-    assert response.status_code == 302
-    assert response["Location"] == f"{url}?e=1"
+    assert_filtered_or_sent_back(response, query, url)
 
 
 def test_a_group_or_role_beyond_the_databases_integers_is_said_beside_its_field(client_for):

@@ -48,6 +48,9 @@ def test_it_serves_the_sandbox_from_the_management_command(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # CONTROL-C as at a terminal, however the tests were started: a shell's background
+        # job ignores SIGINT, and its children would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         url = f"http://127.0.0.1:{port}/cgi-bin/gettoken?corpid=wwcommand&corpsecret=command-secret"
