@@ -101,7 +101,7 @@ def test_a_cancellation_says_on_a_recurring_meetings_row_that_every_meeting_to_c
     note = "这是周期性会议"
     assert note in rows[str(series.pk)] and note not in rows[str(once.pk)]
     # The labels of what changes end with the language's own colon.
-    assert "会议状态</span>：" in rows[str(series.pk)]
+    assert "会议状态：</span>" in rows[str(series.pk)]
 
 
 def test_all_meetings_matching_the_filter_are_chosen_not_only_the_page(office_client):
