@@ -99,7 +99,7 @@ def test_a_person_made_host_of_200_meetings_from_the_list_to_done(
     # The first page: what changes, in the edit page's words and by name.
     first = page.locator(f"tr[data-meeting='{meetings[0].pk}']")
     expect(first).to_have_attribute("data-state", batch_actions.CHANGE)
-    expect(first.locator(".change-label")).to_have_text(page.words["hosts"])
+    expect(first.locator(".change-label")).to_contain_text(page.words["hosts"])
     expect(first.locator("ins")).to_contain_text("李四")
     # The refused meeting is on a later page, with the rule's reason.
     refused = page.locator(f"tr[data-meeting='{stranger.pk}']")
