@@ -1,7 +1,7 @@
 """How fast saved edits reach WeCom, and what one meeting costs the worker.
 
     .venv/bin/python tests/bench/bench_sync.py [--meetings 1000] [--latency 0.05]
-        [--pool prefork] [--concurrency 8] [--workers 1] [--sample 30] [--crowd 2000]
+        [--pool threads] [--concurrency 4] [--workers <cores>] [--sample 30] [--crowd 2000]
 
 Two parts, each printed beside its reference as a ratio:
 
@@ -58,9 +58,12 @@ def parse():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--meetings", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added per call")
-    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
-    parser.add_argument("--concurrency", type=int, default=8, help="slots per worker process")
-    parser.add_argument("--workers", type=int, default=1, help="celery worker processes")
+    # As the README recommends for production: one worker of threads per core.
+    parser.add_argument("--pool", default="threads", choices=["prefork", "threads"])
+    parser.add_argument("--concurrency", type=int, default=4, help="slots per worker process")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="celery worker processes"
+    )
     parser.add_argument("--sample", type=int, default=30, help="meetings run one by one")
     parser.add_argument("--crowd", type=int, default=2000, help="invitees of a crowded meeting")
     parser.add_argument("--timeout", type=float, default=900, help="give up after (seconds)")
