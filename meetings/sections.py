@@ -24,7 +24,8 @@ from wecom.recurrence import MAX_OCCURRENCES
 
 from . import fields, payloads, people, presenters, recurrence
 from .fields import MASK, SECRETS, USERID_LISTS
-from .presenters import describe, label, local_moment, local_span
+from .presenters import describe, label, local_span
+from .sync.plan import local_date
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -319,8 +320,8 @@ def cancels_lost(meeting, body, tz):
         series = recurrence.preview(start, duration, reminders, tz=tz, limit=MAX_OCCURRENCES)
     except (OverflowError, OSError, ValueError):
         return []
-    dates = {moment.astimezone(tz).date() for moment in series.occurrences}
-    return [o for o in cancelled if local_moment(o["start"]).date() not in dates]
+    dates = {moment.astimezone(tz).date().isoformat() for moment in series.occurrences}
+    return [o for o in cancelled if local_date(o["start"], tz) not in dates]
 
 
 def changes(meeting, body, calendars, directory=None):

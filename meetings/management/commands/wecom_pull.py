@@ -1,15 +1,14 @@
-from datetime import datetime, time
+from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from meetings.bounds import midnight
 from meetings.importing import pull_user
 from wecom.errors import WeComError
 
 
 def local_date(value):
-    day = datetime.strptime(value, "%Y-%m-%d").date()
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return midnight(datetime.strptime(value, "%Y-%m-%d").date())
 
 
 class Command(BaseCommand):
